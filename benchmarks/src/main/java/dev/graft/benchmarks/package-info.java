@@ -1,0 +1,2 @@
+/** Graft's benchmarks module. */
+package dev.graft.benchmarks;

@@ -1,0 +1,2 @@
+/** Graft's cli module. */
+package dev.graft.cli;

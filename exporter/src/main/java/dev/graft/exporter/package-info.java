@@ -1,0 +1,2 @@
+/** Graft's exporter module. */
+package dev.graft.exporter;

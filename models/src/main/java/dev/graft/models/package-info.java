@@ -1,0 +1,2 @@
+/** Graft's models module. */
+package dev.graft.models;

@@ -1,0 +1,2 @@
+/** Graft's runtime-edge module. */
+package dev.graft.edge;

@@ -1,0 +1,2 @@
+/** Graft's trainer module. */
+package dev.graft.trainer;
