@@ -1,0 +1,36 @@
+package dev.graft.models.arch;
+
+import dev.graft.models.GraftException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** The architectures Graft knows by name: what {@code --arch} accepts. */
+public final class Architectures {
+    private static final Map<String, Supplier<Architecture>> KNOWN = new LinkedHashMap<>();
+
+    static {
+        KNOWN.put("resnet18", ResNet::resnet18);
+        KNOWN.put("resnet34", ResNet::resnet34);
+        KNOWN.put("resnet50", ResNet::resnet50);
+        KNOWN.put("resnet101", ResNet::resnet101);
+        KNOWN.put("resnet152", ResNet::resnet152);
+    }
+
+    private Architectures() {
+    }
+
+    /** The architecture with this name; a clear error listing the known ones otherwise. */
+    public static Architecture get(String name) {
+        Supplier<Architecture> s = name == null ? null : KNOWN.get(name.trim().toLowerCase(java.util.Locale.ROOT));
+        if (s == null) {
+            throw new GraftException("unknown architecture '" + name + "' (known: " + String.join(", ", names()) + ")");
+        }
+        return s.get();
+    }
+
+    public static List<String> names() {
+        return List.copyOf(KNOWN.keySet());
+    }
+}

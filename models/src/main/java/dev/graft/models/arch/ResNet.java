@@ -1,0 +1,143 @@
+package dev.graft.models.arch;
+
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.LayerGroup;
+import dev.graft.models.spec.Node;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * torchvision's ResNet (v1.5: the stride sits on the bottleneck's 3x3 convolution), node for node.
+ *
+ * <p>DJL's own ResNetV1 differs (layout, names, strides), so pretrained torchvision or fastai weights would not fit it;
+ * this one has torchvision's module paths ({@code layer3.1.bn2.running_var}) and parameter counts.
+ */
+public final class ResNet implements Architecture {
+    private final String name;
+    private final boolean bottleneck;
+    private final int[] blocks;
+
+    private ResNet(String name, boolean bottleneck, int... blocks) {
+        this.name = name;
+        this.bottleneck = bottleneck;
+        this.blocks = blocks;
+    }
+
+    public static ResNet resnet18() {
+        return new ResNet("resnet18", false, 2, 2, 2, 2);
+    }
+
+    public static ResNet resnet34() {
+        return new ResNet("resnet34", false, 3, 4, 6, 3);
+    }
+
+    public static ResNet resnet50() {
+        return new ResNet("resnet50", true, 3, 4, 6, 3);
+    }
+
+    public static ResNet resnet101() {
+        return new ResNet("resnet101", true, 3, 4, 23, 3);
+    }
+
+    public static ResNet resnet152() {
+        return new ResNet("resnet152", true, 3, 8, 36, 3);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    private int expansion() {
+        return bottleneck ? 4 : 1;
+    }
+
+    @Override
+    public List<Child> children(int inputChannels, int numClasses) {
+        List<Child> children = new ArrayList<>();
+        children.add(new Child("conv1", List.of(node("conv1", Layer.Conv2d.square(inputChannels, 64, 7, 2, 3, false), "input"))));
+        children.add(new Child("bn1", List.of(node("bn1", Layer.BatchNorm.of2d(64), "conv1"))));
+        children.add(new Child("relu", List.of(node("relu", new Layer.Relu(), "bn1"))));
+        children.add(new Child("maxpool", List.of(node("maxpool", new Layer.MaxPool(3, 2, 1), "relu"))));
+        String last = "maxpool";
+        int inplanes = 64;
+        for (int stage = 0; stage < 4; stage++) {
+            int planes = 64 << stage;
+            int stride = stage == 0 ? 1 : 2;
+            List<Node> nodes = new ArrayList<>();
+            for (int b = 0; b < blocks[stage]; b++) {
+                String prefix = "layer" + (stage + 1) + "." + b;
+                int s = b == 0 ? stride : 1;
+                last = bottleneck
+                    ? bottleneck(nodes, prefix, last, inplanes, planes, s)
+                    : basic(nodes, prefix, last, inplanes, planes, s);
+                inplanes = planes * expansion();
+            }
+            children.add(new Child("layer" + (stage + 1), nodes));
+        }
+        children.add(new Child("avgpool", List.of(node("avgpool", new Layer.AvgPool(), last))));
+        // torch.flatten is a function call in ResNet.forward, not a module: it travels with fc, the child that needs it.
+        children.add(new Child("fc", List.of(
+            node("fc.flatten", new Layer.Flatten(), "avgpool"),
+            node("fc", new Layer.Linear(512 * expansion(), numClasses, true), "fc.flatten"))));
+        return children;
+    }
+
+    private String basic(List<Node> out, String p, String in, int inplanes, int planes, int stride) {
+        out.add(node(p + ".conv1", Layer.Conv2d.square(inplanes, planes, 3, stride, 1, false), in));
+        out.add(node(p + ".bn1", Layer.BatchNorm.of2d(planes), p + ".conv1"));
+        out.add(node(p + ".relu", new Layer.Relu(), p + ".bn1"));
+        out.add(node(p + ".conv2", Layer.Conv2d.square(planes, planes, 3, 1, 1, false), p + ".relu"));
+        out.add(node(p + ".bn2", Layer.BatchNorm.of2d(planes), p + ".conv2"));
+        String identity = downsample(out, p, in, inplanes, planes, stride);
+        out.add(new Node(p + ".add", new Layer.Add(), List.of(p + ".bn2", identity)));
+        out.add(node(p + ".relu_1", new Layer.Relu(), p + ".add"));
+        return p + ".relu_1";
+    }
+
+    private String bottleneck(List<Node> out, String p, String in, int inplanes, int planes, int stride) {
+        int width = planes;
+        out.add(node(p + ".conv1", Layer.Conv2d.square(inplanes, width, 1, 1, 0, false), in));
+        out.add(node(p + ".bn1", Layer.BatchNorm.of2d(width), p + ".conv1"));
+        out.add(node(p + ".relu", new Layer.Relu(), p + ".bn1"));
+        out.add(node(p + ".conv2", Layer.Conv2d.square(width, width, 3, stride, 1, false), p + ".relu"));
+        out.add(node(p + ".bn2", Layer.BatchNorm.of2d(width), p + ".conv2"));
+        out.add(node(p + ".relu_1", new Layer.Relu(), p + ".bn2"));
+        out.add(node(p + ".conv3", Layer.Conv2d.square(width, planes * 4, 1, 1, 0, false), p + ".relu_1"));
+        out.add(node(p + ".bn3", Layer.BatchNorm.of2d(planes * 4), p + ".conv3"));
+        String identity = downsample(out, p, in, inplanes, planes, stride);
+        out.add(new Node(p + ".add", new Layer.Add(), List.of(p + ".bn3", identity)));
+        out.add(node(p + ".relu_2", new Layer.Relu(), p + ".add"));
+        return p + ".relu_2";
+    }
+
+    private String downsample(List<Node> out, String p, String in, int inplanes, int planes, int stride) {
+        if (stride == 1 && inplanes == planes * expansion()) {
+            return in;
+        }
+        out.add(node(p + ".downsample.0", Layer.Conv2d.square(inplanes, planes * expansion(), 1, stride, 0, false), in));
+        out.add(node(p + ".downsample.1", Layer.BatchNorm.of2d(planes * expansion()), p + ".downsample.0"));
+        return p + ".downsample.1";
+    }
+
+    private static Node node(String id, Layer layer, String input) {
+        return new Node(id, layer, List.of(input));
+    }
+
+    @Override
+    public Cut defaultCut() {
+        return Cut.index(-2);
+    }
+
+    /** fastai's {@code _resnet_split}: {@code m[0][:6]} (stem, layer1, layer2) and {@code m[0][6:]} (layer3, layer4). */
+    @Override
+    public List<LayerGroup> bodyGroups(List<String> bodyChildren) {
+        List<LayerGroup> groups = new ArrayList<>();
+        int split = Math.min(6, bodyChildren.size());
+        groups.add(new LayerGroup("body.0", bodyChildren.subList(0, split)));
+        if (split < bodyChildren.size()) {
+            groups.add(new LayerGroup("body.1", bodyChildren.subList(split, bodyChildren.size())));
+        }
+        return groups;
+    }
+}

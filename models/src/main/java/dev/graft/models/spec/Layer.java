@@ -1,0 +1,267 @@
+package dev.graft.models.spec;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one node of a network computes, with every attribute an engine or a file format needs to reproduce it.
+ *
+ * <p>Each kind is a record, so two layers are equal exactly when their attributes are, and the JSON form is the
+ * record's fields plus a {@code kind} tag. Parameters are derived from the attributes (never stored), so a spec cannot
+ * disagree with itself about a shape. Attribute values follow PyTorch's conventions (BatchNorm momentum is PyTorch's,
+ * the weight of the running statistics' update, not DJL's complement).
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = Layer.Conv2d.class, name = "conv2d"),
+    @JsonSubTypes.Type(value = Layer.BatchNorm.class, name = "batchnorm"),
+    @JsonSubTypes.Type(value = Layer.Relu.class, name = "relu"),
+    @JsonSubTypes.Type(value = Layer.MaxPool.class, name = "maxpool"),
+    @JsonSubTypes.Type(value = Layer.Add.class, name = "add"),
+    @JsonSubTypes.Type(value = Layer.ConcatPool.class, name = "concat_pool"),
+    @JsonSubTypes.Type(value = Layer.AvgPool.class, name = "avg_pool"),
+    @JsonSubTypes.Type(value = Layer.Flatten.class, name = "flatten"),
+    @JsonSubTypes.Type(value = Layer.Dropout.class, name = "dropout"),
+    @JsonSubTypes.Type(value = Layer.Linear.class, name = "linear"),
+    @JsonSubTypes.Type(value = Layer.SigmoidRange.class, name = "sigmoid_range"),
+})
+public sealed interface Layer {
+
+    /** The tag used in JSON and in summaries, e.g. {@code conv2d}. */
+    @JsonIgnore
+    String kind();
+
+    /** Parameters and buffers in PyTorch's order, named as PyTorch names them inside the module. */
+    @JsonIgnore
+    default List<Param> params() {
+        return List.of();
+    }
+
+    /** True for layers whose output depends on being in training mode (dropout, batch statistics). */
+    @JsonIgnore
+    default boolean trainingDependent() {
+        return false;
+    }
+
+    /** 2-d convolution, PyTorch's {@code nn.Conv2d} with square or rectangular kernels and symmetric padding. */
+    record Conv2d(int in, int out, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW,
+                  int dilation, int groups, boolean bias) implements Layer {
+        public Conv2d {
+            positive("in", in);
+            positive("out", out);
+            positive("kernelH", kernelH);
+            positive("kernelW", kernelW);
+            positive("strideH", strideH);
+            positive("strideW", strideW);
+            nonNegative("padH", padH);
+            nonNegative("padW", padW);
+            positive("dilation", dilation);
+            positive("groups", groups);
+            if (in % groups != 0 || out % groups != 0) {
+                throw new IllegalArgumentException("conv2d: groups " + groups + " must divide in " + in + " and out " + out);
+            }
+        }
+
+        /** A square-kernel convolution as torchvision writes them. */
+        public static Conv2d square(int in, int out, int kernel, int stride, int padding, boolean bias) {
+            return new Conv2d(in, out, kernel, kernel, stride, stride, padding, padding, 1, 1, bias);
+        }
+
+        /** The same convolution reading a different number of input channels (fastai's n_in rule). */
+        public Conv2d withIn(int newIn) {
+            return new Conv2d(newIn, out, kernelH, kernelW, strideH, strideW, padH, padW, dilation, groups, bias);
+        }
+
+        @Override
+        public String kind() {
+            return "conv2d";
+        }
+
+        @Override
+        public List<Param> params() {
+            List<Param> p = new ArrayList<>();
+            p.add(Param.learnable("weight", out, in / groups, kernelH, kernelW));
+            if (bias) {
+                p.add(Param.learnable("bias", out));
+            }
+            return p;
+        }
+    }
+
+    /**
+     * Batch normalisation over channels ({@code dims = 2}, after a convolution) or features ({@code dims = 1}, in the
+     * head). {@code momentum} is PyTorch's: running = (1 - momentum) * running + momentum * batch.
+     */
+    record BatchNorm(int features, int dims, double eps, double momentum) implements Layer {
+        public static final double DEFAULT_EPS = 1e-5;
+        public static final double DEFAULT_MOMENTUM = 0.1;
+
+        public BatchNorm {
+            positive("features", features);
+            if (dims != 1 && dims != 2) {
+                throw new IllegalArgumentException("batchnorm: dims must be 1 or 2, not " + dims);
+            }
+            if (!(eps > 0)) {
+                throw new IllegalArgumentException("batchnorm: eps must be positive, not " + eps);
+            }
+            if (!(momentum > 0 && momentum <= 1)) {
+                throw new IllegalArgumentException("batchnorm: momentum must be in (0, 1], not " + momentum);
+            }
+        }
+
+        public static BatchNorm of2d(int features) {
+            return new BatchNorm(features, 2, DEFAULT_EPS, DEFAULT_MOMENTUM);
+        }
+
+        public static BatchNorm of1d(int features) {
+            return new BatchNorm(features, 1, DEFAULT_EPS, DEFAULT_MOMENTUM);
+        }
+
+        @Override
+        public String kind() {
+            return "batchnorm";
+        }
+
+        @Override
+        public List<Param> params() {
+            return List.of(
+                Param.learnable("weight", features),
+                Param.learnable("bias", features),
+                Param.buffer("running_mean", features),
+                Param.buffer("running_var", features));
+        }
+
+        @Override
+        public boolean trainingDependent() {
+            return true;
+        }
+    }
+
+    /** max(x, 0). */
+    record Relu() implements Layer {
+        @Override
+        public String kind() {
+            return "relu";
+        }
+    }
+
+    /** Max pooling with PyTorch's floor rounding ({@code ceil_mode=False}) and padding by minus infinity. */
+    record MaxPool(int kernel, int stride, int padding) implements Layer {
+        public MaxPool {
+            positive("kernel", kernel);
+            positive("stride", stride);
+            nonNegative("padding", padding);
+            if (padding * 2 > kernel) {
+                throw new IllegalArgumentException("maxpool: padding " + padding + " must be at most half the kernel " + kernel);
+            }
+        }
+
+        @Override
+        public String kind() {
+            return "maxpool";
+        }
+    }
+
+    /** Element-wise sum of its inputs: the residual join. */
+    record Add() implements Layer {
+        @Override
+        public String kind() {
+            return "add";
+        }
+    }
+
+    /**
+     * fastai's AdaptiveConcatPool2d at output size 1: global max pool and global average pool concatenated along the
+     * channels, max first, so the head sees 2 x nf features.
+     */
+    record ConcatPool() implements Layer {
+        @Override
+        public String kind() {
+            return "concat_pool";
+        }
+    }
+
+    /** Global average pooling (AdaptiveAvgPool2d(1)): keeps [N, C, 1, 1]. */
+    record AvgPool() implements Layer {
+        @Override
+        public String kind() {
+            return "avg_pool";
+        }
+    }
+
+    /** x.view(N, -1). */
+    record Flatten() implements Layer {
+        @Override
+        public String kind() {
+            return "flatten";
+        }
+    }
+
+    /** Dropout with probability p in training, identity in evaluation. */
+    record Dropout(double p) implements Layer {
+        public Dropout {
+            if (!(p >= 0 && p < 1)) {
+                throw new IllegalArgumentException("dropout: p must be in [0, 1), not " + p);
+            }
+        }
+
+        @Override
+        public String kind() {
+            return "dropout";
+        }
+
+        @Override
+        public boolean trainingDependent() {
+            return true;
+        }
+    }
+
+    /** y = x W^T + b, PyTorch's {@code nn.Linear} (weight shaped [out, in]). */
+    record Linear(int in, int out, boolean bias) implements Layer {
+        public Linear {
+            positive("in", in);
+            positive("out", out);
+        }
+
+        @Override
+        public String kind() {
+            return "linear";
+        }
+
+        @Override
+        public List<Param> params() {
+            return bias
+                ? List.of(Param.learnable("weight", out, in), Param.learnable("bias", out))
+                : List.of(Param.learnable("weight", out, in));
+        }
+    }
+
+    /** fastai's SigmoidRange: sigmoid(x) * (high - low) + low, for regression targets in a known range. */
+    record SigmoidRange(double low, double high) implements Layer {
+        public SigmoidRange {
+            if (!(low < high) || !Double.isFinite(low) || !Double.isFinite(high)) {
+                throw new IllegalArgumentException("sigmoid_range: low must be below high, got " + low + ", " + high);
+            }
+        }
+
+        @Override
+        public String kind() {
+            return "sigmoid_range";
+        }
+    }
+
+    private static void positive(String name, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, not " + value);
+        }
+    }
+
+    private static void nonNegative(String name, int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must not be negative, not " + value);
+        }
+    }
+}

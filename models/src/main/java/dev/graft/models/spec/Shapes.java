@@ -1,0 +1,123 @@
+package dev.graft.models.spec;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Output shapes of every node for a given input size, batch dimension left out: [C, H, W] for images, [F] for
+ * features.
+ *
+ * <p>The summary prints these, the drawing labels its edges with them, and building a network checks with them that
+ * channels agree from node to node.
+ */
+public final class Shapes {
+    private Shapes() {
+    }
+
+    /** Shapes for an input of {@code height x width} pixels; throws a readable error when a layer cannot take it. */
+    public static Map<String, int[]> infer(Network net, int height, int width) {
+        if (height <= 0 || width <= 0) {
+            throw new IllegalArgumentException("input size must be positive, not " + height + "x" + width);
+        }
+        return run(net, height, width, true);
+    }
+
+    static void validateChannels(Network net) {
+        run(net, 1024, 1024, false);
+    }
+
+    private static Map<String, int[]> run(Network net, int h, int w, boolean checkSpatial) {
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        shapes.put(Network.INPUT, new int[] {net.inputChannels(), h, w});
+        for (Node n : net.nodes()) {
+            int[] in = shapes.get(n.inputs().get(0));
+            int[] out = outputShape(n, in, n.inputs().stream().map(shapes::get).toList(), checkSpatial);
+            shapes.put(n.id(), out);
+        }
+        shapes.remove(Network.INPUT);
+        return shapes;
+    }
+
+    private static int[] outputShape(Node n, int[] in, List<int[]> all, boolean checkSpatial) {
+        Layer l = n.layer();
+        if (l instanceof Layer.Conv2d c) {
+            requireImage(n, in);
+            requireChannels(n, in[0], c.in());
+            int oh = convOut(in[1], c.kernelH(), c.strideH(), c.padH(), c.dilation());
+            int ow = convOut(in[2], c.kernelW(), c.strideW(), c.padW(), c.dilation());
+            return spatial(n, c.out(), oh, ow, in, checkSpatial);
+        } else if (l instanceof Layer.MaxPool p) {
+            requireImage(n, in);
+            int oh = convOut(in[1], p.kernel(), p.stride(), p.padding(), 1);
+            int ow = convOut(in[2], p.kernel(), p.stride(), p.padding(), 1);
+            return spatial(n, in[0], oh, ow, in, checkSpatial);
+        } else if (l instanceof Layer.BatchNorm b) {
+            if (b.dims() == 2) {
+                requireImage(n, in);
+            } else if (in.length != 1) {
+                throw new IllegalArgumentException(n.id() + ": batchnorm over 1-d features needs a flat input, got " + fmt(in));
+            }
+            requireChannels(n, in[0], b.features());
+            return in;
+        } else if (l instanceof Layer.Add) {
+            for (int[] other : all) {
+                if (!Arrays.equals(other, in)) {
+                    throw new IllegalArgumentException(n.id() + ": add joins different shapes " + fmt(in) + " and " + fmt(other));
+                }
+            }
+            return in;
+        } else if (l instanceof Layer.ConcatPool) {
+            requireImage(n, in);
+            return new int[] {in[0] * 2, 1, 1};
+        } else if (l instanceof Layer.AvgPool) {
+            requireImage(n, in);
+            return new int[] {in[0], 1, 1};
+        } else if (l instanceof Layer.Flatten) {
+            int f = 1;
+            for (int d : in) {
+                f *= d;
+            }
+            return new int[] {f};
+        } else if (l instanceof Layer.Linear lin) {
+            if (in.length != 1) {
+                throw new IllegalArgumentException(n.id() + ": linear needs a flat input (add a flatten), got " + fmt(in));
+            }
+            requireChannels(n, in[0], lin.in());
+            return new int[] {lin.out()};
+        } else {
+            // relu, dropout, sigmoid_range: shape-preserving
+            return in;
+        }
+    }
+
+    private static int convOut(int size, int kernel, int stride, int pad, int dilation) {
+        return Math.floorDiv(size + 2 * pad - dilation * (kernel - 1) - 1, stride) + 1;
+    }
+
+    private static int[] spatial(Node n, int c, int h, int w, int[] in, boolean check) {
+        if (check && (h < 1 || w < 1)) {
+            throw new IllegalArgumentException(n.id() + ": input " + fmt(in) + " is too small for this layer");
+        }
+        return new int[] {c, Math.max(h, 1), Math.max(w, 1)};
+    }
+
+    private static void requireImage(Node n, int[] in) {
+        if (in.length != 3) {
+            throw new IllegalArgumentException(n.id() + ": " + n.layer().kind() + " needs an image-shaped input, got " + fmt(in));
+        }
+    }
+
+    private static void requireChannels(Node n, int actual, int expected) {
+        if (actual != expected) {
+            throw new IllegalArgumentException(n.id() + ": " + n.layer().kind() + " expects " + expected
+                + " input channels/features but receives " + actual);
+        }
+    }
+
+    /** A shape as PyTorch prints it, e.g. {@code [512, 7, 7]}. */
+    public static String fmt(int[] shape) {
+        return Arrays.toString(shape);
+    }
+}
