@@ -1,2 +1,2 @@
-/** Graft's cli module. */
+/** The {@code graft} command line: one picocli subcommand per task, and the launcher's entry point. */
 package dev.graft.cli;

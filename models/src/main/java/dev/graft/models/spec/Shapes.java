@@ -19,7 +19,7 @@ public final class Shapes {
     /** Shapes for an input of {@code height x width} pixels; throws a readable error when a layer cannot take it. */
     public static Map<String, int[]> infer(Network net, int height, int width) {
         if (height <= 0 || width <= 0) {
-            throw new IllegalArgumentException("input size must be positive, not " + height + "x" + width);
+            throw new dev.graft.models.GraftException("input size must be positive, not " + height + "x" + width);
         }
         return run(net, height, width, true);
     }
@@ -98,7 +98,8 @@ public final class Shapes {
 
     private static int[] spatial(Node n, int c, int h, int w, int[] in, boolean check) {
         if (check && (h < 1 || w < 1)) {
-            throw new IllegalArgumentException(n.id() + ": input " + fmt(in) + " is too small for this layer");
+            throw new dev.graft.models.GraftException("the input size is too small: " + n.id() + " receives " + fmt(in)
+                + " and would produce nothing; use a larger --size");
         }
         return new int[] {c, Math.max(h, 1), Math.max(w, 1)};
     }

@@ -1,0 +1,223 @@
+package dev.graft.models.summary;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.Network;
+import dev.graft.models.spec.Node;
+import dev.graft.models.spec.Param;
+import dev.graft.models.spec.Shapes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * "What was added to my backbone?": every layer with its output shape, parameters, trainable state and group, the
+ * body and the head told apart, and the totals.
+ *
+ * <p>Trainable state follows fastai's learner: groups before {@code freezeTo} are frozen except their BatchNorm
+ * layers (train_bn), so a freshly made learner ({@code freezeTo = -1}, fastai's {@code freeze()}) trains the head and
+ * every BatchNorm.
+ */
+public final class NetworkSummary {
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** One printed row. */
+    public record Row(String id, String type, String part, int[] output, long params, String state, int group) {
+    }
+
+    private final Network network;
+    private final int height;
+    private final int width;
+    private final int freezeTo;
+    private final List<Row> rows = new ArrayList<>();
+
+    /**
+     * @param freezeTo fastai's freeze_to(n): groups before n are frozen; negative counts from the end, 0 trains all
+     */
+    public NetworkSummary(Network network, int height, int width, int freezeTo) {
+        this.network = network;
+        this.height = height;
+        this.width = width;
+        int groups = network.groups().size();
+        this.freezeTo = freezeTo < 0 ? Math.max(0, groups + freezeTo) : Math.min(freezeTo, groups);
+        Map<String, int[]> shapes = Shapes.infer(network, height, width);
+        for (Node n : network.nodes()) {
+            long params = Network.learnableCount(List.of(n));
+            int group = network.groupOf(n.id());
+            String state;
+            if (params == 0) {
+                state = "-";
+            } else if (group >= this.freezeTo) {
+                state = "trainable";
+            } else if (n.layer() instanceof Layer.BatchNorm) {
+                state = "trainable (bn)";
+            } else {
+                state = "frozen";
+            }
+            rows.add(new Row(n.id(), describe(n.layer()), network.isHead(n) ? "head" : "body", shapes.get(n.id()),
+                params, state, group));
+        }
+    }
+
+    public List<Row> rows() {
+        return List.copyOf(rows);
+    }
+
+    public long bodyParams() {
+        return Network.learnableCount(network.bodyNodes());
+    }
+
+    public long headParams() {
+        return Network.learnableCount(network.headNodes());
+    }
+
+    public long trainableParams() {
+        return rows.stream().filter(r -> r.state().startsWith("trainable")).mapToLong(Row::params).sum();
+    }
+
+    /** A layer as PyTorch would print it, compactly. */
+    public static String describe(Layer l) {
+        if (l instanceof Layer.Conv2d c) {
+            String k = c.kernelH() == c.kernelW() ? Integer.toString(c.kernelH()) : c.kernelH() + "x" + c.kernelW();
+            return "Conv2d(" + c.in() + ", " + c.out() + ", k=" + k + ", s=" + c.strideH() + ", p=" + c.padH()
+                + (c.groups() > 1 ? ", groups=" + c.groups() : "") + (c.bias() ? ", bias" : "") + ")";
+        } else if (l instanceof Layer.BatchNorm b) {
+            return "BatchNorm" + b.dims() + "d(" + b.features() + (b.momentum() != 0.1 ? ", momentum=" + b.momentum() : "") + ")";
+        } else if (l instanceof Layer.MaxPool p) {
+            return "MaxPool2d(k=" + p.kernel() + ", s=" + p.stride() + ", p=" + p.padding() + ")";
+        } else if (l instanceof Layer.ConcatPool) {
+            return "AdaptiveConcatPool2d(max, avg)";
+        } else if (l instanceof Layer.AvgPool) {
+            return "AdaptiveAvgPool2d(1)";
+        } else if (l instanceof Layer.Dropout d) {
+            return "Dropout(p=" + d.p() + ")";
+        } else if (l instanceof Layer.Linear lin) {
+            return "Linear(" + lin.in() + ", " + lin.out() + (lin.bias() ? "" : ", bias=False") + ")";
+        } else if (l instanceof Layer.SigmoidRange s) {
+            return "SigmoidRange(" + s.low() + ", " + s.high() + ")";
+        } else if (l instanceof Layer.Add) {
+            return "Add (residual)";
+        } else if (l instanceof Layer.Relu) {
+            return "ReLU";
+        } else if (l instanceof Layer.Flatten) {
+            return "Flatten";
+        }
+        return l.kind();
+    }
+
+    /** Why the head takes the features it takes, in one sentence. */
+    public String headInputExplanation() {
+        List<Node> head = network.headNodes();
+        if (head.isEmpty()) {
+            return "This network has no head.";
+        }
+        int nf = Shapes.infer(network, height, width).get(network.bodyEnd())[0];
+        if (head.get(0).layer() instanceof Layer.ConcatPool) {
+            return "The head takes " + (2 * nf) + " features = 2 x " + nf + ": AdaptiveConcatPool2d concatenates the max"
+                + " and the average of each of the body's " + nf + " channels (max first).";
+        }
+        return "The head takes the body's " + nf + " channels.";
+    }
+
+    /** The plain-text table. */
+    public String toText() {
+        StringBuilder sb = new StringBuilder();
+        int idWidth = Math.max(22, rows.stream().mapToInt(r -> r.id().length()).max().orElse(0) + 2);
+        int typeWidth = Math.max(24, rows.stream().mapToInt(r -> r.type().length()).max().orElse(0) + 2);
+        String fmt = "%-" + idWidth + "s%-" + typeWidth + "s%-18s%12s  %-16s%s%n";
+        int[] input = {network.inputChannels(), height, width};
+        sb.append(String.format(Locale.ROOT, "%s, input %s (batch dimension left out)%n", network.arch(), Shapes.fmt(input)));
+        String rule = "-".repeat(idWidth + typeWidth + 18 + 12 + 2 + 16 + 5) + System.lineSeparator();
+        String part = null;
+        for (Row r : rows) {
+            if (!r.part().equals(part)) {
+                part = r.part();
+                sb.append(rule);
+                sb.append(part.equals("body")
+                    ? "BODY: " + network.arch() + " cut at " + network.bodyEnd() + " (pretrained backbone)" + System.lineSeparator()
+                    : "HEAD: added by Graft (fastai create_head), starts at " + r.id() + System.lineSeparator());
+                sb.append(String.format(Locale.ROOT, fmt, "layer", "type", "output", "params", "state", "group"));
+            }
+            sb.append(String.format(Locale.ROOT, fmt, r.id(), r.type(), Shapes.fmt(r.output()), num(r.params()), r.state(),
+                network.groups().get(r.group()).name()));
+        }
+        sb.append(rule);
+        long total = bodyParams() + headParams();
+        sb.append(String.format(Locale.ROOT, "body   %,15d params%n", bodyParams()));
+        sb.append(String.format(Locale.ROOT, "head   %,15d params%n", headParams()));
+        sb.append(String.format(Locale.ROOT, "total  %,15d params (%,d trainable, %,d frozen)%n", total,
+            trainableParams(), total - trainableParams()));
+        sb.append(headInputExplanation()).append(System.lineSeparator());
+        sb.append("Layer groups (fastai split): ");
+        for (int i = 0; i < network.groups().size(); i++) {
+            sb.append(i == 0 ? "" : "; ").append(i).append(' ').append(network.groups().get(i).name()).append(" = ")
+                .append(String.join(", ", network.groups().get(i).members()));
+        }
+        sb.append(System.lineSeparator());
+        return sb.toString();
+    }
+
+    private static String num(long n) {
+        return n == 0 ? "0" : String.format(Locale.ROOT, "%,d", n);
+    }
+
+    /** The same as one JSON object: {@code body.params}, {@code head.params}, {@code total.params}, {@code layers}. */
+    public ObjectNode toJson() {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("arch", network.arch());
+        ArrayNode in = root.putArray("input");
+        in.add(network.inputChannels()).add(height).add(width);
+        ObjectNode body = root.putObject("body");
+        body.put("params", bodyParams());
+        body.put("end", network.bodyEnd());
+        ObjectNode head = root.putObject("head");
+        head.put("params", headParams());
+        network.headStart().ifPresent(h -> head.put("start", h));
+        head.put("explanation", headInputExplanation());
+        ObjectNode total = root.putObject("total");
+        total.put("params", bodyParams() + headParams());
+        total.put("trainable", trainableParams());
+        total.put("frozen", bodyParams() + headParams() - trainableParams());
+        ArrayNode groups = root.putArray("groups");
+        network.groups().forEach(g -> {
+            ObjectNode o = groups.addObject();
+            o.put("name", g.name());
+            ArrayNode m = o.putArray("members");
+            g.members().forEach(m::add);
+        });
+        ArrayNode layers = root.putArray("layers");
+        for (Row r : rows) {
+            ObjectNode o = layers.addObject();
+            o.put("name", r.id());
+            o.put("kind", network.node(r.id()).layer().kind());
+            o.put("type", r.type());
+            o.put("part", r.part());
+            ArrayNode shape = o.putArray("output");
+            for (int d : r.output()) {
+                shape.add(d);
+            }
+            o.put("params", r.params());
+            o.put("trainable", r.state().startsWith("trainable"));
+            o.put("state", r.state());
+            o.put("group", r.group());
+            ObjectNode ps = o.putObject("param_shapes");
+            for (Param p : network.node(r.id()).layer().params()) {
+                ArrayNode s = ps.putArray(p.name());
+                p.shape().forEach(s::add);
+            }
+        }
+        return root;
+    }
+
+    public String toJsonString() {
+        try {
+            return MAPPER.writeValueAsString(toJson()) + System.lineSeparator();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

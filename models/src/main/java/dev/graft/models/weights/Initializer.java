@@ -1,0 +1,96 @@
+package dev.graft.models.weights;
+
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.Network;
+import dev.graft.models.spec.Node;
+import dev.graft.models.spec.Param;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded starting weights, as the reference libraries make them.
+ *
+ * <p>Body (torchvision's ResNet init): convolutions kaiming-normal with fan_out and ReLU gain, BatchNorm weight 1 and
+ * bias 0, Linear PyTorch's default (uniform within 1/sqrt(fan_in)). Head (fastai's {@code apply_init} with
+ * kaiming_normal_): Linear weights kaiming-normal with fan_in and ReLU gain, biases 0; fastai's BatchNorm1d weight 1,
+ * bias 1e-3 (bn_final's plain {@code nn.BatchNorm1d}, recognisable by its momentum 0.01, keeps bias 0). Running
+ * statistics start at mean 0, variance 1.
+ */
+public final class Initializer {
+    private Initializer() {
+    }
+
+    /** Fresh weights for every parameter and buffer of the network. */
+    public static Map<String, Tensor> init(Network network, long seed) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        SplittableRandom root = new SplittableRandom(seed);
+        for (Node n : network.nodes()) {
+            SplittableRandom rnd = root.split();
+            boolean head = network.isHead(n);
+            for (Param p : n.layer().params()) {
+                out.put(n.paramName(p), Tensor.ofFloats(p.shapeArray(), values(n.layer(), p, head, rnd)));
+            }
+        }
+        return out;
+    }
+
+    /** Fresh weights for the head only (the body is about to come from a pretrained file). */
+    public static Map<String, Tensor> initHead(Network network, long seed) {
+        Map<String, Tensor> all = init(network, seed);
+        Map<String, Tensor> head = new LinkedHashMap<>();
+        for (Node n : network.headNodes()) {
+            for (Param p : n.layer().params()) {
+                head.put(n.paramName(p), all.get(n.paramName(p)));
+            }
+        }
+        return head;
+    }
+
+    private static float[] values(Layer layer, Param p, boolean head, SplittableRandom rnd) {
+        float[] v = new float[(int) p.size()];
+        if (layer instanceof Layer.BatchNorm bn) {
+            float fill = switch (p.name()) {
+                case "weight", "running_var" -> 1f;
+                case "bias" -> head && bn.dims() == 1 && bn.momentum() != 0.01 ? 1e-3f : 0f;
+                default -> 0f;
+            };
+            java.util.Arrays.fill(v, fill);
+        } else if (layer instanceof Layer.Conv2d c) {
+            if (p.name().equals("weight")) {
+                int fan = head ? c.in() / c.groups() * c.kernelH() * c.kernelW() : c.out() / c.groups() * c.kernelH() * c.kernelW();
+                normal(v, Math.sqrt(2.0 / fan), rnd);
+            } else if (!head) {
+                uniform(v, 1.0 / Math.sqrt(c.in() / c.groups() * c.kernelH() * c.kernelW()), rnd);
+            }
+        } else if (layer instanceof Layer.Linear lin) {
+            if (head) {
+                if (p.name().equals("weight")) {
+                    normal(v, Math.sqrt(2.0 / lin.in()), rnd);
+                }
+            } else {
+                uniform(v, 1.0 / Math.sqrt(lin.in()), rnd);
+            }
+        }
+        return v;
+    }
+
+    private static void normal(float[] v, double std, SplittableRandom rnd) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (gaussian(rnd) * std);
+        }
+    }
+
+    private static void uniform(float[] v, double bound, SplittableRandom rnd) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+        }
+    }
+
+    /** Box-Muller: SplittableRandom has no nextGaussian on Java 17. */
+    private static double gaussian(SplittableRandom rnd) {
+        double u1 = rnd.nextDouble();
+        double u2 = rnd.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+}
