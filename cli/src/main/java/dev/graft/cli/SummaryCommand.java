@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 /** {@code graft summary}: what was added to the backbone, layer by layer. */
 @Command(name = "summary", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Print every layer of a body + head model: output shape, parameters, trainable or frozen, layer group,",
-        "with the body (the cut backbone) and the head (added by Graft, as fastai's create_head) told apart."})
+        "Show what was added to the backbone: every layer of a body + head model.",
+        "Output shape, parameters, trainable or frozen, and layer group of each layer, with the body (the cut",
+        "backbone) and the head (added by Graft, as fastai's create_head) told apart, then the totals."})
 final class SummaryCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -48,6 +48,7 @@ public final class WeightLoader {
         List<String> unexpected = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();
         List<String> ignored = new ArrayList<>();
+        Set<String> present = new java.util.HashSet<>();
         boolean adapted = false;
         for (Map.Entry<String, Tensor> e : file.entrySet()) {
             String key = e.getKey();
@@ -65,6 +66,7 @@ public final class WeightLoader {
                 continue;
             }
             String name = graft.get();
+            present.add(name);
             Param p = wanted.get(name);
             Tensor t = e.getValue();
             long[] expected = p.shapeArray();
@@ -86,7 +88,7 @@ public final class WeightLoader {
         }
         List<String> missing = new ArrayList<>();
         for (String w : wanted.keySet()) {
-            if (!out.containsKey(w)) {
+            if (!present.contains(w)) {
                 missing.add(naming == Naming.FASTAI ? names.toFastai(w) : w);
             }
         }
