@@ -1,0 +1,90 @@
+package dev.graft.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SummaryCommandTest {
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run graft(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = GraftCommand.execute(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void resnet50With10ClassesReportsTheIssuesNumbers() throws Exception {
+        Run r = graft("summary", "--arch", "resnet50", "--classes", "10", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertThat(json.at("/body/params").asLong()).isEqualTo(23_508_032L);
+        assertThat(json.at("/head/params").asLong()).isEqualTo(2_111_488L);
+        assertThat(json.at("/total/params").asLong()).isEqualTo(25_619_520L);
+        assertThat(json.get("layers").size()).isGreaterThan(100);
+        assertThat(json.at("/layers/0/name").asText()).isEqualTo("conv1");
+    }
+
+    @Test
+    void tableSeparatesBodyAndHeadAndExplainsTheDoubledFeatures() {
+        Run r = graft("summary", "--arch", "resnet34", "--classes", "37");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("BODY: resnet34 cut at layer4.2.relu_1", "HEAD: added by Graft",
+            "head.0                 AdaptiveConcatPool2d(max, avg)", "head.8", "546,304",
+            "The head takes 1024 features = 2 x 512");
+    }
+
+    @Test
+    void everyHeadOptionIsAccepted() throws Exception {
+        Run r = graft("summary", "--arch", "resnet18", "--classes", "1", "--size", "160x128", "--n-in", "4",
+            "--lin-ftrs", "512,256", "--ps", "0.3", "--first-bn", "false", "--bn-final", "--lin-first",
+            "--y-range", "0,5", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertThat(json.get("input").toString()).isEqualTo("[4,160,128]");
+        JsonNode layers = json.get("layers");
+        assertThat(layers.get(layers.size() - 1).get("type").asText()).isEqualTo("SigmoidRange(0.0, 5.0)");
+        assertThat(graft("summary", "--arch", "resnet18", "--classes", "3", "--no-concat-pool").out())
+            .contains("AdaptiveAvgPool2d(1)").doesNotContain("AdaptiveConcatPool2d");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "summary --arch resnet19 --classes 3|unknown architecture 'resnet19'",
+        "summary --arch resnet18 --classes 0|--classes must be at least 1",
+        "summary --arch resnet18 --classes 3 --size 0|--size takes N or HxW",
+        "summary --arch resnet18 --classes 3 --ps 0.1,0.2,0.3|3 dropout probabilities for 2 linear layers",
+        "summary --arch resnet18 --classes 3 --y-range 5,0|--y-range needs low < high",
+        "summary --arch resnet18 --classes 3 --cut 99|cut 99 leaves no body",
+        "summary --arch resnet18 --classes 3 --n-in 0|--n-in must be at least 1",
+        "summary --arch resnet18|Missing required option: '--classes=<classes>'",
+    })
+    void badInputGivesOneClearLineAndNonZeroExit(String spec) {
+        String[] parts = spec.split("\\|");
+        Run r = graft(parts[0].split(" "));
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains(parts[1]).doesNotContain("Exception", "\tat ");
+        assertThat(r.err().lines().filter(l -> !l.startsWith("Try ")).count()).isEqualTo(1);
+    }
+
+    @Test
+    void everySubcommandHasHelp() {
+        Run root = graft("--help");
+        assertThat(root.code()).isZero();
+        assertThat(root.out()).contains("summary", "demo");
+        for (String sub : new String[] {"summary", "demo"}) {
+            Run r = graft(sub, "--help");
+            assertThat(r.code()).isZero();
+            assertThat(r.out()).startsWith("Usage: graft " + sub);
+        }
+    }
+}
