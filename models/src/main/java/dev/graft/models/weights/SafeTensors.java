@@ -310,6 +310,7 @@ public final class SafeTensors {
             }
             if (pending.isEmpty()) {
                 regionStart = entry.begin();
+                regionEnd = entry.end();
             }
             pending.add(entry);
             regionEnd = Math.max(regionEnd, entry.end());
@@ -359,29 +360,36 @@ public final class SafeTensors {
             throw new GraftException("cannot write " + target + ": directory " + directory + " does not exist");
         }
         Path temp = null;
+        String writing = null; // the tensor being copied, for the message if its data cannot be read
         boolean moved = false;
         try {
             temp = createTemp(directory, absolute.getFileName().toString());
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 writeFully(channel, ByteBuffer.wrap(header));
-                for (Tensor tensor : tensors.values()) {
-                    ByteBuffer data = tensor.data();
+                for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
+                    writing = entry.getKey();
+                    ByteBuffer data = entry.getValue().data();
                     for (int at = 0; at < data.limit(); at += WRITE_CHUNK_BYTES) {
                         // bounded pieces: the JDK copies a heap buffer into a direct one of the same size to write it
                         writeFully(channel, data.slice(at, Math.min(WRITE_CHUNK_BYTES, data.limit() - at)));
                     }
                 }
+                writing = null;
                 channel.force(true);
             }
             Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             moved = true;
             syncDirectory(directory);
         } catch (IOException | UncheckedIOException e) {
-            throw new GraftException("cannot write " + target + ": " + reason(e), e);
+            if (writing != null && "Bad address".equals(e.getMessage())) {
+                // EFAULT: the kernel could not read the tensor's memory, a mapping whose file shrank since it was opened
+                throw unreadable(target, writing, e);
+            }
+            throw new GraftException("cannot write " + target + ": " + reason(e)
+                    + (writing != null ? " (while writing tensor '" + writing + "')" : ""), e);
         } catch (InternalError e) {
-            // the JVM's answer to a fault reading a mapping whose file has shrunk since it was opened
-            throw new GraftException("cannot write " + target + ": the data of a tensor could not be read"
-                    + " (was the file it came from changed?)", e);
+            // the JVM's answer to a fault reading such a mapping from Java code
+            throw unreadable(target, writing, e);
         } finally {
             if (!moved && temp != null) {
                 try {
@@ -502,6 +510,12 @@ public final class SafeTensors {
 
     private static GraftException corrupt(String source, String problem) {
         return new GraftException("cannot read " + source + ": " + problem);
+    }
+
+    private static GraftException unreadable(Path target, String tensor, Throwable cause) {
+        String which = tensor == null ? "a tensor" : "tensor '" + tensor + "'";
+        return new GraftException("cannot write " + target + ": the data of " + which + " could not be read"
+                + " (was the file it was loaded from changed or truncated?)", cause);
     }
 
     private static String range(Entry entry) {
