@@ -143,8 +143,9 @@ public final class OnnxGraphBuilder {
      * @throws IllegalStateException if a tensor of that name exists already
      */
     public OnnxGraphBuilder addInput(String name, DataType type, OnnxDim... dims) {
+        ValueInfoProto info = valueInfo(requireName(name, "input"), type, dims);
         defineTensor(name);
-        inputs.add(valueInfo(name, type, dims));
+        inputs.add(info);
         return this;
     }
 
@@ -160,11 +161,11 @@ public final class OnnxGraphBuilder {
      * @throws IllegalStateException if the output was declared already
      */
     public OnnxGraphBuilder addOutput(String name, DataType type, OnnxDim... dims) {
-        requireName(name, "output");
+        ValueInfoProto info = valueInfo(requireName(name, "output"), type, dims);
         if (!outputNames.add(name)) {
             throw new IllegalStateException("graph output '" + name + "' is declared twice");
         }
-        outputs.add(valueInfo(name, type, dims));
+        outputs.add(info);
         return this;
     }
 
