@@ -10,4 +10,17 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! /usr/bin/python3 -c 
   (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision) \
     >/tmp/graft-test-oracles.log 2>&1 || echo "test.sh: oracles not installed (see /tmp/graft-test-oracles.log); their tests will skip"
 fi
-exec ./mvnw -B -ntp verify "$@"
+./mvnw -B -ntp verify "$@"
+
+# The README's commands, through the launcher, as a user types them.
+echo "test.sh: README commands through ./graft"
+./graft --help >/dev/null
+json=$(./graft summary --arch resnet50 --classes 10 --json)
+for want in '"params" : 23508032' '"params" : 2111488' '"params" : 25619520'; do
+  grep -qF "$want" <<<"$json" || { echo "test.sh: graft summary --json lacks $want"; exit 1; }
+done
+./graft summary --arch resnet34 --classes 37 >/dev/null
+./graft summary --arch resnet18 --classes 1 --size 160x128 --n-in 4 --lin-ftrs 512,256 --ps 0.3 \
+    --first-bn false --bn-final --lin-first --y-range 0,5 >/dev/null
+if ./graft summary --arch resnet19 --classes 3 2>/dev/null; then echo "test.sh: a bad --arch was accepted"; exit 1; fi
+echo "test.sh: README commands: 5 passed, 0 failed"
