@@ -6,6 +6,14 @@ import dev.graft.models.arch.VisionModel;
 import dev.graft.models.head.HeadOptions;
 import dev.graft.models.spec.Network;
 import dev.graft.models.summary.NetworkSummary;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.models.weights.LoadMode;
+import dev.graft.models.weights.SafeTensors;
+import dev.graft.models.weights.TensorFile;
+import dev.graft.models.weights.WeightLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -68,6 +76,12 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--freeze-to", defaultValue = "-1", description = "Trainable state shown: fastai's freeze_to(n); -1 = freeze() (a new learner), 0 = unfreeze() (default: ${DEFAULT-VALUE}).")
     int freezeTo;
 
+    @Option(names = "--weights", paramLabel = "FILE", description = "Check that a whole-model safetensors file (fastai state dict or Graft names) fits, strictly.")
+    Path weights;
+
+    @Option(names = "--pretrained", paramLabel = "FILE", description = "Check that a pretrained-body safetensors file (torchvision names) fits the body.")
+    Path pretrained;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
@@ -76,8 +90,34 @@ final class SummaryCommand implements Callable<Integer> {
         int[] hw = CliOptions.parseSize(size);
         Network net = build();
         NetworkSummary summary = new NetworkSummary(net, hw[0], hw[1], freezeTo);
-        spec.commandLine().getOut().print(json ? summary.toJsonString() : summary.toText());
+        List<String> notes = new ArrayList<>();
+        if (weights != null) {
+            notes.add(check(net, weights, LoadMode.ALL));
+        }
+        if (pretrained != null) {
+            notes.add(check(net, pretrained, LoadMode.BODY));
+        }
+        if (json) {
+            ObjectNode tree = summary.toJson();
+            ArrayNode checked = tree.putArray("weights");
+            notes.forEach(checked::add);
+            spec.commandLine().getOut().print(tree.toPrettyString() + System.lineSeparator());
+        } else {
+            spec.commandLine().getOut().print(summary.toText());
+            notes.forEach(spec.commandLine().getOut()::println);
+        }
         return 0;
+    }
+
+    /** Loads the file strictly into the network (throws a one-line error when it does not fit). */
+    private static String check(Network net, Path file, LoadMode mode) {
+        try (TensorFile tensors = SafeTensors.open(file)) {
+            WeightLoader.Loaded loaded = WeightLoader.load(net, tensors.all(), mode);
+            return "weights: " + file + " fits the " + (mode == LoadMode.ALL ? "whole model" : "body") + " ("
+                + loaded.tensors().size() + " tensors, " + loaded.naming().name().toLowerCase(java.util.Locale.ROOT)
+                + " names" + (loaded.ignored().isEmpty() ? "" : ", " + loaded.ignored().size() + " ignored")
+                + (loaded.firstConvAdapted() ? ", first conv adapted to " + net.inputChannels() + " channels" : "") + ")";
+        }
     }
 
     Network build() {

@@ -76,6 +76,42 @@ class SummaryCommandTest {
         assertThat(r.err().lines().filter(l -> !l.startsWith("Try ")).count()).isEqualTo(1);
     }
 
+    private static String golden(String name) {
+        String shared = System.getProperty("graft.shared.dir", "../shared");
+        return java.nio.file.Path.of(shared, "golden", name).toString();
+    }
+
+    @Test
+    void goldenWeightsAreCheckedAgainstTheModel() {
+        Run r = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64",
+            "--weights", golden("resnet18_c3_64.fastai.safetensors"),
+            "--pretrained", golden("resnet18_c3_64.torchvision-body.safetensors"));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("fits the whole model (110 tensors, fastai names)", "fits the body (100 tensors, graft names)");
+        Run wrong = graft("summary", "--arch", "resnet34", "--classes", "3",
+            "--pretrained", golden("resnet18_c3_64.torchvision-body.safetensors"));
+        assertThat(wrong.code()).isEqualTo(1);
+        assertThat(wrong.err()).startsWith("graft: weights (graft names) do not fit resnet34 body:").contains("missing (layer1.2.conv1.weight");
+        Run classes = graft("summary", "--arch", "resnet18", "--classes", "5",
+            "--weights", golden("resnet18_c3_64.fastai.safetensors"));
+        assertThat(classes.err()).contains("1.8.weight (file [3, 512], network [5, 512])");
+    }
+
+    @Test
+    void truncatedAndMissingFilesGetOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        byte[] all = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(golden("resnet18_c3_64.fastai.safetensors")));
+        java.nio.file.Path cut = dir.resolve("cut.safetensors");
+        java.nio.file.Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
+        java.nio.file.Path junk = dir.resolve("junk.safetensors");
+        java.nio.file.Files.writeString(junk, "this is not a safetensors file at all");
+        for (java.nio.file.Path p : new java.nio.file.Path[] {cut, junk, dir.resolve("absent.safetensors")}) {
+            Run r = graft("summary", "--arch", "resnet18", "--classes", "3", "--weights", p.toString());
+            assertThat(r.code()).as(p.toString()).isEqualTo(1);
+            assertThat(r.err()).startsWith("graft: ").doesNotContain("Exception", "\tat ");
+            assertThat(r.err().strip().lines().count()).isEqualTo(1);
+        }
+    }
+
     @Test
     void everySubcommandHasHelp() {
         Run root = graft("--help");
