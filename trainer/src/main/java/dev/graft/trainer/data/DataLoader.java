@@ -2,7 +2,6 @@ package dev.graft.trainer.data;
 
 import dev.graft.models.GraftException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -11,11 +10,14 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -160,7 +162,7 @@ public final class DataLoader implements AutoCloseable {
         private final int number;
         private final int[] order;
         private final int batches;
-        private final ArrayDeque<Slot> inFlight = new ArrayDeque<>();
+        private final ConcurrentLinkedDeque<Slot> inFlight = new ConcurrentLinkedDeque<>();
         private int submitted;
         private int taken;
         private Batch lookahead;
@@ -217,7 +219,10 @@ public final class DataLoader implements AutoCloseable {
             };
         }
 
-        /** Cancels the work not yet started; safe to call more than once. */
+        /**
+         * Cancels the work not yet started; safe to call more than once, and from another thread, in which case the
+         * consumer's iteration simply ends.
+         */
         @Override
         public void close() {
             stopped = true;
@@ -226,7 +231,6 @@ public final class DataLoader implements AutoCloseable {
                     f.cancel(false);
                 }
             }
-            inFlight.clear();
         }
 
         private boolean advance() {
@@ -237,16 +241,27 @@ public final class DataLoader implements AutoCloseable {
         }
 
         private void submitNext() {
+            if (stopped) {
+                return;
+            }
             int start = submitted * batchSize;
             int end = Math.min(items.size(), start + batchSize);
             Slot slot = new Slot(submitted, start, end - start);
             for (int k = 0; k < slot.count; k++) {
                 int itemIndex = order[start + k];
                 int position = k;
-                slot.futures.add(pool.submit(() -> load(slot, position, itemIndex)));
+                try {
+                    slot.futures.add(pool.submit(() -> load(slot, position, itemIndex)));
+                } catch (RejectedExecutionException e) {
+                    stopped = true; // the loader is closing
+                    return;
+                }
             }
             inFlight.add(slot);
             submitted++;
+            if (stopped) {
+                close();
+            }
         }
 
         private void load(Slot slot, int position, int itemIndex) {
@@ -275,7 +290,11 @@ public final class DataLoader implements AutoCloseable {
 
         /** Waits for the oldest batch; null when every image in it was unreadable. */
         private Batch take() {
-            Slot slot = inFlight.poll();
+            Slot slot = inFlight.peek();
+            if (slot == null) {
+                stopped = true;
+                return null;
+            }
             taken++;
             if (submitted < batches) {
                 submitNext();
@@ -284,6 +303,9 @@ public final class DataLoader implements AutoCloseable {
                 for (Future<?> f : slot.futures) {
                     f.get();
                 }
+                inFlight.remove(slot);
+            } catch (CancellationException e) {
+                return null; // closed meanwhile; stopped is set
             } catch (ExecutionException e) {
                 close();
                 Throwable cause = e.getCause();
@@ -456,6 +478,10 @@ public final class DataLoader implements AutoCloseable {
         }
 
         public DataLoader build() {
+            if (dropLast && !items.isEmpty() && items.size() < batchSize) {
+                throw new GraftException("Only " + items.size() + " training image" + (items.size() > 1 ? "s" : "")
+                        + ", fewer than the batch size " + batchSize + "; lower the batch size");
+            }
             return new DataLoader(this);
         }
     }

@@ -234,4 +234,38 @@ class DataLoaderTest {
         }
         assertThat(seen).hasSize(2);
     }
+
+    @Test
+    void closingFromAnotherThreadEndsTheConsumersIteration() throws Exception {
+        List<Item> items = items(40);
+        DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
+                .batchSize(1).workers(1).prefetch(1).build();
+        DataLoader.Epoch epoch = loader.epoch(0);
+        java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        Thread consumer = new Thread(() -> {
+            for (Batch b : epoch) {
+                seen.incrementAndGet();
+                first.countDown();
+            }
+        });
+        consumer.start();
+        assertThat(first.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        loader.close();
+        consumer.join(10_000);
+        assertThat(consumer.isAlive()).isFalse();
+        assertThat(seen.get()).isBetween(1, 40);
+    }
+
+    @Test
+    void tooFewTrainingImagesForOneBatchIsReportedAndEmptyValidationIsFine() {
+        List<Item> items = items(3);
+        assertThatThrownBy(() -> DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).batchSize(4).build())
+                .isInstanceOf(dev.graft.models.GraftException.class)
+                .hasMessage("Only 3 training images, fewer than the batch size 4; lower the batch size");
+        try (DataLoader empty = DataLoader.builder(List.of(), Task.SINGLE_LABEL, 2, Split.VALID).workers(1).build()) {
+            assertThat(empty.batchCount()).isZero();
+            assertThat(drain(empty, 0)).isEmpty();
+        }
+    }
 }
