@@ -1,5 +1,6 @@
 package dev.graft.trainer.data;
 
+import dev.graft.models.checkpoint.Task;
 import dev.graft.models.GraftException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.graft.trainer.data;
 
+import dev.graft.models.checkpoint.Task;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
