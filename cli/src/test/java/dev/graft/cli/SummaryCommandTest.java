@@ -116,8 +116,8 @@ class SummaryCommandTest {
     void everySubcommandHasHelp() {
         Run root = graft("--help");
         assertThat(root.code()).isZero();
-        assertThat(root.out()).contains("summary", "demo");
-        for (String sub : new String[] {"summary", "demo"}) {
+        assertThat(root.out()).contains("summary", "data", "demo");
+        for (String sub : new String[] {"summary", "data", "demo"}) {
             Run r = graft(sub, "--help");
             assertThat(r.code()).isZero();
             assertThat(r.out()).startsWith("Usage: graft " + sub);
