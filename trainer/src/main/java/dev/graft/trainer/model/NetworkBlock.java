@@ -365,7 +365,8 @@ public final class NetworkBlock extends AbstractBlock {
             if (p == null) {
                 unknown.add(e.getKey());
             } else if (!Arrays.equals(e.getValue().shape(), p.getShape().getShape())) {
-                wrong.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " vs " + p.getShape());
+                wrong.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " vs "
+                    + Arrays.toString(p.getShape().getShape()));
             }
         }
         List<String> missing = new ArrayList<>();
