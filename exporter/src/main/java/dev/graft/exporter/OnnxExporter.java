@@ -1,0 +1,80 @@
+package dev.graft.exporter;
+
+import dev.graft.exporter.onnx.OnnxFiles;
+import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
+import dev.graft.models.GraftException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns a network spec and its weights into a self-describing ONNX classifier that any ONNX runtime can serve.
+ *
+ * <p>The graph is written from the spec, not traced from a framework, so it contains exactly what inference needs:
+ * <ul>
+ *   <li>Input {@code input} {@code [batch, C, height, width]} with batch, height and width symbolic: the body ends in
+ *       global pooling ({@code GlobalMaxPool}/{@code GlobalAveragePool}), so one file serves every batch and image
+ *       size. Output {@code probabilities} {@code [batch, n]}, after the task's activation; optionally {@code logits},
+ *       the same tensor before it.</li>
+ *   <li>With folding (the default) no BatchNormalization and no Dropout node remains (see
+ *       {@link dev.graft.exporter.fold.FoldPlan} for where each BatchNorm goes), and Linear layers are single
+ *       {@code Gemm} nodes, so a resnet18 with fastai's default head is 54 nodes. {@code optFold(false)} keeps every
+ *       layer as its own node (BatchNormalization, Dropout in inference mode), for comparing layer by layer.</li>
+ *   <li>fastai's SigmoidRange becomes Sigmoid, Mul and Add, with the range as constants.</li>
+ * </ul>
+ *
+ * <p><b>Naming.</b> Every ONNX name leads back to the spec. A node is named after the spec node it computes
+ * ({@code layer1.0.conv1}), helper nodes take a suffix ({@code head.0.max}, {@code head.0.avg}, {@code head.9.sigmoid},
+ * {@code head.9.mul}). A tensor is named after the spec node whose output it carries: a convolution with its BatchNorm
+ * folded in is the node {@code layer1.0.conv1} writing the tensor {@code layer1.0.bn1}. Initializers are the spec's
+ * parameter names: a folded convolution keeps {@code layer1.0.conv1.weight} (now holding the folded weights) and gains
+ * {@code layer1.0.conv1.bias}; a head Linear that absorbed the BatchNorm before it keeps {@code head.4.weight} and gains
+ * {@code head.4.bias}; a BatchNorm kept as scale and shift has {@code <id>.scale} and {@code <id>.shift}. The network's
+ * last tensor is {@code logits} (or {@code probabilities} when there is no activation), whatever spec node wrote it.
+ *
+ * <p>Everything an application needs to use the file is written as {@code graft.*} metadata; see {@link GraftMetadata}.
+ */
+public final class OnnxExporter {
+    private OnnxExporter() {
+    }
+
+    /**
+     * Builds the ONNX model in memory.
+     *
+     * @throws GraftException if a weight is missing, misshapen, NaN or infinite, or a layer cannot be exported
+     */
+    public static ModelProto export(ExportOptions options) {
+        return NetworkTranslation.translate(options);
+    }
+
+    /**
+     * Builds the model and writes it atomically to {@code out}, without a parity check; prefer
+     * {@link ExportProof#exportVerified} where a reference forward pass is at hand.
+     *
+     * @return the model that was written
+     * @throws GraftException if the export fails or the file cannot be written; then nothing is written
+     */
+    public static ModelProto exportTo(ExportOptions options, Path out) {
+        ModelProto model = export(options);
+        OnnxFiles.writeAtomically(model, out);
+        return model;
+    }
+
+    /** How many nodes of each {@code op_type} the graph has, in order of first appearance. */
+    public static Map<String, Integer> opHistogram(ModelProto model) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (NodeProto n : model.getGraph().getNodeList()) {
+            counts.merge(n.getOpType(), 1, Integer::sum);
+        }
+        return Collections.unmodifiableMap(counts);
+    }
+
+    /** The {@code metadata_props} of a model as a map, in file order. */
+    public static Map<String, String> metadata(ModelProto model) {
+        Map<String, String> m = new LinkedHashMap<>();
+        model.getMetadataPropsList().forEach(e -> m.put(e.getKey(), e.getValue()));
+        return Collections.unmodifiableMap(m);
+    }
+}

@@ -1,0 +1,143 @@
+package dev.graft.exporter.fold;
+
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.Network;
+import dev.graft.models.spec.Node;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Where each BatchNorm of a network goes when the graph is folded, decided from the network's structure alone.
+ *
+ * <p>A BatchNorm's affine map can merge into a weighted layer only when nothing else sees the tensor in between, so
+ * the decision depends on the graph's wiring, not just on which layers are adjacent in the list. The rules, in order:
+ * <ol>
+ *   <li><b>Into the preceding layer</b> ({@link Kind#INTO_PRECEDING}): the BatchNorm reads, directly or through
+ *       Dropouts (identities at inference), a Conv2d (2-d BatchNorm) or Linear (1-d) whose output nothing else reads.
+ *       The layer's output channels are scaled and shifted: {@code W'[o] = s[o] W[o]}, {@code b' = s b + t}. Every
+ *       BatchNorm of a ResNet body folds this way, and so does fastai's {@code bn_final}, which follows the last
+ *       Linear.</li>
+ *   <li><b>Into the following Linear</b> ({@link Kind#INTO_FOLLOWING}): a 1-d BatchNorm whose output goes, directly or
+ *       through Dropouts, only to a Linear. The Linear absorbs it on its input side: {@code W(x s + t) + b = (W s) x +
+ *       (W t + b)}, scaling W's columns. This is how fastai's head BatchNorms fold: they come before their Linear, and
+ *       with {@code lin_first} they sit after a ReLU, through which nothing can fold backwards. A convolution is never
+ *       a target on this side: its zero padding would pad {@code x}, not {@code x s + t}.</li>
+ *   <li><b>Scale and shift</b> ({@link Kind#SCALE_SHIFT}): anything else becomes an element-wise Mul and Add by
+ *       per-channel constants, never a BatchNormalization node.</li>
+ * </ol>
+ * A layer can absorb one BatchNorm on each side (fastai's head with {@code lin_ftrs=[]} and {@code bn_final} does
+ * exactly that); both folds are affine, so their order does not matter.
+ */
+public final class FoldPlan {
+    /** How one BatchNorm disappears. */
+    public enum Kind {
+        /** Merged into the output channels of the Conv2d or Linear it reads. */
+        INTO_PRECEDING,
+        /** Merged into the input features of the Linear that reads it. */
+        INTO_FOLLOWING,
+        /** Kept as an element-wise Mul and Add. */
+        SCALE_SHIFT
+    }
+
+    /**
+     * The fate of one BatchNorm.
+     *
+     * @param batchNorm the BatchNorm's node id
+     * @param kind how it is folded
+     * @param target the id of the layer that absorbs it; empty for {@link Kind#SCALE_SHIFT}
+     */
+    public record Decision(String batchNorm, Kind kind, Optional<String> target) {
+    }
+
+    private final Map<String, Decision> decisions;
+    private final Map<String, String> intoOutputs = new HashMap<>();
+    private final Map<String, String> intoInputs = new HashMap<>();
+
+    private FoldPlan(Map<String, Decision> decisions) {
+        this.decisions = Collections.unmodifiableMap(decisions);
+        for (Decision d : decisions.values()) {
+            d.target().ifPresent(t -> (d.kind() == Kind.INTO_PRECEDING ? intoOutputs : intoInputs).put(t, d.batchNorm()));
+        }
+    }
+
+    /** Decides every BatchNorm of {@code network}. */
+    public static FoldPlan of(Network network) {
+        Map<String, List<String>> consumers = network.consumers();
+        Map<String, Decision> out = new LinkedHashMap<>();
+        for (Node n : network.nodes()) {
+            if (n.layer() instanceof Layer.BatchNorm bn) {
+                out.put(n.id(), decide(network, consumers, n, bn));
+            }
+        }
+        return new FoldPlan(out);
+    }
+
+    private static Decision decide(Network net, Map<String, List<String>> consumers, Node node, Layer.BatchNorm bn) {
+        // Backwards: skip Dropouts that only feed this chain, then look for a weighted layer read by nothing else.
+        String prev = node.inputs().get(0);
+        while (!prev.equals(Network.INPUT) && net.node(prev).layer() instanceof Layer.Dropout
+                && consumersOf(consumers, prev).size() == 1) {
+            prev = net.node(prev).inputs().get(0);
+        }
+        if (!prev.equals(Network.INPUT) && consumersOf(consumers, prev).size() == 1) {
+            Layer p = net.node(prev).layer();
+            if ((bn.dims() == 2 && p instanceof Layer.Conv2d c && c.out() == bn.features())
+                    || (bn.dims() == 1 && p instanceof Layer.Linear l && l.out() == bn.features())) {
+                return new Decision(node.id(), Kind.INTO_PRECEDING, Optional.of(prev));
+            }
+        }
+        // Forwards: through Dropouts read by nothing else, into a Linear.
+        if (bn.dims() == 1) {
+            String next = node.id();
+            while (true) {
+                List<String> readers = consumersOf(consumers, next);
+                if (readers.size() != 1) {
+                    break;
+                }
+                Layer l = net.node(readers.get(0)).layer();
+                if (l instanceof Layer.Dropout) {
+                    next = readers.get(0);
+                } else {
+                    if (l instanceof Layer.Linear lin && lin.in() == bn.features()) {
+                        return new Decision(node.id(), Kind.INTO_FOLLOWING, Optional.of(readers.get(0)));
+                    }
+                    break;
+                }
+            }
+        }
+        return new Decision(node.id(), Kind.SCALE_SHIFT, Optional.empty());
+    }
+
+    private static List<String> consumersOf(Map<String, List<String>> consumers, String id) {
+        return consumers.getOrDefault(id, List.of());
+    }
+
+    /** The decision for the BatchNorm with this id. */
+    public Decision decision(String batchNormId) {
+        Decision d = decisions.get(batchNormId);
+        if (d == null) {
+            throw new IllegalArgumentException("no BatchNorm '" + batchNormId + "' in the plan");
+        }
+        return d;
+    }
+
+    /** Every decision, in network order. */
+    public List<Decision> decisions() {
+        return new ArrayList<>(decisions.values());
+    }
+
+    /** The BatchNorm folded into this layer's output channels, if any. */
+    public Optional<String> foldedIntoOutputs(String layerId) {
+        return Optional.ofNullable(intoOutputs.get(layerId));
+    }
+
+    /** The BatchNorm folded into this Linear's input features, if any. */
+    public Optional<String> foldedIntoInputs(String layerId) {
+        return Optional.ofNullable(intoInputs.get(layerId));
+    }
+}
