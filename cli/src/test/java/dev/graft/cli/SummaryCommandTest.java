@@ -66,7 +66,7 @@ class SummaryCommandTest {
         "summary --arch resnet18 --classes 3 --y-range 5,0|--y-range needs low < high",
         "summary --arch resnet18 --classes 3 --cut 99|cut 99 leaves no body",
         "summary --arch resnet18 --classes 3 --n-in 0|--n-in must be at least 1",
-        "summary --arch resnet18|Missing required option: '--classes=<classes>'",
+        "summary --arch resnet18|give --arch and --classes",
     })
     void badInputGivesOneClearLineAndNonZeroExit(String spec) {
         String[] parts = spec.split("\\|");

@@ -1,0 +1,187 @@
+package dev.graft.cli;
+
+import dev.graft.exporter.Activation;
+import dev.graft.exporter.ExportOptions;
+import dev.graft.exporter.ExportProof;
+import dev.graft.exporter.ResizeMethod;
+import dev.graft.exporter.Task;
+import dev.graft.models.GraftException;
+import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.spec.Network;
+import dev.graft.models.weights.LoadMode;
+import dev.graft.models.weights.SafeTensors;
+import dev.graft.models.weights.Tensor;
+import dev.graft.models.weights.TensorFile;
+import dev.graft.models.weights.WeightLoader;
+import dev.graft.trainer.model.InferenceModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code graft export}: writes the ONNX graph and proves it against the trained model's own DJL forward before
+ * anything is written.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Export a model to ONNX with its softmax/sigmoid folded in, proven against the trained model.",
+        "The graph runs in ONNX Runtime on seeded random inputs beside the DJL model of the same weights; above the",
+        "tolerance the export fails and nothing is written."})
+final class ExportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--checkpoint", paramLabel = "DIR", description = "A checkpoint folder written by graft train.")
+        Path checkpoint;
+
+        @Option(names = "--weights", paramLabel = "FILE", description = "Whole-model safetensors (fastai state dict or Graft names); needs --arch and --classes.")
+        Path weights;
+    }
+
+    @Mixin
+    NetworkOptions model;
+
+    @Option(names = "--labels", paramLabel = "FILE", description = "Class names, one per line, in output order (with --weights).")
+    Path labels;
+
+    @Option(names = "--multi-label", description = "The model is multi-label (sigmoid, threshold) (with --weights).")
+    boolean multiLabel;
+
+    @Option(names = "--regression", description = "The model predicts numbers (no activation) (with --weights).")
+    boolean regression;
+
+    @Option(names = "--size", description = "Input size the model was trained at: N or HxW (default: the checkpoint's, else 224).")
+    String size;
+
+    @Option(names = "--activation", defaultValue = "auto", description = "auto, softmax, sigmoid or none (default: ${DEFAULT-VALUE}: by task).")
+    String activation;
+
+    @Option(names = "--opset", defaultValue = "17", description = "ONNX opset, 13 to 17 (default: ${DEFAULT-VALUE}).")
+    int opset;
+
+    @Option(names = "--with-logits", description = "Add a second output, logits, before the activation.")
+    boolean withLogits;
+
+    @Option(names = "--no-fold", description = "Keep the graph layer for layer (BatchNormalization, Dropout), for debugging.")
+    boolean noFold;
+
+    @Option(names = "--tolerance", defaultValue = "1e-4", description = "Largest difference from the trained model allowed (default: ${DEFAULT-VALUE}).")
+    double tolerance;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The .onnx file to write.")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter o = spec.commandLine().getOut();
+        long start = System.nanoTime();
+        Network network;
+        Map<String, Tensor> weights;
+        dev.graft.models.checkpoint.Task task;
+        List<String> labelList = null;
+        String sourceHash;
+        int[] hw = size == null ? null : CliOptions.parseSize(size);
+        ExportOptions.Builder b = ExportOptions.builder();
+        if (source.checkpoint != null) {
+            if (model.arch != null || labels != null || multiLabel || regression) {
+                throw new GraftException("--checkpoint carries its architecture, labels and task; drop --arch, --labels, --multi-label and --regression");
+            }
+            Checkpoint c = Checkpoint.read(source.checkpoint);
+            network = c.network();
+            weights = c.weights();
+            task = c.task();
+            labelList = c.labels();
+            sourceHash = Checkpoint.weightsHash(source.checkpoint);
+            if (hw == null) {
+                hw = new int[] {c.preprocessing().height(), c.preprocessing().width()};
+            }
+            b.optMean(c.preprocessing().mean()).optStd(c.preprocessing().std())
+                .optResize(ResizeMethod.valueOf(c.preprocessing().resize().toUpperCase(Locale.ROOT)))
+                .optThreshold(c.threshold());
+        } else {
+            if (multiLabel && regression) {
+                throw new GraftException("--multi-label and --regression contradict each other");
+            }
+            network = model.build();
+            sourceHash = Checkpoint.sha256(source.weights);
+            try (TensorFile file = SafeTensors.open(source.weights)) {
+                Map<String, Tensor> copied = new LinkedHashMap<>();
+                WeightLoader.load(network, file.all(), LoadMode.ALL).tensors()
+                    .forEach((k, v) -> copied.put(k, Tensor.ofFloats(v.shape(), v.toFloatArray())));
+                weights = copied;
+            }
+            task = multiLabel ? dev.graft.models.checkpoint.Task.MULTI_LABEL
+                : regression ? dev.graft.models.checkpoint.Task.REGRESSION : dev.graft.models.checkpoint.Task.SINGLE_LABEL;
+            if (labels != null) {
+                labelList = readLabels(labels);
+            }
+        }
+        if (hw == null) {
+            hw = new int[] {224, 224};
+        }
+        b.setNetwork(network).setWeights(weights)
+            .optTask(Task.valueOf(task.name()))
+            .optActivation(parseActivation(activation))
+            .optOpset(opset)
+            .optWithLogits(withLogits)
+            .optFold(!noFold)
+            .optInputSize(hw[0], hw[1])
+            .optSourceHash(sourceHash);
+        if (labelList != null) {
+            b.optLabels(labelList);
+        }
+        ExportOptions options = b.build();
+        ExportProof.Result r;
+        try (InferenceModel trained = InferenceModel.load(network, weights, hw[0], hw[1])) {
+            r = ExportProof.exportVerified(options, trained::forward, ExportProof.DEFAULT_SEED, ExportProof.DEFAULT_BATCH,
+                hw[0], hw[1], tolerance, out);
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        o.printf(Locale.ROOT, "graph: %d nodes (%s)%n", r.nodeCount(), histogram(r.opHistogram()));
+        o.printf(Locale.ROOT, "parity: largest |difference| from the trained DJL model %.3g (tolerance %.0e; batch %d, %dx%d, seed %d)%n",
+            r.maxAbsDiff(), r.tolerance(), r.batch(), r.height(), r.width(), r.seed());
+        o.printf(Locale.ROOT, "wrote %s (%.1f MB, opset %d, %s) in %.1f s%n", out, Files.size(out) / 1e6, opset,
+            options.resolvedActivation().metadataValue(), secs);
+        return 0;
+    }
+
+    private static String histogram(Map<String, Integer> h) {
+        StringBuilder sb = new StringBuilder();
+        h.forEach((op, n) -> sb.append(sb.length() == 0 ? "" : ", ").append(op).append(' ').append(n));
+        return sb.toString();
+    }
+
+    private static Activation parseActivation(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "auto" -> Activation.AUTO;
+            case "softmax" -> Activation.SOFTMAX;
+            case "sigmoid" -> Activation.SIGMOID;
+            case "none" -> Activation.NONE;
+            default -> throw new GraftException("--activation takes auto, softmax, sigmoid or none, not '" + text + "'");
+        };
+    }
+
+    private static List<String> readLabels(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+        } catch (IOException e) {
+            throw new GraftException("cannot read labels " + file + ": " + e.getMessage());
+        }
+    }
+}
