@@ -23,4 +23,9 @@ done
 ./graft summary --arch resnet18 --classes 1 --size 160x128 --n-in 4 --lin-ftrs 512,256 --ps 0.3 \
     --first-bn false --bn-final --lin-first --y-range 0,5 >/dev/null
 if ./graft summary --arch resnet19 --classes 3 2>/dev/null; then echo "test.sh: a bad --arch was accepted"; exit 1; fi
-echo "test.sh: README commands: 5 passed, 0 failed"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+./graft data synth --out "$tmp/shapes" --classes 3 --size 32 --per-class 10 --seed 1 >/dev/null
+./graft export --weights ../shared/golden/resnet18_c3_64.fastai.safetensors --arch resnet18 --classes 3 --size 64 \
+    --out "$tmp/model.onnx" >/dev/null
+[ -s "$tmp/model.onnx" ] || { echo "test.sh: graft export wrote nothing"; exit 1; }
+echo "test.sh: README commands: 7 passed, 0 failed"
