@@ -55,8 +55,9 @@ class GoldenExportTest {
         float[] logits = out.get(GraftMetadata.LOGITS_NAME).data();
         double diff = TestModels.maxAbsDiff(probabilities, expected);
         double logitDiff = TestModels.maxAbsDiff(logits, expectedLogits);
-        System.out.printf("golden %s fold=%s %s: max |probabilities diff| %.3g, max |logits diff| %.3g%n",
-                activation, fold, level, diff, logitDiff);
+        double fp64Diff = TestModels.maxAbsDiff(probabilities, Golden.floats(name + ".output_fp64ref.bin"));
+        System.out.printf("golden %s fold=%s %s: max |probabilities diff| %.3g (vs float64 reference %.3g),"
+                + " max |logits diff| %.3g%n", activation, fold, level, diff, fp64Diff, logitDiff);
         assertThat(out.get(GraftMetadata.OUTPUT_NAME).shape()).containsExactly(4, 3);
         assertThat(diff).isLessThanOrEqualTo(TOLERANCE);
         assertThat(logitDiff).isLessThanOrEqualTo(1e-4);
