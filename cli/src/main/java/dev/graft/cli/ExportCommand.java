@@ -69,6 +69,15 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--size", description = "Input size the model was trained at: N or HxW (default: the checkpoint's, else 224).")
     String size;
 
+    @Option(names = "--channels", description = "Input channel order, one letter each (default RGB; needed with --n-in other than 3, e.g. RGBA).")
+    String channels;
+
+    @Option(names = "--mean", split = ",", description = "Per-channel normalisation mean (default: ImageNet's).")
+    List<Double> mean;
+
+    @Option(names = "--std", split = ",", description = "Per-channel normalisation std (default: ImageNet's).")
+    List<Double> std;
+
     @Option(names = "--activation", defaultValue = "auto", description = "auto, softmax, sigmoid or none (default: ${DEFAULT-VALUE}: by task).")
     String activation;
 
@@ -131,6 +140,19 @@ final class ExportCommand implements Callable<Integer> {
             if (labels != null) {
                 labelList = readLabels(labels);
             }
+            if (network.inputChannels() != 3 && (channels == null || mean == null || std == null)) {
+                throw new GraftException("a " + network.inputChannels() + "-channel model needs --channels (e.g. RGBA), --mean"
+                    + " and --std with one value per channel");
+            }
+        }
+        if (channels != null) {
+            b.optChannels(channels);
+        }
+        if (mean != null) {
+            b.optMean(mean);
+        }
+        if (std != null) {
+            b.optStd(std);
         }
         if (hw == null) {
             hw = new int[] {224, 224};
