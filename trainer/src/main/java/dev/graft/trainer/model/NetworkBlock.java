@@ -1,0 +1,443 @@
+package dev.graft.trainer.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.graft.models.GraftException;
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.Network;
+import dev.graft.models.spec.Node;
+import dev.graft.models.spec.Param;
+import dev.graft.models.spec.Shapes;
+import dev.graft.models.weights.DType;
+import dev.graft.models.weights.Initializer;
+import dev.graft.models.weights.Tensor;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@link Network} run by DJL: one block that evaluates the spec's nodes in order, so the engine computes exactly
+ * what the spec (and therefore the exporter and the summary) says, residual joins included.
+ *
+ * <p>One flat block rather than a tree of DJL layers, for two reasons. The spec is a DAG with explicit inputs, which a
+ * tree of sequential blocks can only express with wrappers; and DJL prefixes nested parameter names with its own
+ * child names, whereas here every {@link Parameter} is named by the spec's full name ({@code layer1.0.bn1.weight},
+ * {@code head.4.weight}). Weights therefore load from, and read back into, safetensors maps by name with no
+ * translation table, and the learner can freeze and schedule layer groups by name.
+ *
+ * <p>Semantics follow PyTorch. BatchNorm uses its running statistics unless the block runs in training mode, in which
+ * case it normalises with the batch statistics and updates the running ones in place exactly as PyTorch does
+ * (momentum {@code m}: {@code running = (1 - m) running + m batch}, the variance unbiased). BatchNorm nodes listed in
+ * {@link #setEvalBatchNorm} stay in evaluation mode even during training (fastai's frozen BatchNorm). Dropout is
+ * active only in training. Intermediate arrays are closed as soon as their last reader has run, so a forward pass
+ * leaves only its output behind in the input's manager.
+ */
+public final class NetworkBlock extends AbstractBlock {
+    private static final byte VERSION = 1;
+
+    private final Network network;
+    private final long seed;
+    /** Full name to parameter, in the spec's order (execution order, PyTorch order within a node). */
+    private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    /** Node id to its parameters by full name; absent for nodes without parameters. */
+    private final Map<String, Map<String, Parameter>> byNode = new LinkedHashMap<>();
+    /** How many times each value (node id or {@link Network#INPUT}) is read. */
+    private final Map<String, Integer> reads = new LinkedHashMap<>();
+    private volatile Set<String> evalBatchNorm = Set.of();
+    /** Graft's seeded initial weights, computed when DJL first initialises the parameters, then dropped. */
+    private Map<String, Tensor> seedWeights;
+
+    /** A block whose untrained parameters are Graft's reference initialisation with seed 0. */
+    public NetworkBlock(Network network) {
+        this(network, 0);
+    }
+
+    /**
+     * A block whose parameters, when DJL initialises them, take {@link Initializer#init(Network, long)}'s values for
+     * this seed, so an untrained model is the same in every Graft tool.
+     */
+    public NetworkBlock(Network network, long seed) {
+        super(VERSION);
+        this.network = network;
+        this.seed = seed;
+        for (Node n : network.nodes()) {
+            Map<String, Parameter> mine = new LinkedHashMap<>();
+            for (Param p : n.layer().params()) {
+                String full = n.paramName(p);
+                Parameter parameter = Parameter.builder()
+                    .setName(full)
+                    .setType(typeOf(n.layer(), p))
+                    .optShape(new Shape(p.shapeArray()))
+                    .optRequiresGrad(p.learnable())
+                    .optInitializer((manager, shape, dataType) -> initial(manager, full, shape, dataType))
+                    .build();
+                addParameter(parameter);
+                byName.put(full, parameter);
+                mine.put(full, parameter);
+            }
+            if (!mine.isEmpty()) {
+                byNode.put(n.id(), Collections.unmodifiableMap(mine));
+            }
+            for (String in : n.inputs()) {
+                reads.merge(in, 1, Integer::sum);
+            }
+        }
+    }
+
+    /** The spec this block runs. */
+    public Network network() {
+        return network;
+    }
+
+    /** Every parameter and buffer by full name, in the spec's order. */
+    public Map<String, Parameter> parameters() {
+        return Collections.unmodifiableMap(byName);
+    }
+
+    /** One parameter or buffer by full name ({@code layer1.0.bn1.running_mean}). */
+    public Parameter parameter(String fullName) {
+        Parameter p = byName.get(fullName);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter " + fullName + " in " + network.arch());
+        }
+        return p;
+    }
+
+    /** The parameters and buffers of one node by full name; empty for nodes that have none (relu, add, ...). */
+    public Map<String, Parameter> nodeParameters(String nodeId) {
+        network.node(nodeId);
+        return byNode.getOrDefault(nodeId, Map.of());
+    }
+
+    /** The parameters and buffers of every node of one layer group (index into {@link Network#groups()}). */
+    public Map<String, Parameter> groupParameters(int group) {
+        if (group < 0 || group >= network.groups().size()) {
+            throw new IllegalArgumentException("no layer group " + group + " in " + network.arch());
+        }
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (Node n : network.nodes()) {
+            if (network.groupOf(n.id()) == group) {
+                out.putAll(byNode.getOrDefault(n.id(), Map.of()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * BatchNorm nodes that run in evaluation mode even in a training pass: they normalise with, and leave unchanged,
+     * their running statistics, while gradients still flow through them. Replaces the previous set.
+     *
+     * @throws IllegalArgumentException if an id is not a BatchNorm node of this network
+     */
+    public void setEvalBatchNorm(Collection<String> nodeIds) {
+        Set<String> ids = new LinkedHashSet<>();
+        for (String id : nodeIds) {
+            if (!(network.node(id).layer() instanceof Layer.BatchNorm)) {
+                throw new IllegalArgumentException(id + " is not a batchnorm node");
+            }
+            ids.add(id);
+        }
+        evalBatchNorm = Collections.unmodifiableSet(ids);
+    }
+
+    /** The BatchNorm nodes currently held in evaluation mode during training. */
+    public Set<String> evalBatchNorm() {
+        return evalBatchNorm;
+    }
+
+    /**
+     * Sets every parameter and buffer from tensors named by full name (as {@code WeightLoader} returns them). The
+     * arrays are overwritten in place, so an optimiser or a parameter store holding them sees the new values.
+     *
+     * @throws GraftException if a name is missing or unknown, or a shape differs (all problems in one message)
+     * @throws IllegalStateException if the block has not been initialised
+     */
+    public void loadWeights(Map<String, Tensor> weights) {
+        load(weights, true);
+    }
+
+    /** Like {@link #loadWeights} for a subset (a pretrained body, say): parameters not named keep their values. */
+    public void updateWeights(Map<String, Tensor> weights) {
+        load(weights, false);
+    }
+
+    /** Every parameter and buffer by full name as F32 tensors: what a checkpoint saves. Bit-exact copies. */
+    public Map<String, Tensor> readWeights() {
+        requireInitialized();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : byName.entrySet()) {
+            NDArray a = e.getValue().getArray();
+            out.put(e.getKey(), Tensor.ofFloats(a.getShape().getShape(), a.toFloatArray()));
+        }
+        return out;
+    }
+
+    /**
+     * Initialises the parameters in {@code manager} (Graft's seeded values) for images of the given size, then loads
+     * {@code weights} if not null. A convenience for inference and tests; DJL's trainer initialises by itself.
+     */
+    public void initialize(NDManager manager, int height, int width, Map<String, Tensor> weights) {
+        initialize(manager, DataType.FLOAT32, new Shape(1, network.inputChannels(), height, width));
+        if (weights != null) {
+            loadWeights(weights);
+        }
+    }
+
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        if (dataType != DataType.FLOAT32) {
+            throw new IllegalArgumentException("Graft networks run in float32, not " + dataType);
+        }
+        try {
+            super.initialize(manager, dataType, inputShapes);
+        } finally {
+            seedWeights = null;
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape in = checkInput(inputShapes);
+        int[] out = Shapes.infer(network, (int) in.get(2), (int) in.get(3)).get(network.output().id());
+        long[] dims = new long[out.length + 1];
+        dims[0] = in.get(0);
+        for (int i = 0; i < out.length; i++) {
+            dims[i + 1] = out[i];
+        }
+        return new Shape[] {new Shape(dims)};
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        if (inputs.size() != 1) {
+            throw new GraftException(network.arch() + " takes one input array, not " + inputs.size());
+        }
+        NDArray input = inputs.singletonOrThrow();
+        checkInput(new Shape[] {input.getShape()});
+        Device device = input.getDevice();
+        Set<String> frozenBn = evalBatchNorm;
+        Map<String, NDArray> values = new LinkedHashMap<>();
+        Map<NDArray, Integer> pending = new IdentityHashMap<>();
+        values.put(Network.INPUT, input);
+        pending.put(input, reads.getOrDefault(Network.INPUT, 0));
+        String outputId = network.output().id();
+        for (Node n : network.nodes()) {
+            List<NDArray> in = new ArrayList<>(n.inputs().size());
+            for (String id : n.inputs()) {
+                in.add(values.get(id));
+            }
+            NDArray out = compute(n, in, store, device, training, frozenBn);
+            values.put(n.id(), out);
+            int uses = reads.getOrDefault(n.id(), 0) + (n.id().equals(outputId) ? 1 : 0);
+            pending.merge(out, uses, Integer::sum);
+            for (int i = 0; i < in.size(); i++) {
+                release(in.get(i), pending, input);
+                String id = n.inputs().get(i);
+                if (pending.getOrDefault(values.get(id), 0) == 0) {
+                    values.remove(id);
+                }
+            }
+            if (uses == 0) {
+                release(out, pending, input);
+            }
+        }
+        return new NDList(values.get(outputId));
+    }
+
+    @Override
+    public String toString() {
+        return "NetworkBlock(" + network.arch() + ", " + network.nodes().size() + " nodes, " + byName.size()
+            + " parameters and buffers)";
+    }
+
+    // ---- one node --------------------------------------------------------------------------------------------
+
+    private NDArray compute(Node n, List<NDArray> in, ParameterStore store, Device device, boolean training,
+                            Set<String> frozenBn) {
+        NDArray x = in.get(0);
+        Layer layer = n.layer();
+        if (layer instanceof Layer.Conv2d c) {
+            NDArray w = value(store, n, "weight", device, training);
+            NDArray b = c.bias() ? value(store, n, "bias", device, training) : null;
+            return x.getNDArrayInternal().convolution(x, w, b, new Shape(c.strideH(), c.strideW()),
+                new Shape(c.padH(), c.padW()), new Shape(c.dilation(), c.dilation()), c.groups()).singletonOrThrow();
+        } else if (layer instanceof Layer.BatchNorm bn) {
+            boolean batchStats = training && !frozenBn.contains(n.id());
+            // DJL's momentum weighs the old running value (running = m' running + (1 - m') batch), PyTorch's the
+            // batch; DJL's PyTorch engine hands torch 1 - m', so m' = 1 - m reproduces PyTorch.
+            return x.getNDArrayInternal().batchNorm(x,
+                value(store, n, "running_mean", device, training),
+                value(store, n, "running_var", device, training),
+                value(store, n, "weight", device, training),
+                value(store, n, "bias", device, training),
+                1, (float) (1 - bn.momentum()), (float) bn.eps(), batchStats).singletonOrThrow();
+        } else if (layer instanceof Layer.Relu) {
+            return Activation.relu(x);
+        } else if (layer instanceof Layer.MaxPool p) {
+            return Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
+                new Shape(p.padding(), p.padding()), false);
+        } else if (layer instanceof Layer.Add) {
+            NDArray sum = x.add(in.get(1));
+            for (int i = 2; i < in.size(); i++) {
+                NDArray next = sum.add(in.get(i));
+                sum.close();
+                sum = next;
+            }
+            return sum;
+        } else if (layer instanceof Layer.ConcatPool) {
+            // fastai's AdaptiveConcatPool2d: max first, then average
+            try (NDArray flat = spatialFlat(x); NDArray max = flat.max(new int[] {2}, true);
+                 NDArray avg = flat.mean(new int[] {2}, true); NDArray both = NDArrays.concat(new NDList(max, avg), 1)) {
+                return both.expandDims(3);
+            }
+        } else if (layer instanceof Layer.AvgPool) {
+            try (NDArray flat = spatialFlat(x); NDArray avg = flat.mean(new int[] {2}, true)) {
+                return avg.expandDims(3);
+            }
+        } else if (layer instanceof Layer.Flatten) {
+            return x.reshape(x.getShape().get(0), -1);
+        } else if (layer instanceof Layer.Dropout d) {
+            if (!training || d.p() == 0) {
+                return x;
+            }
+            return x.getNDArrayInternal().dropout(x, (float) d.p(), true).singletonOrThrow();
+        } else if (layer instanceof Layer.Linear lin) {
+            NDArray w = value(store, n, "weight", device, training);
+            NDArray b = lin.bias() ? value(store, n, "bias", device, training) : null;
+            return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
+        } else if (layer instanceof Layer.SigmoidRange r) {
+            try (NDArray s = Activation.sigmoid(x); NDArray scaled = s.mul(r.high() - r.low())) {
+                return scaled.add(r.low());
+            }
+        }
+        throw new IllegalStateException("no DJL translation for " + layer.kind());
+    }
+
+    /** [N, C, H, W] as [N, C, H * W]: PyTorch's engine reduces over one axis at a time. */
+    private static NDArray spatialFlat(NDArray x) {
+        Shape s = x.getShape();
+        return x.reshape(s.get(0), s.get(1), -1);
+    }
+
+    private NDArray value(ParameterStore store, Node n, String param, Device device, boolean training) {
+        return store.getValue(byName.get(n.id() + "." + param), device, training);
+    }
+
+    /** One read of {@code array} is done; closes it when nobody else will read it (the caller's input excepted). */
+    private static void release(NDArray array, Map<NDArray, Integer> pending, NDArray input) {
+        int left = pending.merge(array, -1, Integer::sum);
+        if (left <= 0) {
+            pending.remove(array);
+            if (array != input) {
+                array.close();
+            }
+        }
+    }
+
+    // ---- weights ---------------------------------------------------------------------------------------------
+
+    private void load(Map<String, Tensor> weights, boolean requireAll) {
+        requireInitialized();
+        List<String> unknown = new ArrayList<>();
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            Parameter p = byName.get(e.getKey());
+            if (p == null) {
+                unknown.add(e.getKey());
+            } else if (!Arrays.equals(e.getValue().shape(), p.getShape().getShape())) {
+                wrong.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " vs " + p.getShape());
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        if (requireAll) {
+            for (String name : byName.keySet()) {
+                if (!weights.containsKey(name)) {
+                    missing.add(name);
+                }
+            }
+        }
+        if (!unknown.isEmpty() || !wrong.isEmpty() || !missing.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            if (!missing.isEmpty()) {
+                parts.add(missing.size() + " missing (" + shortList(missing) + ")");
+            }
+            if (!unknown.isEmpty()) {
+                parts.add(unknown.size() + " unknown (" + shortList(unknown) + ")");
+            }
+            if (!wrong.isEmpty()) {
+                parts.add(wrong.size() + " of the wrong shape (" + shortList(wrong) + ")");
+            }
+            throw new GraftException("weights do not fit " + network.arch() + ": " + String.join("; ", parts));
+        }
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            Tensor t = e.getValue();
+            ByteBuffer bytes = (t.dtype() == DType.F32 ? t : t.toF32()).data();
+            byName.get(e.getKey()).getArray().set(bytes);
+        }
+    }
+
+    private void requireInitialized() {
+        if (!isInitialized()) {
+            throw new IllegalStateException("initialize the block before moving weights in or out");
+        }
+    }
+
+    private NDArray initial(NDManager manager, String fullName, Shape shape, DataType dataType) {
+        if (seedWeights == null) {
+            seedWeights = Initializer.init(network, seed);
+        }
+        Tensor t = seedWeights.get(fullName);
+        return manager.create(t.toFloatArray(), shape).toType(dataType, false);
+    }
+
+    private Shape checkInput(Shape[] shapes) {
+        if (shapes.length != 1 || shapes[0].dimension() != 4 || shapes[0].get(1) != network.inputChannels()) {
+            throw new GraftException(network.arch() + " takes images shaped [N, " + network.inputChannels()
+                + ", H, W], not " + (shapes.length == 1 ? shapes[0] : Arrays.toString(shapes)));
+        }
+        return shapes[0];
+    }
+
+    private static Parameter.Type typeOf(Layer layer, Param p) {
+        if (layer instanceof Layer.BatchNorm) {
+            return switch (p.name()) {
+                case "weight" -> Parameter.Type.GAMMA;
+                case "bias" -> Parameter.Type.BETA;
+                case "running_mean" -> Parameter.Type.RUNNING_MEAN;
+                case "running_var" -> Parameter.Type.RUNNING_VAR;
+                default -> Parameter.Type.OTHER;
+            };
+        }
+        return switch (p.name()) {
+            case "weight" -> Parameter.Type.WEIGHT;
+            case "bias" -> Parameter.Type.BIAS;
+            default -> Parameter.Type.OTHER;
+        };
+    }
+
+    private static String shortList(List<String> items) {
+        int shown = 6;
+        return items.size() <= shown ? String.join(", ", items)
+            : String.join(", ", items.subList(0, shown)) + ", ... " + (items.size() - shown) + " more";
+    }
+}
