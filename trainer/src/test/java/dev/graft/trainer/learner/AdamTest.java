@@ -1,0 +1,103 @@
+package dev.graft.trainer.learner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import org.junit.jupiter.api.Test;
+
+/** Two Adam steps on a tiny parameter against fastai's formulas evaluated by hand in double precision. */
+class AdamTest {
+
+    @Test
+    void twoStepsFollowFastaiFormulas() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] w0 = {0.5f, -1.0f, 2.0f};
+            float[] c = {0.3f, -0.7f, 1.1f};
+            Parameter weight = tiny(m, "w", w0);
+            Parameter bias = tiny(m, "b", w0);
+            Adam adam = new Adam(0.99, 1e-5, 0.01);
+            adam.add(weight, 0, true);
+            adam.add(bias, 0, false);
+            double[] lr = {0.1};
+            double[][] moms = {{0.9}, {0.8}};
+            double[] w = toDouble(w0);
+            double[] b = toDouble(w0);
+            double[] ga = new double[3], sa = new double[3], gb = new double[3], sb = new double[3];
+            for (int step = 1; step <= 2; step++) {
+                double mom = moms[step - 1][0];
+                // loss = sum(c * p) + sum(p^2): gradient c + 2 p
+                double[] gradW = new double[3];
+                double[] gradB = new double[3];
+                for (int i = 0; i < 3; i++) {
+                    gradW[i] = c[i] + 2 * w[i];
+                    gradB[i] = c[i] + 2 * b[i];
+                }
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                     NDManager sub = m.newSubManager()) {
+                    NDArray cc = sub.create(c);
+                    NDArray loss = weight.getArray().mul(cc).sum().add(weight.getArray().square().sum())
+                        .add(bias.getArray().mul(cc).sum()).add(bias.getArray().square().sum());
+                    gc.backward(loss);
+                }
+                adam.step(lr, moms[step - 1]);
+                w = expected(w, gradW, ga, sa, step, 0.1, mom, true);
+                b = expected(b, gradB, gb, sb, step, 0.1, mom, false);
+                float[] gotW = weight.getArray().toFloatArray();
+                float[] gotB = bias.getArray().toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    assertThat((double) gotW[i]).isCloseTo(w[i], within(1e-6));
+                    assertThat((double) gotB[i]).isCloseTo(b[i], within(1e-6));
+                }
+            }
+            assertThat(weight.getArray().toFloatArray()).isNotEqualTo(bias.getArray().toFloatArray());
+        }
+    }
+
+    @Test
+    void frozenParametersAreLeftBitIdentical() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] w0 = {0.5f, -1.0f, 2.0f};
+            Parameter weight = tiny(m, "w", w0);
+            Adam adam = Adam.defaults();
+            adam.add(weight, 0, true);
+            weight.freeze(true);
+            adam.step(new double[] {1.0}, new double[] {0.9});
+            assertThat(weight.getArray().toFloatArray()).containsExactly(w0);
+        }
+    }
+
+    private static double[] expected(double[] p, double[] grad, double[] gradAvg, double[] sqrAvg, int step,
+                                     double lr, double mom, boolean decay) {
+        double[] out = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            double v = decay ? p[i] * (1 - lr * 0.01) : p[i];
+            gradAvg[i] = mom * gradAvg[i] + (1 - mom) * grad[i];
+            sqrAvg[i] = 0.99 * sqrAvg[i] + 0.01 * grad[i] * grad[i];
+            double d1 = 1 - Math.pow(mom, step);
+            double d2 = 1 - Math.pow(0.99, step);
+            out[i] = v - lr * (gradAvg[i] / d1) / (Math.sqrt(sqrAvg[i] / d2) + 1e-5);
+        }
+        return out;
+    }
+
+    private static Parameter tiny(NDManager m, String name, float[] values) {
+        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).build();
+        NDArray a = m.create(values);
+        a.setRequiresGradient(true);
+        p.setArray(a);
+        return p;
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}
