@@ -23,15 +23,15 @@ class AccuracyTest {
         Learner.Preds preds;
         long t0 = System.nanoTime();
         try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).runDir(run).build()) {
-            learner.fitOneCycle(Integer.getInteger("graft.epochs", 6), LearningRates.of(Double.parseDouble(
-                System.getProperty("graft.lr", "3e-3"))));
+                .build()).size(64).batchSize(16).workers(2).seed(1).progress(false).runDir(run).build()) {
+            learner.fitOneCycle(Integer.getInteger("graft.epochs", 8), LearningRates.of(Double.parseDouble(
+                System.getProperty("graft.lr", "1e-2"))));
             System.out.printf("trained in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             assertThat(learner.history().get(learner.history().size() - 1).metric()).isGreaterThanOrEqualTo(0.9);
             preds = learner.getPreds();
         }
         Checkpoint c = Checkpoint.read(run);
-        assertThat(c.epochsDone()).isEqualTo(Integer.getInteger("graft.epochs", 6));
+        assertThat(c.epochsDone()).isEqualTo(Integer.getInteger("graft.epochs", 8));
         try (Learner again = Learner.builder(data).resume(run).size(64).batchSize(32).workers(1).progress(false)
                 .out(null).build()) {
             Learner.Preds reloaded = again.getPreds();
