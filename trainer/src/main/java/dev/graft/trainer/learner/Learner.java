@@ -1,0 +1,683 @@
+package dev.graft.trainer.learner;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.models.GraftException;
+import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.Preprocessing;
+import dev.graft.models.checkpoint.Task;
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.Network;
+import dev.graft.models.spec.Node;
+import dev.graft.models.spec.Param;
+import dev.graft.models.weights.Tensor;
+import dev.graft.trainer.data.Batch;
+import dev.graft.trainer.data.DataLoader;
+import dev.graft.trainer.data.ImageDataset;
+import dev.graft.trainer.data.ImageTransforms;
+import dev.graft.trainer.data.Split;
+import dev.graft.trainer.model.NetworkBlock;
+import dev.graft.trainer.schedule.LearningRates;
+import dev.graft.trainer.schedule.LrFinderMath;
+import dev.graft.trainer.schedule.OneCycle;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+
+/**
+ * fastai's {@code Learner} for a body + head {@link Network}: trains it on an {@link ImageDataset} with fastai's Adam,
+ * one-cycle schedules, discriminative learning rates per layer group and train_bn freezing, and writes a
+ * {@link Checkpoint} at every epoch end.
+ *
+ * <p>The loop is manual (a gradient collector around forward, loss and backward, then {@link Adam#step}) because
+ * fastai sets a learning rate and a momentum per group at every step. Every batch runs in its own sub-manager, closed
+ * with the batch, so native memory stays flat however long training runs. Not thread-safe; close it to free the
+ * weights and the loaders' threads.
+ *
+ * <p>Resuming from a checkpoint restores the weights and the number of epochs done; Adam's moving averages are not
+ * saved and restart from zero (the first steps after a resume are therefore slightly larger than uninterrupted ones).
+ */
+public final class Learner implements AutoCloseable {
+    /** fastai's multi-label decision threshold (accuracy_multi's thresh). */
+    public static final double THRESHOLD = 0.5;
+
+    private final Network network;
+    private final ImageDataset dataset;
+    private final Task task;
+    private final List<String> labels;
+    private final int size;
+    private final NDManager manager;
+    private final NetworkBlock block;
+    private final Adam adam;
+    private final DataLoader train;
+    private final DataLoader valid;
+    private final boolean freezeBatchNorm;
+    private final boolean progress;
+    private final PrintStream out;
+    private final Path runDir;
+    private final double[] groupMom;
+    private final List<Step> steps = new ArrayList<>();
+    private final List<EpochResult> history = new ArrayList<>();
+    private int frozenBelow;
+    private int epochsDone;
+
+    /** The learning rate and momentum of each layer group at one optimiser step, as the schedule set them. */
+    public record Step(double[] lr, double[] mom) {
+    }
+
+    /** One line of the epoch table. {@code metric} is accuracy (single-label), accuracy_multi, or NaN (regression). */
+    public record EpochResult(int epoch, double trainLoss, double validLoss, double metric, double seconds) {
+    }
+
+    /** Validation loss and metric. */
+    public record Validation(double loss, double metric) {
+    }
+
+    /**
+     * Validation predictions: {@code probabilities} per image (softmax for single-label, sigmoid for multi-label, raw
+     * values for regression) and {@code targets} per image (the class index as one value for single-label).
+     */
+    public record Preds(float[][] probabilities, float[][] targets) {
+    }
+
+    /** lr_find's outcome: the learning rates and smoothed losses of the sweep, and the valley suggestion. */
+    public record LrFind(List<Double> lrs, List<Double> losses, double valley) {
+    }
+
+    private Learner(Builder b) {
+        ImageDataset data = Objects.requireNonNull(b.dataset, "dataset");
+        Network net = b.network;
+        Map<String, Tensor> weights = b.weights;
+        int done = 0;
+        if (b.resume != null) {
+            Checkpoint c = Checkpoint.read(b.resume);
+            net = c.network();
+            weights = c.weights();
+            done = c.epochsDone();
+            if (c.task() != data.task() || !c.labels().equals(data.classes())) {
+                throw new GraftException("checkpoint " + b.resume + " was trained on " + c.task().id() + " "
+                    + c.labels() + ", not on " + data.task().id() + " " + data.classes());
+            }
+        }
+        if (net == null) {
+            throw new GraftException("the learner needs a network (or a checkpoint to resume from)");
+        }
+        this.network = net;
+        this.dataset = data;
+        this.task = data.task();
+        this.labels = data.classes();
+        this.size = b.size;
+        this.freezeBatchNorm = b.freezeBatchNorm;
+        this.progress = b.progress;
+        this.out = b.out;
+        this.runDir = b.runDir;
+        this.epochsDone = done;
+        this.manager = NDManager.newBaseManager();
+        try {
+            this.block = new NetworkBlock(network, b.seed);
+            block.initialize(manager, size, size, weights);
+            this.adam = new Adam(Adam.SQR_MOM, Adam.EPS, b.wd);
+            for (Node n : network.nodes()) {
+                int group = network.groupOf(n.id());
+                boolean bn = n.layer() instanceof Layer.BatchNorm;
+                for (Param p : n.layer().params()) {
+                    if (p.learnable()) {
+                        adam.add(block.parameter(n.paramName(p)), group, !bn && !p.name().equals("bias"));
+                    }
+                }
+            }
+            ImageTransforms t = ImageTransforms.imagenet(size);
+            this.train = DataLoader.builder(data, Split.TRAIN).transforms(t).batchSize(b.batchSize)
+                .workers(b.workers).seed(b.seed).build();
+            this.valid = DataLoader.builder(data, Split.VALID).transforms(t).batchSize(b.batchSize)
+                .workers(b.workers).seed(b.seed).build();
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        this.groupMom = new double[network.groups().size()];
+        java.util.Arrays.fill(groupMom, 0.9);
+    }
+
+    public static Builder builder(ImageDataset dataset) {
+        return new Builder(dataset);
+    }
+
+    // ---- freezing ----------------------------------------------------------------------------------------------
+
+    /** fastai's freeze(): only the last layer group (the head) trains, BatchNorm aside unless freezeBatchNorm. */
+    public void freeze() {
+        freezeTo(-1);
+    }
+
+    /** fastai's unfreeze(): every group trains. */
+    public void unfreeze() {
+        freezeTo(0);
+    }
+
+    /**
+     * fastai's freeze_to(n): groups before {@code n} (counted from the end when negative) get no gradient and no
+     * update, so their weights stay bit-identical. With train_bn (the default) their BatchNorm weight and bias still
+     * train and their running statistics still update; with {@code freezeBatchNorm} those BatchNorm layers are frozen
+     * too and run in evaluation mode, leaving the running statistics as they are.
+     */
+    public void freezeTo(int n) {
+        int groups = network.groups().size();
+        int below = n < 0 ? groups + n : n;
+        if (below < 0 || below >= groups) {
+            throw new GraftException("freeze_to(" + n + ") is out of range for " + groups + " layer groups");
+        }
+        frozenBelow = below;
+        List<String> evalBn = new ArrayList<>();
+        for (Node node : network.nodes()) {
+            boolean frozenGroup = network.groupOf(node.id()) < below;
+            boolean bn = node.layer() instanceof Layer.BatchNorm;
+            if (bn && frozenGroup && freezeBatchNorm) {
+                evalBn.add(node.id());
+            }
+            for (Param p : node.layer().params()) {
+                if (p.learnable()) {
+                    boolean frozen = frozenGroup && (!bn || freezeBatchNorm);
+                    block.parameter(node.paramName(p)).freeze(frozen);
+                }
+            }
+        }
+        block.setEvalBatchNorm(evalBn);
+    }
+
+    /** The first layer group that trains (0 when unfrozen). */
+    public int frozenBelow() {
+        return frozenBelow;
+    }
+
+    // ---- training ----------------------------------------------------------------------------------------------
+
+    /** fastai's fit_one_cycle with the default schedule (div 25, pct_start 0.25, moms 0.95/0.85/0.95). */
+    public List<EpochResult> fitOneCycle(int epochs, LearningRates lr) {
+        return fitOneCycle(epochs, lr, OneCycle.defaults(), 0);
+    }
+
+    /**
+     * Trains {@code epochs} epochs with one one-cycle schedule; group g peaks at {@code lr.perGroup(groups)[g]}.
+     * {@code startEpoch} skips the schedule's first epochs (fastai's start_epoch, for a resumed run).
+     */
+    public List<EpochResult> fitOneCycle(int epochs, LearningRates lr, OneCycle cycle, int startEpoch) {
+        if (epochs < 1) {
+            throw new GraftException("train at least one epoch, not " + epochs);
+        }
+        if (startEpoch < 0 || startEpoch >= epochs) {
+            throw new GraftException("start epoch " + startEpoch + " must be in [0, " + epochs + ")");
+        }
+        double[] lrMax = lr.perGroup(network.groups().size());
+        int perEpoch = train.batchCount();
+        double total = (double) epochs * perEpoch;
+        List<EpochResult> results = new ArrayList<>();
+        LrFinderMath.SmoothLoss smooth = new LrFinderMath.SmoothLoss(0.98);
+        printHeader();
+        for (int e = startEpoch; e < epochs; e++) {
+            long t0 = System.nanoTime();
+            final int epoch = e;
+            double trainLoss = trainEpoch(epochsDone, batch -> {
+                double pos = (epoch * perEpoch + batch) / total;
+                double[] l = new double[lrMax.length];
+                double[] m = new double[lrMax.length];
+                for (int g = 0; g < l.length; g++) {
+                    l[g] = cycle.lr(lrMax[g], Math.min(pos, 1.0));
+                    m[g] = cycle.mom(Math.min(pos, 1.0));
+                }
+                return new Step(l, m);
+            }, smooth, -1);
+            Validation v = validate();
+            epochsDone++;
+            EpochResult r = new EpochResult(e, trainLoss, v.loss(), v.metric(), (System.nanoTime() - t0) / 1e9);
+            results.add(r);
+            history.add(r);
+            printRow(r);
+            if (runDir != null) {
+                checkpoint().write(runDir);
+            }
+        }
+        return results;
+    }
+
+    /**
+     * fastai's fine_tune: freeze, one cycle of {@code freezeEpochs} at slice(baseLr) with pct_start 0.99; then halve
+     * baseLr, unfreeze, and one cycle of {@code epochs} at slice(baseLr / 100, baseLr) with pct_start 0.3 and div 5.
+     */
+    public List<EpochResult> fineTune(int epochs, double baseLr, int freezeEpochs) {
+        List<EpochResult> all = new ArrayList<>();
+        freeze();
+        if (freezeEpochs > 0) {
+            all.addAll(fitOneCycle(freezeEpochs, LearningRates.slice(baseLr), OneCycle.defaults().withPctStart(0.99), 0));
+        }
+        double lr = baseLr / 2;
+        unfreeze();
+        all.addAll(fitOneCycle(epochs, LearningRates.slice(lr / 100, lr),
+            OneCycle.defaults().withPctStart(0.3).withDiv(5), 0));
+        return all;
+    }
+
+    /** fastai's defaults: base_lr 2e-3, one frozen epoch. */
+    public List<EpochResult> fineTune(int epochs) {
+        return fineTune(epochs, 2e-3, 1);
+    }
+
+    /** What sets lr and mom for batch i of an epoch. */
+    private interface Schedule {
+        Step at(int batch);
+    }
+
+    /** Called after each step with the raw loss; true stops the epoch (lr_find). */
+    private interface StepListener {
+        boolean after(double loss, double smoothed);
+    }
+
+    private StepListener listener;
+
+    private double trainEpoch(int epochNumber, Schedule schedule, LrFinderMath.SmoothLoss smooth, int maxSteps) {
+        double last = Double.NaN;
+        int done = 0;
+        try (DataLoader.Epoch ep = train.epoch(epochNumber); ProgressBar bar = progressBar(epochNumber)) {
+            for (Batch b : ep) {
+                Step s = schedule.at(b.index());
+                steps.add(s);
+                System.arraycopy(s.mom(), 0, groupMom, 0, groupMom.length);
+                double loss;
+                try (NDManager bm = manager.newSubManager()) {
+                    NDArray x = bm.create(b.images(), new Shape(b.n(), b.c(), b.h(), b.w()));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray y = block.forward(new ParameterStore(bm, false), new NDList(x), true)
+                            .singletonOrThrow();
+                        NDArray l = loss(bm, y, b);
+                        gc.backward(l);
+                        loss = l.getFloat();
+                    }
+                    adam.step(s.lr(), s.mom());
+                }
+                last = smooth.add(loss);
+                done++;
+                if (bar != null) {
+                    bar.step();
+                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", last));
+                }
+                if (listener != null && listener.after(loss, last)) {
+                    break;
+                }
+                if (maxSteps > 0 && done >= maxSteps) {
+                    break;
+                }
+            }
+        }
+        return last;
+    }
+
+    private ProgressBar progressBar(int epoch) {
+        if (!progress) {
+            return null;
+        }
+        return new ProgressBarBuilder().setTaskName("epoch " + epoch).setInitialMax(train.batchCount())
+            .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(250).build();
+    }
+
+    /** fastai's loss for the task: cross-entropy, BCE on logits, or MSE; averaged over the batch (and labels). */
+    private NDArray loss(NDManager bm, NDArray y, Batch b) {
+        if (task == Task.SINGLE_LABEL) {
+            int classes = (int) y.getShape().get(1);
+            float[] oneHot = new float[b.n() * classes];
+            int[] idx = b.classIndices();
+            for (int i = 0; i < b.n(); i++) {
+                oneHot[i * classes + idx[i]] = 1;
+            }
+            NDArray t = bm.create(oneHot, new Shape(b.n(), classes));
+            return y.logSoftmax(1).mul(t).sum(new int[] {1}).neg().mean();
+        }
+        NDArray t = bm.create(b.targets(), y.getShape());
+        if (task == Task.MULTI_LABEL) {
+            // max(x, 0) - x t + log(1 + exp(-|x|)): PyTorch's numerically stable BCEWithLogits
+            return y.maximum(0).sub(y.mul(t)).add(y.abs().neg().exp().add(1).log()).mean();
+        }
+        return y.sub(t).square().mean();
+    }
+
+    // ---- validation and predictions ----------------------------------------------------------------------------
+
+    /** Validation loss and metric, the network in evaluation mode (running BatchNorm statistics, no dropout). */
+    public Validation validate() {
+        double lossSum = 0;
+        long n = 0;
+        long correct = 0;
+        long total = 0;
+        try (DataLoader.Epoch ep = valid.epoch(0)) {
+            for (Batch b : ep) {
+                try (NDManager bm = manager.newSubManager()) {
+                    NDArray x = bm.create(b.images(), new Shape(b.n(), b.c(), b.h(), b.w()));
+                    NDArray y = block.forward(new ParameterStore(bm, false), new NDList(x), false).singletonOrThrow();
+                    lossSum += loss(bm, y, b).getFloat() * b.n();
+                    n += b.n();
+                    float[] out = y.toFloatArray();
+                    int k = (int) y.getShape().get(1);
+                    if (task == Task.SINGLE_LABEL) {
+                        int[] idx = b.classIndices();
+                        for (int i = 0; i < b.n(); i++) {
+                            correct += argmax(out, i * k, k) == idx[i] ? 1 : 0;
+                        }
+                        total += b.n();
+                    } else if (task == Task.MULTI_LABEL) {
+                        float[] t = b.targets();
+                        for (int i = 0; i < out.length; i++) {
+                            boolean predicted = sigmoid(out[i]) > THRESHOLD;
+                            correct += predicted == (t[i] > 0.5f) ? 1 : 0;
+                        }
+                        total += out.length;
+                    }
+                }
+            }
+        }
+        if (n == 0) {
+            throw new GraftException("the validation set is empty");
+        }
+        double metric = total == 0 ? Double.NaN : (double) correct / total;
+        return new Validation(lossSum / n, metric);
+    }
+
+    /** fastai's get_preds on the validation set: activations applied (softmax, sigmoid, none for regression). */
+    public Preds getPreds() {
+        List<float[]> probs = new ArrayList<>();
+        List<float[]> targets = new ArrayList<>();
+        try (DataLoader.Epoch ep = valid.epoch(0)) {
+            for (Batch b : ep) {
+                try (NDManager bm = manager.newSubManager()) {
+                    NDArray x = bm.create(b.images(), new Shape(b.n(), b.c(), b.h(), b.w()));
+                    NDArray y = block.forward(new ParameterStore(bm, false), new NDList(x), false).singletonOrThrow();
+                    NDArray p = switch (task) {
+                        case SINGLE_LABEL -> y.softmax(1);
+                        case MULTI_LABEL -> y.getNDArrayInternal().sigmoid();
+                        case REGRESSION -> y;
+                    };
+                    float[] out = p.toFloatArray();
+                    int k = (int) y.getShape().get(1);
+                    for (int i = 0; i < b.n(); i++) {
+                        probs.add(java.util.Arrays.copyOfRange(out, i * k, (i + 1) * k));
+                        if (task == Task.SINGLE_LABEL) {
+                            targets.add(new float[] {b.classIndices()[i]});
+                        } else {
+                            int w = b.targetWidth();
+                            targets.add(java.util.Arrays.copyOfRange(b.targets(), i * w, (i + 1) * w));
+                        }
+                    }
+                }
+            }
+        }
+        return new Preds(probs.toArray(new float[0][]), targets.toArray(new float[0][]));
+    }
+
+    // ---- lr_find -----------------------------------------------------------------------------------------------
+
+    /**
+     * fastai's lr_find: an exponential sweep of one learning rate for every group from {@code startLr} to
+     * {@code endLr} over {@code numIt} steps (momentum 0.9), stopping once the smoothed loss passes 4x its best;
+     * suggests the valley. The weights (and BatchNorm statistics) are restored and Adam's state reset afterwards.
+     */
+    public LrFind lrFind(double startLr, double endLr, int numIt) {
+        Map<String, Tensor> saved = block.readWeights();
+        List<Double> lrs = new ArrayList<>();
+        List<Double> losses = new ArrayList<>();
+        double[] best = {Double.POSITIVE_INFINITY};
+        int groups = network.groups().size();
+        int[] it = {0};
+        LrFinderMath.SmoothLoss smooth = new LrFinderMath.SmoothLoss(0.98);
+        boolean[] stop = {false};
+        listener = (loss, smoothed) -> {
+            losses.add(smoothed);
+            if (smoothed < best[0]) {
+                best[0] = smoothed;
+            }
+            it[0]++;
+            stop[0] = smoothed > 4 * best[0] || Double.isNaN(smoothed) || it[0] >= numIt;
+            return stop[0];
+        };
+        try {
+            for (int e = 0; !stop[0]; e++) {
+                trainEpoch(e, batch -> {
+                    double lr = LrFinderMath.sweep(startLr, endLr, (double) it[0] / numIt);
+                    lrs.add(lr);
+                    double[] l = new double[groups];
+                    double[] m = new double[groups];
+                    java.util.Arrays.fill(l, lr);
+                    java.util.Arrays.fill(m, 0.9);
+                    return new Step(l, m);
+                }, smooth, -1);
+            }
+        } finally {
+            listener = null;
+            block.loadWeights(saved);
+            adam.reset();
+        }
+        int from = numIt / 10;
+        int to = Math.max(from + 1, losses.size() - 5);
+        List<Double> window = losses.subList(Math.min(from, losses.size() - 1), Math.min(to, losses.size()));
+        int idx = LrFinderMath.valley(window) + Math.min(from, losses.size() - 1);
+        return new LrFind(List.copyOf(lrs.subList(0, losses.size())), List.copyOf(losses), lrs.get(idx));
+    }
+
+    /** lr_find with fastai's defaults: 1e-7 to 10 over 100 steps. */
+    public LrFind lrFind() {
+        return lrFind(1e-7, 10, 100);
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------------------
+
+    /** The current state as a checkpoint: weights, task, labels, ImageNet preprocessing at the training size. */
+    public Checkpoint checkpoint() {
+        ObjectNode info = JsonNodeFactory.instance.objectNode();
+        ArrayNode h = info.putArray("history");
+        for (EpochResult r : history) {
+            h.addObject().put("epoch", r.epoch()).put("train_loss", r.trainLoss()).put("valid_loss", r.validLoss())
+                .put("metric", r.metric()).put("seconds", r.seconds());
+        }
+        info.put("note", "optimiser state is not saved; a resumed run restarts Adam's averages");
+        return new Checkpoint(network, block.readWeights(), task, labels, Preprocessing.imagenet(size, size),
+            THRESHOLD, epochsDone, info);
+    }
+
+    // ---- output ------------------------------------------------------------------------------------------------
+
+    private String metricName() {
+        return switch (task) {
+            case SINGLE_LABEL -> "accuracy";
+            case MULTI_LABEL -> "accuracy_multi";
+            case REGRESSION -> "";
+        };
+    }
+
+    private void printHeader() {
+        if (out == null) {
+            return;
+        }
+        String m = metricName();
+        out.println(String.format(Locale.ROOT, "%-6s  %-10s  %-10s  %s%-6s", "epoch", "train_loss", "valid_loss",
+            m.isEmpty() ? "" : String.format(Locale.ROOT, "%-14s  ", m), "time"));
+    }
+
+    private void printRow(EpochResult r) {
+        if (out == null) {
+            return;
+        }
+        long secs = Math.round(r.seconds());
+        String time = String.format(Locale.ROOT, "%02d:%02d", secs / 60, secs % 60);
+        String metric = Double.isNaN(r.metric()) ? "" : String.format(Locale.ROOT, "%-14.6f  ", r.metric());
+        out.println(String.format(Locale.ROOT, "%-6d  %-10.6f  %-10.6f  %s%s", r.epoch(), r.trainLoss(),
+            r.validLoss(), metric, time));
+        out.flush();
+    }
+
+    private static int argmax(float[] a, int from, int k) {
+        int best = 0;
+        for (int j = 1; j < k; j++) {
+            if (a[from + j] > a[from + best]) {
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    private static double sigmoid(float x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    // ---- accessors ---------------------------------------------------------------------------------------------
+
+    public NetworkBlock block() {
+        return block;
+    }
+
+    public Network network() {
+        return network;
+    }
+
+    public ImageDataset dataset() {
+        return dataset;
+    }
+
+    public int epochsDone() {
+        return epochsDone;
+    }
+
+    /** Every optimiser step's per-group learning rate and momentum, in order (lr_find's included). */
+    public List<Step> steps() {
+        return Collections.unmodifiableList(steps);
+    }
+
+    /** Every epoch trained by this learner. */
+    public List<EpochResult> history() {
+        return Collections.unmodifiableList(history);
+    }
+
+    /** Training batches per epoch. */
+    public int batchesPerEpoch() {
+        return train.batchCount();
+    }
+
+    @Override
+    public void close() {
+        try {
+            train.close();
+            valid.close();
+        } finally {
+            manager.close();
+        }
+    }
+
+    /** Options, with fastai's defaults where fastai has one. */
+    public static final class Builder {
+        private final ImageDataset dataset;
+        private Network network;
+        private Map<String, Tensor> weights;
+        private Path resume;
+        private int size = 224;
+        private int batchSize = 64;
+        private int workers = 2;
+        private long seed = 42;
+        private double wd = Adam.WD;
+        private boolean freezeBatchNorm;
+        private boolean progress = true;
+        private PrintStream out = System.out;
+        private Path runDir;
+
+        private Builder(ImageDataset dataset) {
+            this.dataset = dataset;
+        }
+
+        /** The network to train (from VisionModel). */
+        public Builder network(Network n) {
+            this.network = n;
+            return this;
+        }
+
+        /** Starting weights (pretrained body, say); Graft's seeded initialisation otherwise. Subset not allowed. */
+        public Builder weights(Map<String, Tensor> w) {
+            this.weights = w;
+            return this;
+        }
+
+        /** Continue from a checkpoint folder: its network, weights and epochs done. */
+        public Builder resume(Path checkpointDir) {
+            this.resume = checkpointDir;
+            return this;
+        }
+
+        public Builder size(int s) {
+            if (s < 16) {
+                throw new GraftException("image size must be at least 16, got " + s);
+            }
+            this.size = s;
+            return this;
+        }
+
+        public Builder batchSize(int n) {
+            this.batchSize = n;
+            return this;
+        }
+
+        public Builder workers(int n) {
+            this.workers = n;
+            return this;
+        }
+
+        /** Seeds the initial weights, the shuffling and the augmentation. */
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        public Builder weightDecay(double w) {
+            this.wd = w;
+            return this;
+        }
+
+        /** Also freeze BatchNorm in frozen groups and run it in evaluation mode (fastai's train_bn=False). */
+        public Builder freezeBatchNorm(boolean b) {
+            this.freezeBatchNorm = b;
+            return this;
+        }
+
+        /** Progress bars on stderr (off for tests and logs). */
+        public Builder progress(boolean b) {
+            this.progress = b;
+            return this;
+        }
+
+        /** Where the epoch table goes; null for none. */
+        public Builder out(PrintStream p) {
+            this.out = p;
+            return this;
+        }
+
+        /** Checkpoints are written here at every epoch end; null for none. */
+        public Builder runDir(Path dir) {
+            this.runDir = dir;
+            return this;
+        }
+
+        public Learner build() {
+            return new Learner(this);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.graft.trainer.learner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.graft.models.arch.VisionModel;
+import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.spec.Layer;
+import dev.graft.models.spec.Network;
+import dev.graft.models.spec.Node;
+import dev.graft.models.weights.Tensor;
+import dev.graft.trainer.data.ImageDataset;
+import dev.graft.trainer.data.SyntheticDataset;
+import dev.graft.trainer.schedule.LearningRates;
+import dev.graft.trainer.schedule.OneCycle;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real training on small synthetic images with the PyTorch engine: freezing, schedules, checkpoints. */
+class LearnerTest {
+    @TempDir
+    Path tmp;
+
+    private static Network resnet18(int classes) {
+        return VisionModel.builder().setArch("resnet18").setClasses(classes).build();
+    }
+
+    private Learner small(ImageDataset data, int size, boolean freezeBn) {
+        return Learner.builder(data).network(resnet18(data.classes().size())).size(size).batchSize(8).workers(1)
+            .seed(1).progress(false).out(System.out).freezeBatchNorm(freezeBn).build();
+    }
+
+    @Test
+    void freezeKeepsTheBodyBitIdenticalWhileHeadAndBatchNormStatsMove() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 3);
+        try (Learner learner = small(data, 32, false)) {
+            learner.freeze();
+            Map<String, Tensor> before = learner.block().readWeights();
+            learner.fitOneCycle(1, LearningRates.of(1e-2));
+            Map<String, Tensor> after = learner.block().readWeights();
+            Network net = learner.network();
+            int convs = 0;
+            for (Node n : net.nodes()) {
+                String w = n.id() + ".weight";
+                if (net.groupOf(n.id()) < 2 && n.layer() instanceof Layer.Conv2d) {
+                    assertThat(java.util.Arrays.equals(after.get(w).toFloatArray(), before.get(w).toFloatArray())).as(w).isTrue();
+                    convs++;
+                }
+            }
+            assertThat(convs).isGreaterThan(10);
+            String headLinear = net.headNodes().stream().filter(n -> n.layer() instanceof Layer.Linear)
+                .reduce((a, b) -> b).orElseThrow().id() + ".weight";
+            assertThat(java.util.Arrays.equals(after.get(headLinear).toFloatArray(), before.get(headLinear).toFloatArray())).isFalse();
+            // train_bn: BatchNorm in the frozen body still updates its running statistics and its affine parameters
+            assertThat(java.util.Arrays.equals(after.get("bn1.running_mean").toFloatArray(), before.get("bn1.running_mean").toFloatArray())).isFalse();
+            assertThat(java.util.Arrays.equals(after.get("bn1.weight").toFloatArray(), before.get("bn1.weight").toFloatArray())).isFalse();
+
+            // one step per batch, lr per group and mom from OneCycle's formulas
+            List<Learner.Step> steps = learner.steps();
+            int total = learner.batchesPerEpoch();
+            assertThat(steps).hasSize(total);
+            OneCycle c = OneCycle.defaults();
+            for (int i = 0; i < total; i++) {
+                double pos = (double) i / total;
+                for (int g = 0; g < 3; g++) {
+                    assertThat(steps.get(i).lr()[g]).isCloseTo(c.lr(1e-2, pos), within(1e-12));
+                    assertThat(steps.get(i).mom()[g]).isCloseTo(c.mom(pos), within(1e-12));
+                }
+            }
+        }
+    }
+
+    @Test
+    void freezeBatchNormHoldsBodyStatisticsToo() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 6, false, 4);
+        try (Learner learner = small(data, 32, true)) {
+            learner.freeze();
+            Map<String, Tensor> before = learner.block().readWeights();
+            learner.fitOneCycle(1, LearningRates.of(1e-2));
+            Map<String, Tensor> after = learner.block().readWeights();
+            for (String name : List.of("bn1.running_mean", "bn1.running_var", "bn1.weight", "layer4.1.bn2.bias")) {
+                assertThat(java.util.Arrays.equals(after.get(name).toFloatArray(), before.get(name).toFloatArray())).as(name).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void fineTuneFollowsFastaiSchedule() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 6, false, 5);
+        try (Learner learner = small(data, 32, false)) {
+            learner.fineTune(1, 2e-3, 1);
+            int n = learner.batchesPerEpoch();
+            List<Learner.Step> steps = learner.steps();
+            assertThat(steps).hasSize(2 * n);
+            OneCycle frozen = OneCycle.defaults().withPctStart(0.99);
+            OneCycle unfrozen = OneCycle.defaults().withPctStart(0.3).withDiv(5);
+            double[] first = LearningRates.slice(2e-3).perGroup(3);
+            double[] second = LearningRates.slice(1e-5, 1e-3).perGroup(3);
+            for (int i = 0; i < n; i++) {
+                double pos = (double) i / n;
+                for (int g = 0; g < 3; g++) {
+                    assertThat(steps.get(i).lr()[g]).isCloseTo(frozen.lr(first[g], pos), within(1e-15));
+                    assertThat(steps.get(n + i).lr()[g]).isCloseTo(unfrozen.lr(second[g], pos), within(1e-15));
+                    assertThat(steps.get(n + i).mom()[g]).isCloseTo(unfrozen.mom(pos), within(1e-15));
+                }
+            }
+            assertThat(learner.frozenBelow()).isZero();
+            assertThat(learner.epochsDone()).isEqualTo(2);
+        }
+    }
+}
