@@ -4,7 +4,7 @@ import dev.graft.exporter.Activation;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.ExportProof;
 import dev.graft.exporter.ResizeMethod;
-import dev.graft.exporter.Task;
+import dev.graft.models.checkpoint.Task;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.spec.Network;
@@ -102,7 +102,7 @@ final class ExportCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Network network;
         Map<String, Tensor> weights;
-        dev.graft.models.checkpoint.Task task;
+        Task task;
         List<String> labelList = null;
         String sourceHash;
         int[] hw = size == null ? null : CliOptions.parseSize(size);
@@ -135,8 +135,8 @@ final class ExportCommand implements Callable<Integer> {
                     .forEach((k, v) -> copied.put(k, Tensor.ofFloats(v.shape(), v.toFloatArray())));
                 weights = copied;
             }
-            task = multiLabel ? dev.graft.models.checkpoint.Task.MULTI_LABEL
-                : regression ? dev.graft.models.checkpoint.Task.REGRESSION : dev.graft.models.checkpoint.Task.SINGLE_LABEL;
+            task = multiLabel ? Task.MULTI_LABEL
+                : regression ? Task.REGRESSION : Task.SINGLE_LABEL;
             if (labels != null) {
                 labelList = readLabels(labels);
             }
@@ -158,7 +158,7 @@ final class ExportCommand implements Callable<Integer> {
             hw = new int[] {224, 224};
         }
         b.setNetwork(network).setWeights(weights)
-            .optTask(Task.valueOf(task.name()))
+            .optTask(task)
             .optActivation(parseActivation(activation))
             .optOpset(opset)
             .optWithLogits(withLogits)

@@ -1,5 +1,7 @@
 package dev.graft.exporter;
 
+import dev.graft.models.checkpoint.Task;
+
 import dev.graft.models.GraftException;
 
 /**
@@ -10,7 +12,7 @@ import dev.graft.models.GraftException;
  * add it back, and the choice must match the training loss.
  */
 public enum Activation {
-    /** The task's natural choice: see {@link Task#defaultActivation()}. */
+    /** The task's natural choice: see {@link #defaultFor(Task)}. */
     AUTO("auto"),
     /** Softmax over the class axis. */
     SOFTMAX("softmax"),
@@ -42,5 +44,14 @@ public enum Activation {
             }
         }
         throw new GraftException("unknown activation '" + value + "'; expected softmax, sigmoid or none");
+    }
+
+    /** The activation {@link #AUTO} stands for with this task: softmax, sigmoid, or none for regression. */
+    public static Activation defaultFor(Task task) {
+        return switch (task) {
+            case SINGLE_LABEL -> SOFTMAX;
+            case MULTI_LABEL -> SIGMOID;
+            case REGRESSION -> NONE;
+        };
     }
 }

@@ -1,5 +1,7 @@
 package dev.graft.exporter;
 
+import dev.graft.models.checkpoint.Task;
+
 import dev.graft.exporter.onnx.OnnxOpset;
 import dev.graft.models.GraftException;
 import dev.graft.models.spec.Network;
@@ -138,7 +140,7 @@ public final class ExportOptions {
 
     /** The activation the graph gets: {@link Activation#AUTO} resolved through the task. */
     public Activation resolvedActivation() {
-        return activation == Activation.AUTO ? task.defaultActivation() : activation;
+        return activation == Activation.AUTO ? Activation.defaultFor(task) : activation;
     }
 
     public int opset() {

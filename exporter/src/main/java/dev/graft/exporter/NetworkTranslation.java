@@ -1,5 +1,7 @@
 package dev.graft.exporter;
 
+import dev.graft.models.checkpoint.Task;
+
 import static dev.graft.exporter.onnx.OnnxAttribute.ofFloat;
 import static dev.graft.exporter.onnx.OnnxAttribute.ofInt;
 import static dev.graft.exporter.onnx.OnnxAttribute.ofInts;
@@ -96,7 +98,7 @@ final class NetworkTranslation {
             g.addOutput(GraftMetadata.LOGITS_NAME, batch, classes);
         }
         g.producerVersion(GraftVersion.get());
-        g.docString("Graft export of " + net.arch() + " (" + options.task().metadataValue() + ", "
+        g.docString("Graft export of " + net.arch() + " (" + options.task().id() + ", "
                 + options.numOutputs() + " outputs); preprocessing and labels are in the graft.* metadata.");
         g.metadata(metadata());
         return g.build();
@@ -105,7 +107,7 @@ final class NetworkTranslation {
     private Map<String, String> metadata() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(GraftMetadata.FORMAT, GraftMetadata.FORMAT_VERSION);
-        m.put(GraftMetadata.TASK, options.task().metadataValue());
+        m.put(GraftMetadata.TASK, options.task().id());
         m.put(GraftMetadata.ACTIVATION, activation.metadataValue());
         if (options.task() == Task.MULTI_LABEL) {
             m.put(GraftMetadata.THRESHOLD, Double.toString(options.threshold()));

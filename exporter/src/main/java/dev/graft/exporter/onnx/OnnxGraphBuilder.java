@@ -1,6 +1,7 @@
 package dev.graft.exporter.onnx;
 
 import com.google.protobuf.UnsafeByteOperations;
+import dev.graft.models.GraftVersion;
 import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
@@ -11,9 +12,6 @@ import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto.DataType;
 import dev.graft.exporter.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.TypeProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ValueInfoProto;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -49,7 +46,7 @@ public final class OnnxGraphBuilder {
 
     private final String graphName;
     private final int opset;
-    private String producerVersion = graftVersion();
+    private String producerVersion = GraftVersion.get();
     private String docString = "";
     private final Map<String, String> metadata = new TreeMap<>();
 
@@ -365,16 +362,4 @@ public final class OnnxGraphBuilder {
         return name;
     }
 
-    private static String graftVersion() {
-        try (InputStream in = OnnxGraphBuilder.class.getResourceAsStream("graft-version.properties")) {
-            if (in == null) {
-                return "unknown";
-            }
-            Properties p = new Properties();
-            p.load(in);
-            return p.getProperty("version", "unknown");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }
