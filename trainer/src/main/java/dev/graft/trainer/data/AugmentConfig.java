@@ -3,8 +3,8 @@ package dev.graft.trainer.data;
 import dev.graft.models.GraftException;
 
 /**
- * Output size and augmentation strengths, defaulting to fastai's {@code item_tfms=RandomResizedCrop(224,
- * min_scale=0.35)} plus {@code batch_tfms=aug_transforms()}: flip p=0.5, rotate up to 10 degrees, zoom up to 1.1 and
+ * Output size and augmentation strengths, defaulting to fastai's {@code item_tfms=Resize(224)} plus
+ * {@code batch_tfms=aug_transforms()} (whose random resized crop keeps the whole area: min_scale 1): flip p=0.5, rotate up to 10 degrees, zoom up to 1.1 and
  * brightness/contrast up to 0.2, the last three each applied with probability 0.75. fastai's perspective warp is left
  * out.
  *
@@ -38,7 +38,7 @@ public record AugmentConfig(int height, int width, double minScale, double flipP
 
     /** fastai's defaults at 224 x 224. */
     public static AugmentConfig defaults() {
-        return new AugmentConfig(DEFAULT_SIZE, DEFAULT_SIZE, 0.35, 0.5, 10, 1.1, 0.2, 0.75, 0.75);
+        return new AugmentConfig(DEFAULT_SIZE, DEFAULT_SIZE, 1.0, 0.5, 10, 1.1, 0.2, 0.75, 0.75);
     }
 
     /** No augmentation at all: the training image is the whole picture, resized like validation. */

@@ -31,9 +31,12 @@ import javax.imageio.ImageIO;
  * Writes a small image dataset that a CNN has to learn from shape, so training, export and inference can be tested
  * end to end without downloading anything.
  *
- * <p>Each class is a shape kind ({@link #SHAPES}), drawn at a random position, scale and rotation, in a random colour,
- * over a random two-colour gradient with pixel noise and faint stripes. Colours are drawn independently of the class,
- * so only shape separates the classes; brightness is chosen opposite to the background so the shape stays visible.
+ * <p>Each class is a shape kind ({@link #SHAPES}) filled with that class's texture (solid, stripes, dots, checks, ...),
+ * drawn at a random position, scale and rotation, in two shades of a random colour, over a random two-colour gradient
+ * with pixel noise and faint stripes. Colours are drawn independently of the class, so only shape and texture separate
+ * the classes; brightness is chosen opposite to the background so the shape stays visible. Shape alone proved too hard
+ * for a ResNet trained from random initialisation on a few hundred images (PyTorch and Graft alike reached 60-70%
+ * validation accuracy in 8 epochs); with texture it is learnt in a few epochs, as a demo needs.
  *
  * <p>Layouts (PNG, lossless so the bytes are reproducible):
  * <ul>
@@ -192,13 +195,85 @@ public final class SyntheticDataset {
                 at.translate(x, y);
                 at.rotate(rnd.nextDouble() * 2 * Math.PI);
                 at.scale(r, r);
-                g.setColor(darkBackground ? colour(rnd, 0.65, 1.0) : colour(rnd, 0.0, 0.35));
-                g.fill(at.createTransformedShape(UNIT[kind]));
+                Color main = darkBackground ? colour(rnd, 0.65, 1.0) : colour(rnd, 0.0, 0.35);
+                fillTextured(img, at.createTransformedShape(UNIT[kind]), at, r, kind, main, darkBackground, rnd);
             }
         } finally {
             g.dispose();
         }
         return img;
+    }
+
+    /**
+     * Fills {@code shape} with its class's texture ({@link #texture}) in two shades of {@code main}: the pattern is laid
+     * out in the shape's own rotated frame, so it turns with the shape, and its period scales with the image.
+     */
+    private static void fillTextured(BufferedImage img, Shape shape, AffineTransform at, double r, int kind,
+            Color main, boolean darkBackground, SplittableRandom rnd) {
+        int size = img.getWidth();
+        BufferedImage mask = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
+        Graphics2D m = mask.createGraphics();
+        try {
+            m.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            m.setColor(Color.WHITE);
+            m.fill(shape);
+        } finally {
+            m.dispose();
+        }
+        byte[] alpha = ((java.awt.image.DataBufferByte) mask.getRaster().getDataBuffer()).getData();
+        int[] px = ((DataBufferInt) img.getRaster().getDataBuffer()).getData();
+        float[] hsb = Color.RGBtoHSB(main.getRed(), main.getGreen(), main.getBlue(), null);
+        float shift = darkBackground ? -0.45f : 0.45f;
+        Color second = Color.getHSBColor(hsb[0], hsb[1], Math.max(0f, Math.min(1f, hsb[2] + shift)));
+        double period = Math.max(3.0, size * (0.07 + 0.03 * rnd.nextDouble()));
+        double phase = rnd.nextDouble() * period;
+        java.awt.geom.Point2D.Double local = new java.awt.geom.Point2D.Double();
+        AffineTransform inverse;
+        try {
+            inverse = at.createInverse();
+        } catch (java.awt.geom.NoninvertibleTransformException e) {
+            throw new IllegalStateException(e);
+        }
+        for (int i = 0; i < px.length; i++) {
+            int a = alpha[i] & 0xff;
+            if (a == 0) {
+                continue;
+            }
+            inverse.transform(new java.awt.geom.Point2D.Double(i % size + 0.5, i / size + 0.5), local);
+            Color c = texture(kind, local.x * r + phase, local.y * r + phase, period) ? main : second;
+            int bg = px[i];
+            int red = blend((bg >> 16) & 0xff, c.getRed(), a);
+            int green = blend((bg >> 8) & 0xff, c.getGreen(), a);
+            int blue = blend(bg & 0xff, c.getBlue(), a);
+            px[i] = red << 16 | green << 8 | blue;
+        }
+    }
+
+    private static int blend(int under, int over, int alpha) {
+        return (under * (255 - alpha) + over * alpha + 127) / 255;
+    }
+
+    /**
+     * Whether the point (u, v), in pixels of the shape's frame, takes the main shade in class {@code kind}'s texture:
+     * solid, stripes, dots, checks, grid, rings, zigzag, diagonal checks. A CNN learns texture fast, so the classes
+     * (shape and texture together) are learnable from random initialisation in a few epochs, yet only through spatial
+     * filters: colour and brightness say nothing about the class.
+     */
+    static boolean texture(int kind, double u, double v, double p) {
+        double fu = Math.floorMod((long) Math.floor(u / p), 2);
+        double fv = Math.floorMod((long) Math.floor(v / p), 2);
+        double mu = u - p * Math.floor(u / p);
+        double mv = v - p * Math.floor(v / p);
+        return switch (kind) {
+            case 0 -> true;
+            case 1 -> fu == 0;
+            case 2 -> Math.hypot(mu - p / 2, mv - p / 2) > p * 0.3;
+            case 3 -> fu == fv;
+            case 4 -> mu > p * 0.3 && mv > p * 0.3;
+            case 5 -> Math.floorMod((long) Math.floor(Math.hypot(u, v) / p), 2) == 0;
+            case 6 -> Math.floorMod((long) Math.floor((v + Math.abs(mu - p / 2)) / p), 2) == 0;
+            default -> Math.floorMod((long) Math.floor((u + v) / p), 2) == Math.floorMod((long) Math.floor((u - v) / p), 2);
+        };
     }
 
     /** How far a shape at (x, y) of radius r stays from the nearest placed shape; negative when they overlap. */

@@ -20,10 +20,12 @@ import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Node;
 import dev.graft.models.spec.Param;
 import dev.graft.models.weights.Tensor;
+import dev.graft.trainer.data.AugmentConfig;
 import dev.graft.trainer.data.Batch;
 import dev.graft.trainer.data.DataLoader;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.ImageTransforms;
+import dev.graft.trainer.data.Normalization;
 import dev.graft.trainer.data.Split;
 import dev.graft.trainer.model.NetworkBlock;
 import dev.graft.trainer.schedule.LearningRates;
@@ -72,7 +74,7 @@ public final class Learner implements AutoCloseable {
     private final boolean progress;
     private final PrintStream out;
     private final Path runDir;
-    private final double[] groupMom;
+    private final ObjectNode runInfo;
     private final List<Step> steps = new ArrayList<>();
     private final List<EpochResult> history = new ArrayList<>();
     private int frozenBelow;
@@ -82,8 +84,17 @@ public final class Learner implements AutoCloseable {
     public record Step(double[] lr, double[] mom) {
     }
 
-    /** One line of the epoch table. {@code metric} is accuracy (single-label), accuracy_multi, or NaN (regression). */
-    public record EpochResult(int epoch, double trainLoss, double validLoss, double metric, double seconds) {
+    /**
+     * One line of the epoch table. {@code metric} is accuracy (single-label), accuracy_multi, or NaN (regression);
+     * {@code seconds} is the whole epoch, {@code trainSeconds} its training part and {@code trainImages} the images
+     * trained on (so throughput is {@code trainImages / trainSeconds}).
+     */
+    public record EpochResult(int epoch, double trainLoss, double validLoss, double metric, double seconds,
+                              double trainSeconds, int trainImages) {
+        /** Training images per second in this epoch, validation excluded. */
+        public double imagesPerSecond() {
+            return trainImages / trainSeconds;
+        }
     }
 
     /** Validation loss and metric. */
@@ -128,11 +139,15 @@ public final class Learner implements AutoCloseable {
         this.progress = b.progress;
         this.out = b.out;
         this.runDir = b.runDir;
+        this.runInfo = b.runInfo;
         this.epochsDone = done;
         this.manager = NDManager.newBaseManager();
         try {
             this.block = new NetworkBlock(network, b.seed);
             block.initialize(manager, size, size, weights);
+            if (b.bodyWeights != null && b.resume == null) {
+                block.updateWeights(b.bodyWeights);
+            }
             this.adam = new Adam(Adam.SQR_MOM, Adam.EPS, b.wd);
             for (Node n : network.nodes()) {
                 int group = network.groupOf(n.id());
@@ -143,7 +158,7 @@ public final class Learner implements AutoCloseable {
                     }
                 }
             }
-            ImageTransforms t = ImageTransforms.imagenet(size);
+            ImageTransforms t = new ImageTransforms(b.augment.withSize(size), Normalization.IMAGENET);
             this.train = DataLoader.builder(data, Split.TRAIN).transforms(t).batchSize(b.batchSize)
                 .workers(b.workers).seed(b.seed).build();
             this.valid = DataLoader.builder(data, Split.VALID).transforms(t).batchSize(b.batchSize)
@@ -152,8 +167,6 @@ public final class Learner implements AutoCloseable {
             manager.close();
             throw e;
         }
-        this.groupMom = new double[network.groups().size()];
-        java.util.Arrays.fill(groupMom, 0.9);
     }
 
     public static Builder builder(ImageDataset dataset) {
@@ -244,9 +257,12 @@ public final class Learner implements AutoCloseable {
                 }
                 return new Step(l, m);
             }, smooth, -1);
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            int images = lastEpochImages;
             Validation v = validate();
             epochsDone++;
-            EpochResult r = new EpochResult(e, trainLoss, v.loss(), v.metric(), (System.nanoTime() - t0) / 1e9);
+            EpochResult r = new EpochResult(e, trainLoss, v.loss(), v.metric(), (System.nanoTime() - t0) / 1e9,
+                trainSeconds, images);
             results.add(r);
             history.add(r);
             printRow(r);
@@ -262,15 +278,31 @@ public final class Learner implements AutoCloseable {
      * baseLr, unfreeze, and one cycle of {@code epochs} at slice(baseLr / 100, baseLr) with pct_start 0.3 and div 5.
      */
     public List<EpochResult> fineTune(int epochs, double baseLr, int freezeEpochs) {
+        return fineTune(epochs, baseLr, freezeEpochs, 0);
+    }
+
+    /**
+     * {@link #fineTune(int, double, int)} from epoch {@code startEpoch} of the whole run (the frozen epochs count
+     * first), so a resumed run picks up the schedule where its last checkpoint left it.
+     */
+    public List<EpochResult> fineTune(int epochs, double baseLr, int freezeEpochs, int startEpoch) {
+        if (epochs < 1 || freezeEpochs < 0) {
+            throw new GraftException("fine_tune needs at least one epoch and no negative frozen epochs, got "
+                + epochs + " and " + freezeEpochs);
+        }
+        if (startEpoch < 0 || startEpoch >= epochs + freezeEpochs) {
+            throw new GraftException("start epoch " + startEpoch + " must be in [0, " + (epochs + freezeEpochs) + ")");
+        }
         List<EpochResult> all = new ArrayList<>();
-        freeze();
-        if (freezeEpochs > 0) {
-            all.addAll(fitOneCycle(freezeEpochs, LearningRates.slice(baseLr), OneCycle.defaults().withPctStart(0.99), 0));
+        if (freezeEpochs > 0 && startEpoch < freezeEpochs) {
+            freeze();
+            all.addAll(fitOneCycle(freezeEpochs, LearningRates.slice(baseLr), OneCycle.defaults().withPctStart(0.99),
+                startEpoch));
         }
         double lr = baseLr / 2;
         unfreeze();
         all.addAll(fitOneCycle(epochs, LearningRates.slice(lr / 100, lr),
-            OneCycle.defaults().withPctStart(0.3).withDiv(5), 0));
+            OneCycle.defaults().withPctStart(0.3).withDiv(5), Math.max(0, startEpoch - freezeEpochs)));
         return all;
     }
 
@@ -291,14 +323,16 @@ public final class Learner implements AutoCloseable {
 
     private StepListener listener;
 
+    private int lastEpochImages;
+
     private double trainEpoch(int epochNumber, Schedule schedule, LrFinderMath.SmoothLoss smooth, int maxSteps) {
         double last = Double.NaN;
         int done = 0;
+        lastEpochImages = 0;
         try (DataLoader.Epoch ep = train.epoch(epochNumber); ProgressBar bar = progressBar(epochNumber)) {
             for (Batch b : ep) {
                 Step s = schedule.at(b.index());
                 steps.add(s);
-                System.arraycopy(s.mom(), 0, groupMom, 0, groupMom.length);
                 double loss;
                 try (NDManager bm = manager.newSubManager()) {
                     NDArray x = bm.create(b.images(), new Shape(b.n(), b.c(), b.h(), b.w()));
@@ -313,6 +347,7 @@ public final class Learner implements AutoCloseable {
                 }
                 last = smooth.add(loss);
                 done++;
+                lastEpochImages += b.n();
                 if (bar != null) {
                     bar.step();
                     bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", last));
@@ -492,6 +527,10 @@ public final class Learner implements AutoCloseable {
             h.addObject().put("epoch", r.epoch()).put("train_loss", r.trainLoss()).put("valid_loss", r.validLoss())
                 .put("metric", r.metric()).put("seconds", r.seconds());
         }
+        info.put("frozen_below", frozenBelow);
+        if (runInfo != null) {
+            info.set("run", runInfo.deepCopy());
+        }
         info.put("note", "optimiser state is not saved; a resumed run restarts Adam's averages");
         return new Checkpoint(network, block.readWeights(), task, labels, Preprocessing.imagenet(size, size),
             THRESHOLD, epochsDone, info);
@@ -544,6 +583,11 @@ public final class Learner implements AutoCloseable {
 
     // ---- accessors ---------------------------------------------------------------------------------------------
 
+    /** Where training runs: DJL's default device, a CUDA GPU when DJL finds one, otherwise the CPU. */
+    public ai.djl.Device device() {
+        return manager.getDevice();
+    }
+
     public NetworkBlock block() {
         return block;
     }
@@ -590,6 +634,7 @@ public final class Learner implements AutoCloseable {
         private final ImageDataset dataset;
         private Network network;
         private Map<String, Tensor> weights;
+        private Map<String, Tensor> bodyWeights;
         private Path resume;
         private int size = 224;
         private int batchSize = 64;
@@ -600,6 +645,8 @@ public final class Learner implements AutoCloseable {
         private boolean progress = true;
         private PrintStream out = System.out;
         private Path runDir;
+        private ObjectNode runInfo;
+        private AugmentConfig augment = AugmentConfig.defaults();
 
         private Builder(ImageDataset dataset) {
             this.dataset = dataset;
@@ -614,6 +661,15 @@ public final class Learner implements AutoCloseable {
         /** Starting weights (pretrained body, say); Graft's seeded initialisation otherwise. Subset not allowed. */
         public Builder weights(Map<String, Tensor> w) {
             this.weights = w;
+            return this;
+        }
+
+        /**
+         * Pretrained body weights by Graft name (what {@code WeightLoader.load(network, file, LoadMode.BODY)} returns);
+         * the head keeps its fastai initialisation. Ignored when resuming.
+         */
+        public Builder bodyWeights(Map<String, Tensor> w) {
+            this.bodyWeights = w;
             return this;
         }
 
@@ -673,6 +729,18 @@ public final class Learner implements AutoCloseable {
         /** Checkpoints are written here at every epoch end; null for none. */
         public Builder runDir(Path dir) {
             this.runDir = dir;
+            return this;
+        }
+
+        /** How the run was started (the command's options), saved in every checkpoint's info under "run". */
+        public Builder runInfo(ObjectNode info) {
+            this.runInfo = info;
+            return this;
+        }
+
+        /** Training augmentation (fastai's aug_transforms by default); its size is replaced by {@link #size}. */
+        public Builder augment(AugmentConfig a) {
+            this.augment = Objects.requireNonNull(a, "augment");
             return this;
         }
 

@@ -8,38 +8,56 @@ import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.SyntheticDataset;
 import dev.graft.trainer.schedule.LearningRates;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** resnet18 + fastai head from random init learns synthetic shapes; its checkpoint reloads to the same predictions. */
+/**
+ * resnet18 + fastai head from random initialisation learns the synthetic shapes (single-label and multi-label) to the
+ * issue's 90% bar; the single-label checkpoint reloads to the same predictions.
+ */
 class AccuracyTest {
     @TempDir
     Path tmp;
 
     @Test
-    @Disabled("from random init, 8 epochs at lr 1e-2 batch 16 reach only ~40% valid accuracy (train loss 2.2 -> 1.6);"
-        + " needs tuning or a learning bug hunt, see the learner handover")
     void singleLabelReachesNinetyPercentAndCheckpointReloads() {
-        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 64, 80, false, 7);
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 64, 200, false, 7);
         Path run = tmp.resolve("run");
         Learner.Preds preds;
         long t0 = System.nanoTime();
         try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(16).workers(2).seed(1).progress(false).runDir(run).build()) {
-            learner.fitOneCycle(Integer.getInteger("graft.epochs", 8), LearningRates.of(Double.parseDouble(
-                System.getProperty("graft.lr", "1e-2"))));
+                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).runDir(run).build()) {
+            learner.fitOneCycle(Integer.getInteger("graft.epochs", 12), LearningRates.of(Double.parseDouble(
+                System.getProperty("graft.lr", "3e-3"))));
             System.out.printf("trained in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             assertThat(learner.history().get(learner.history().size() - 1).metric()).isGreaterThanOrEqualTo(0.9);
             preds = learner.getPreds();
         }
         Checkpoint c = Checkpoint.read(run);
-        assertThat(c.epochsDone()).isEqualTo(Integer.getInteger("graft.epochs", 8));
+        assertThat(c.epochsDone()).isEqualTo(Integer.getInteger("graft.epochs", 12));
         try (Learner again = Learner.builder(data).resume(run).size(64).batchSize(32).workers(1).progress(false)
                 .out(null).build()) {
             Learner.Preds reloaded = again.getPreds();
             assertThat(reloaded.probabilities()).isDeepEqualTo(preds.probabilities());
             assertThat(again.epochsDone()).isEqualTo(c.epochsDone());
+        }
+    }
+
+    @Test
+    void multiLabelReachesNinetyPercentAccuracyMulti() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("m"), 3, 64, 200, true, 11);
+        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
+                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).build()) {
+            learner.fitOneCycle(Integer.getInteger("graft.epochs", 12), LearningRates.of(Double.parseDouble(
+                System.getProperty("graft.lr", "3e-3"))));
+            assertThat(learner.history().get(learner.history().size() - 1).metric()).isGreaterThanOrEqualTo(0.9);
+            Learner.Preds preds = learner.getPreds();
+            for (float[] row : preds.probabilities()) {
+                assertThat(row).hasSize(3);
+                for (float p : row) {
+                    assertThat(p).isBetween(0f, 1f);
+                }
+            }
         }
     }
 }

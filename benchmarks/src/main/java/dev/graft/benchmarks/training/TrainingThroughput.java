@@ -1,0 +1,113 @@
+package dev.graft.benchmarks.training;
+
+import dev.graft.models.GraftException;
+import dev.graft.models.arch.VisionModel;
+import dev.graft.trainer.data.ImageDataset;
+import dev.graft.trainer.data.SyntheticDataset;
+import dev.graft.trainer.learner.Learner;
+import dev.graft.trainer.schedule.LearningRates;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Training throughput of the trainer on the CPU: images per second for full training (everything trainable) and
+ * head-only training (body frozen with its BatchNorm, so no gradient flows through it), and the process's resident
+ * memory after every epoch, which must stay flat (a leak of native NDArrays shows as steady growth).
+ *
+ * <p>A benchmark, not a test: it prints its figures and judges nothing. Data comes from the synthetic generator
+ * through the same loader users train with, so decoding and augmentation are included.
+ */
+public final class TrainingThroughput {
+    /** What one configuration measured. */
+    public record Result(String mode, List<Double> imagesPerSecond, List<Long> rssKiB) {
+        /** Throughput of the epochs after the first (which pays for warm-up). */
+        public double steadyImagesPerSecond() {
+            List<Double> tail = imagesPerSecond.size() > 1 ? imagesPerSecond.subList(1, imagesPerSecond.size())
+                : imagesPerSecond;
+            return tail.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
+    }
+
+    private TrainingThroughput() {
+    }
+
+    /**
+     * Trains {@code epochs} epochs of resnet18 + head at {@code size} px with batch {@code batch} on {@code data}, in
+     * the given mode ("full" or "head"), and reports throughput and memory per epoch.
+     */
+    public static Result run(ImageDataset data, String mode, int epochs, int size, int batch, int workers,
+            PrintStream log) {
+        boolean head = mode.equals("head");
+        List<Double> ips = new ArrayList<>();
+        List<Long> rss = new ArrayList<>();
+        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18")
+                .setClasses(data.classes().size()).build()).size(size).batchSize(batch).workers(workers).seed(1)
+                .freezeBatchNorm(head).progress(false).out(null).build()) {
+            if (head) {
+                learner.freeze();
+            }
+            for (int e = 0; e < epochs; e++) {
+                Learner.EpochResult r = learner.fitOneCycle(1, LearningRates.of(1e-3)).get(0);
+                ips.add(r.imagesPerSecond());
+                rss.add(rssKiB());
+                log.printf(Locale.ROOT, "%-5s epoch %d: %7.1f images/s, resident memory %,d KiB%n", mode, e,
+                    r.imagesPerSecond(), rss.get(rss.size() - 1));
+            }
+        }
+        return new Result(mode, ips, rss);
+    }
+
+    /** VmRSS of this process from /proc (Linux), -1 elsewhere. */
+    static long rssKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /**
+     * {@code TrainingThroughput [epochs=5] [size=64] [batch=32] [perClass=200]}: generates the synthetic set in a
+     * temporary folder, then measures full and head-only training.
+     */
+    public static void main(String[] args) throws IOException {
+        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int size = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+        int batch = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+        int perClass = args.length > 3 ? Integer.parseInt(args[3]) : 200;
+        Path dir = Files.createTempDirectory("graft-train-bench");
+        try {
+            ImageDataset data = SyntheticDataset.generate(dir.resolve("shapes"), 3, size, perClass, false, 1);
+            PrintStream out = System.out;
+            out.printf(Locale.ROOT, "resnet18 + head, %d px, batch %d, %d training images, %d cores, CPU%n", size,
+                batch, data.train().size(), Runtime.getRuntime().availableProcessors());
+            Result full = run(data, "full", epochs, size, batch, Runtime.getRuntime().availableProcessors(), out);
+            Result head = run(data, "head", epochs, size, batch, Runtime.getRuntime().availableProcessors(), out);
+            for (Result r : List.of(full, head)) {
+                long first = r.rssKiB().get(0);
+                long last = r.rssKiB().get(r.rssKiB().size() - 1);
+                out.printf(Locale.ROOT, "%-5s %7.1f images/s (epochs 2..%d), resident memory %,d -> %,d KiB (%+.1f%%)%n",
+                    r.mode(), r.steadyImagesPerSecond(), epochs, first, last, 100.0 * (last - first) / first);
+            }
+            out.printf(Locale.ROOT, "head-only / full: %.2fx%n", head.steadyImagesPerSecond()
+                / full.steadyImagesPerSecond());
+        } catch (GraftException e) {
+            System.err.println("graft: " + e.getMessage());
+            System.exit(1);
+        } finally {
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

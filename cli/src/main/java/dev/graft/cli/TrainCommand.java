@@ -1,0 +1,195 @@
+package dev.graft.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.models.GraftException;
+import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.Task;
+import dev.graft.models.spec.Network;
+import dev.graft.models.weights.Tensor;
+import dev.graft.trainer.data.ImageDataset;
+import dev.graft.trainer.learner.Learner;
+import dev.graft.trainer.schedule.LearningRates;
+import dev.graft.trainer.schedule.OneCycle;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code graft train}: fastai's fit_one_cycle or fine_tune on a folder or CSV, with a checkpoint after every epoch so
+ * that a killed run resumes where it stopped.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Train a body + head model (fastai's fit_one_cycle or fine_tune) with the DJL PyTorch engine.",
+        "A checkpoint (network.json, weights.safetensors, checkpoint.json) is written to --out after every epoch;",
+        "--resume continues an interrupted run from its last checkpoint."})
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    NetworkOptions model;
+
+    @Mixin
+    TrainingOptions training;
+
+    @ArgGroup(exclusive = true)
+    Schedule schedule;
+
+    static final class Schedule {
+        @Option(names = "--epochs", paramLabel = "N", description = "fit_one_cycle for N epochs, everything trainable (the default: 4).")
+        Integer epochs;
+
+        @Option(names = "--fine-tune", paramLabel = "N", description = "fine_tune: --freeze-epochs with the body frozen, then N epochs unfrozen.")
+        Integer fineTune;
+    }
+
+    @Option(names = "--lr", paramLabel = "LR",
+        description = "Learning rate: one value, ':HI' (HI/10 for the body, HI for the head) or 'LO:HI' (spread over the "
+            + "layer groups). Default: 1e-3 for --epochs, fastai's base_lr 2e-3 for --fine-tune (one value).")
+    String lr;
+
+    @Option(names = "--freeze-epochs", defaultValue = "1", description = "Frozen epochs before fine-tuning (default: ${DEFAULT-VALUE}).")
+    int freezeEpochs;
+
+    @Option(names = "--wd", defaultValue = "0.01", description = "Decoupled weight decay, none on BatchNorm and biases (default: ${DEFAULT-VALUE}).")
+    double wd;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder for checkpoints (default: runs/<arch>-<date-time>).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the interrupted run in --out from its last checkpoint (same options).")
+    boolean resume;
+
+    @Option(names = "--no-progress", description = "No progress bars (the epoch table is still printed).")
+    boolean noProgress;
+
+    @Override
+    public Integer call() {
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        training.checkNumbers();
+        boolean fine = schedule != null && schedule.fineTune != null;
+        int epochs = fine ? schedule.fineTune : schedule != null && schedule.epochs != null ? schedule.epochs : 4;
+        if (epochs < 1) {
+            throw new GraftException("train at least one epoch, not " + epochs);
+        }
+        if (fine && freezeEpochs < 0) {
+            throw new GraftException("--freeze-epochs must be 0 or more, got " + freezeEpochs);
+        }
+        if (wd < 0) {
+            throw new GraftException("--wd must not be negative, got " + wd);
+        }
+        String lrText = lr != null ? lr : fine ? "2e-3" : "1e-3";
+        LearningRates rates = LearningRates.parse(lrText);
+        double baseLr = 0;
+        if (fine) {
+            try {
+                baseLr = Double.parseDouble(lrText);
+            } catch (NumberFormatException e) {
+                throw new GraftException("--fine-tune takes one --lr (fastai's base_lr), not '" + lrText + "'");
+            }
+        }
+        int total = fine ? epochs + freezeEpochs : epochs;
+
+        ImageDataset data = training.loadData();
+        if (model.classes == null) {
+            model.classes = data.task() == Task.REGRESSION ? 1 : data.classes().size();
+        } else if (data.task() != Task.REGRESSION && model.classes != data.classes().size()) {
+            throw new GraftException("--classes " + model.classes + " but the data has " + data.classes().size()
+                + " classes: " + String.join(", ", data.classes()));
+        }
+        Path run = out != null ? out : Path.of("runs", model.arch + "-"
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        ObjectNode runInfo = JsonNodeFactory.instance.objectNode().put("schedule", fine ? "fine_tune" : "fit_one_cycle")
+            .put("epochs", epochs).put("freeze_epochs", fine ? freezeEpochs : 0).put("lr", lrText)
+            .put("batch", training.batch).put("size", training.size).put("seed", training.seed)
+            .put("data", training.data.toString());
+        int start = 0;
+        Network net;
+        Map<String, Tensor> body = null;
+        if (resume) {
+            if (out == null || !Checkpoint.exists(out)) {
+                throw new GraftException("--resume needs --out naming a run folder with a checkpoint"
+                    + (out == null ? "" : "; none in " + out));
+            }
+            Checkpoint c = Checkpoint.read(out);
+            JsonNode was = c.info().get("run");
+            if (was != null && (!was.path("schedule").asText().equals(runInfo.get("schedule").asText())
+                    || was.path("epochs").asInt() != epochs || was.path("freeze_epochs").asInt() != runInfo.get(
+                        "freeze_epochs").asInt())) {
+                throw new GraftException("the run in " + out + " was started as " + describe(was)
+                    + "; resume it with the same schedule");
+            }
+            start = c.epochsDone();
+            if (start >= total) {
+                throw new GraftException("the run in " + out + " is complete (" + start + " of " + total
+                    + " epochs); nothing to resume");
+            }
+            net = c.network();
+        } else {
+            if (Checkpoint.exists(run)) {
+                throw new GraftException(run + " already holds a checkpoint; pass --resume to continue it or choose "
+                    + "another --out");
+            }
+            net = model.build();
+            body = training.bodyWeights(net);
+        }
+        training.checkImages(data, err);
+
+        o.printf(Locale.ROOT, "data: %d training and %d validation images, %s%s%n", data.train().size(),
+            data.valid().size(), data.task().id(), data.task() == Task.REGRESSION ? ""
+                : ", classes: " + String.join(", ", data.classes()));
+        o.printf(Locale.ROOT, "model: %s + head, %s%n", net.arch(), resume ? "resumed from " + out + " after epoch "
+            + start : body != null ? "body from " + training.pretrained : "body from random initialisation "
+            + "(pass --pretrained for a pretrained body)");
+        Learner.Builder b = Learner.builder(data).size(training.size).batchSize(training.batch)
+            .workers(training.workers()).seed(training.seed).weightDecay(wd).freezeBatchNorm(training.freezeBn)
+            .progress(!noProgress).out(new PrintStream(new WriterOutputStream(o), true)).runDir(run).runInfo(runInfo);
+        b = resume ? b.resume(out) : b.network(net).bodyWeights(body);
+        List<Learner.EpochResult> results;
+        try (Learner learner = b.build()) {
+            o.printf(Locale.ROOT, "device: %s (%s), %d layer groups, run folder %s%n", learner.device(),
+                learner.device().isGpu() ? "CUDA" : "no CUDA found, CPU", net.groups().size(), run);
+            o.printf(Locale.ROOT, "schedule: %s%n", describe(runInfo));
+            o.flush();
+            if (fine) {
+                results = learner.fineTune(epochs, baseLr, freezeEpochs, start);
+            } else {
+                learner.unfreeze();
+                results = learner.fitOneCycle(epochs, rates, OneCycle.defaults(), start);
+            }
+        }
+        Learner.EpochResult last = results.get(results.size() - 1);
+        o.printf(Locale.ROOT, "checkpoint: %s (after epoch %d of %d)%n", run, start + results.size(), total);
+        if (!Double.isNaN(last.metric())) {
+            o.printf(Locale.ROOT, "validation %s: %.4f%n", data.task() == Task.MULTI_LABEL ? "accuracy_multi"
+                : "accuracy", last.metric());
+        } else {
+            o.printf(Locale.ROOT, "validation loss (MSE): %.6f%n", last.validLoss());
+        }
+        return 0;
+    }
+
+    private static String describe(JsonNode run) {
+        String s = run.path("schedule").asText();
+        return s.equals("fine_tune")
+            ? "fine_tune(" + run.path("epochs").asInt() + ", base_lr=" + run.path("lr").asText() + ", freeze_epochs="
+                + run.path("freeze_epochs").asInt() + ")"
+            : "fit_one_cycle(" + run.path("epochs").asInt() + ", lr_max=" + run.path("lr").asText() + ")";
+    }
+}
