@@ -241,8 +241,11 @@ public final class NetworkDrawing {
         int sectionW = BOX_W + 2 * PAD;
         svg.open("g", "id=\"body\" class=\"section\"");
         svg.rect(sectionX, bodyTop, sectionW, bodyBottom - bodyTop, 10, "class=\"section-body\"");
-        svg.text(BOX_X, bodyTop + 20, "section", "start",
-            Svg.fit("BODY: " + network.arch() + " backbone", CX - BOX_X - 14, 13, Font.BOLD));
+        String bodyLabel = "BODY: " + network.arch() + " backbone";
+        if (Svg.width(bodyLabel, 13, Font.BOLD) > CX - BOX_X - 14) {
+            bodyLabel = "BODY: " + network.arch();
+        }
+        svg.text(BOX_X, bodyTop + 20, "section", "start", Svg.fit(bodyLabel, CX - BOX_X - 14, 13, Font.BOLD));
         svg.text(BOX_X + BOX_W, bodyTop + 20, "sub", "end", String.format(Locale.ROOT, "%,d params", summary.bodyParams()));
         svg.close("g");
         if (!head.isEmpty()) {

@@ -147,11 +147,15 @@ class NetworkDrawingBrowserTest {
         List<NetworkDrawing> drawings = List.of(
             NetworkDrawing.builder().setNetwork(resnet34()).build(),
             NetworkDrawing.builder().setNetwork(VisionModel.builder().setArch("resnet152").setClasses(1000).build())
-                .optFreezeTo(0).optLabels(names(1000)).optTask(Task.SINGLE_LABEL).optSource("checkpoint runs/a-long-name")
+                .optFreezeTo(0).optLabels(names(1000)).optTask(Task.SINGLE_LABEL).optSource("checkpoint runs/pets-resnet152-fine-tune (12 epochs); shown unfrozen: the checkpoint does not"
+                    + " record its trainable state, and fine_tune ends unfrozen")
                 .build(),
             NetworkDrawing.builder().setNetwork(BodyStagesTest.mobileNetLike()).optInputSize(320, 96).build());
         for (NetworkDrawing d : drawings) {
             JsonNode result = measure(d.toSvg());
+            Files.createDirectories(KEEP);
+            Files.copy(tmp.resolve("measure.html"), KEEP.resolve("measure-" + drawings.indexOf(d) + ".html"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             assertThat(result.get("texts").asInt()).isGreaterThan(40);
             assertThat(result.get("problems")).as(result.toPrettyString()).isEmpty();
         }
