@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "draw", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Draw a body + head model as an SVG that opens in any browser.",
-        "The body collapsed into its stages with the cut marked, the head layer by layer, tensor shapes on the",
-        "arrows, parameter counts, layer groups in the margin and frozen parts hatched."})
+        "The body collapsed into its stages with the cut marked, the head layer by layer, tensor shapes on the"
+            + " arrows, parameter counts, layer groups in the margin and frozen parts hatched."})
 final class DrawCommand implements Callable<Integer> {
     /** The key a checkpoint's {@code info} may carry with the first layer group that was training when saved. */
     static final String FROZEN_BELOW_KEY = "frozen_below";
@@ -45,7 +45,7 @@ final class DrawCommand implements Callable<Integer> {
     @Mixin
     NetworkOptions model;
 
-    @Option(names = "--size", description = "Input size for the shapes: N or HxW (default: the checkpoint's, else 224).")
+    @Option(names = "--size", paramLabel = "N|HxW", description = "Input size for the shapes: N or HxW (default: the checkpoint's, else 224).")
     String size;
 
     @Option(names = "--freeze-to", paramLabel = "N", description = {
