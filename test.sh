@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export ORT_DISABLE_TELEMETRY=1
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! /usr/bin/python3 -c 'import onnx, torch, torchvision' 2>/dev/null; then
-  echo "test.sh: installing test oracles (python3-onnx, python3-torch, python3-torchvision) from Debian"
-  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision) \
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && { ! /usr/bin/python3 -c 'import onnx, torch, torchvision' 2>/dev/null || ! command -v chromium >/dev/null; }; then
+  echo "test.sh: installing test oracles (python3-onnx, python3-torch, python3-torchvision, chromium) from Debian"
+  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision chromium) \
     >/tmp/graft-test-oracles.log 2>&1 || echo "test.sh: oracles not installed (see /tmp/graft-test-oracles.log); their tests will skip"
 fi
 ./mvnw -B -ntp verify "$@"
@@ -28,4 +28,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ./graft export --weights ../shared/golden/resnet18_c3_64.fastai.safetensors --arch resnet18 --classes 3 --size 64 \
     --out "$tmp/model.onnx" >/dev/null
 [ -s "$tmp/model.onnx" ] || { echo "test.sh: graft export wrote nothing"; exit 1; }
-echo "test.sh: README commands: 7 passed, 0 failed"
+./graft draw --arch resnet34 --classes 37 --out "$tmp/model.svg" >/dev/null
+grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; exit 1; }
+./graft lr-find --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --iterations 10 --plot "$tmp/lr.svg" >/dev/null
+./graft train --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --epochs 1 --out "$tmp/run" --no-progress >/dev/null
+./graft export --checkpoint "$tmp/run" --out "$tmp/trained.onnx" >/dev/null
+echo "test.sh: README commands: 11 passed, 0 failed"
