@@ -66,6 +66,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--freeze-epochs", defaultValue = "1", description = "Frozen epochs before fine-tuning (default: ${DEFAULT-VALUE}).")
     int freezeEpochs;
 
+    @Option(names = "--lr-mult", defaultValue = "100", description = "fine_tune's lr_mult: the body's first group trains this many times slower than the head (default: ${DEFAULT-VALUE}; 1 for a body from random initialisation).")
+    double lrMult;
+
     @Option(names = "--wd", defaultValue = "0.01", description = "Decoupled weight decay, none on BatchNorm and biases (default: ${DEFAULT-VALUE}).")
     double wd;
 
@@ -117,6 +120,7 @@ final class TrainCommand implements Callable<Integer> {
             + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         ObjectNode runInfo = JsonNodeFactory.instance.objectNode().put("schedule", fine ? "fine_tune" : "fit_one_cycle")
             .put("epochs", epochs).put("freeze_epochs", fine ? freezeEpochs : 0).put("lr", lrText)
+            .put("lr_mult", fine ? lrMult : 1)
             .put("batch", training.batch).put("size", training.size).put("seed", training.seed)
             .put("data", training.data.toString());
         int start = 0;
@@ -168,7 +172,7 @@ final class TrainCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "schedule: %s%n", describe(runInfo));
             o.flush();
             if (fine) {
-                results = learner.fineTune(epochs, baseLr, freezeEpochs, start);
+                results = learner.fineTune(epochs, baseLr, freezeEpochs, lrMult, start);
             } else {
                 learner.unfreeze();
                 results = learner.fitOneCycle(epochs, rates, OneCycle.defaults(), start);
@@ -185,11 +189,16 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static String trim(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    }
+
     private static String describe(JsonNode run) {
         String s = run.path("schedule").asText();
         return s.equals("fine_tune")
             ? "fine_tune(" + run.path("epochs").asInt() + ", base_lr=" + run.path("lr").asText() + ", freeze_epochs="
-                + run.path("freeze_epochs").asInt() + ")"
+                + run.path("freeze_epochs").asInt() + (run.path("lr_mult").asDouble(100) == 100 ? ""
+                    : ", lr_mult=" + trim(run.path("lr_mult").asDouble())) + ")"
             : "fit_one_cycle(" + run.path("epochs").asInt() + ", lr_max=" + run.path("lr").asText() + ")";
     }
 }

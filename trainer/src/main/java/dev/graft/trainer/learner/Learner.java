@@ -278,17 +278,22 @@ public final class Learner implements AutoCloseable {
      * baseLr, unfreeze, and one cycle of {@code epochs} at slice(baseLr / 100, baseLr) with pct_start 0.3 and div 5.
      */
     public List<EpochResult> fineTune(int epochs, double baseLr, int freezeEpochs) {
-        return fineTune(epochs, baseLr, freezeEpochs, 0);
+        return fineTune(epochs, baseLr, freezeEpochs, 100, 0);
     }
 
     /**
-     * {@link #fineTune(int, double, int)} from epoch {@code startEpoch} of the whole run (the frozen epochs count
-     * first), so a resumed run picks up the schedule where its last checkpoint left it.
+     * fastai's fine_tune with its {@code lr_mult} (the unfrozen phase runs at slice(baseLr / 2 / lrMult, baseLr / 2);
+     * 1 trains every group at the same rate, which suits a body that starts from random initialisation), from epoch
+     * {@code startEpoch} of the whole run (the frozen epochs count first), so a resumed run picks up the schedule where
+     * its last checkpoint left it.
      */
-    public List<EpochResult> fineTune(int epochs, double baseLr, int freezeEpochs, int startEpoch) {
+    public List<EpochResult> fineTune(int epochs, double baseLr, int freezeEpochs, double lrMult, int startEpoch) {
         if (epochs < 1 || freezeEpochs < 0) {
             throw new GraftException("fine_tune needs at least one epoch and no negative frozen epochs, got "
                 + epochs + " and " + freezeEpochs);
+        }
+        if (!(lrMult >= 1)) {
+            throw new GraftException("lr_mult must be at least 1, got " + lrMult);
         }
         if (startEpoch < 0 || startEpoch >= epochs + freezeEpochs) {
             throw new GraftException("start epoch " + startEpoch + " must be in [0, " + (epochs + freezeEpochs) + ")");
@@ -301,7 +306,7 @@ public final class Learner implements AutoCloseable {
         }
         double lr = baseLr / 2;
         unfreeze();
-        all.addAll(fitOneCycle(epochs, LearningRates.slice(lr / 100, lr),
+        all.addAll(fitOneCycle(epochs, LearningRates.slice(lr / lrMult, lr),
             OneCycle.defaults().withPctStart(0.3).withDiv(5), Math.max(0, startEpoch - freezeEpochs)));
         return all;
     }
