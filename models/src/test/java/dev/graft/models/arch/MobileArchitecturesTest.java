@@ -11,7 +11,13 @@ import dev.graft.models.spec.NetworkJson;
 import dev.graft.models.spec.Node;
 import dev.graft.models.spec.Param;
 import dev.graft.models.spec.Shapes;
+import dev.graft.models.weights.Initializer;
+import dev.graft.models.weights.LoadMode;
+import dev.graft.models.weights.Naming;
+import dev.graft.models.weights.Tensor;
+import dev.graft.models.weights.WeightLoader;
 import dev.graft.models.weights.WeightNames;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -134,6 +140,28 @@ class MobileArchitecturesTest {
         assertThat(NetworkJson.read(NetworkJson.write(one))).isEqualTo(one);
         // fastai's state-dict keys: the body is Sequential(features), so features.N... is 0.0.N...
         assertThat(new WeightNames(one).toFastai("features.0.0.weight")).isEqualTo("0.0.0.0.weight");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mobilenet_v2", "efficientnet_b0"})
+    void loadsFastaiStateDictsAndTorchvisionBodies(String arch) {
+        Network net = VisionModel.builder().setArch(arch).setClasses(4).build();
+        Map<String, Tensor> graft = Initializer.init(net, 5);
+        WeightNames names = new WeightNames(net);
+        Map<String, Tensor> fastai = new LinkedHashMap<>();
+        graft.forEach((k, t) -> fastai.put(names.toFastai(k), t));
+        String lastBn = arch.equals("mobilenet_v2") ? "0.0.18.1.running_var" : "0.0.8.1.running_var";
+        assertThat(fastai).containsKeys("0.0.0.0.weight", lastBn, "1.4.weight");
+        WeightLoader.Loaded loaded = WeightLoader.load(net, fastai, LoadMode.ALL);
+        assertThat(loaded.naming()).isEqualTo(Naming.FASTAI);
+        assertThat(loaded.tensors()).isEqualTo(graft);
+
+        // a whole torchvision file as the pretrained body: the classifier is ignored, the body fits exactly
+        Map<String, Tensor> torchvision = Initializer.init(VisionModel.torchvision(arch, 1000), 6);
+        WeightLoader.Loaded body = WeightLoader.load(net, torchvision, LoadMode.BODY);
+        assertThat(body.tensors().keySet()).containsExactlyElementsOf(
+            net.bodyNodes().stream().flatMap(n -> n.layer().params().stream().map(n::paramName)).toList());
+        assertThat(body.ignored()).contains(arch.equals("mobilenet_v2") ? "classifier.1.weight" : "classifier.1.bias");
     }
 
     @Test
