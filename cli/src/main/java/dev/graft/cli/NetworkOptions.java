@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 
 /** The options that describe a body + head network, shared by every subcommand that builds one. */
 final class NetworkOptions {
-    @Option(names = "--arch", description = "Backbone: resnet18, resnet34, resnet50, resnet101, resnet152.")
+    @Option(names = "--arch", description = "Backbone: resnet18, resnet34, resnet50, resnet101, resnet152, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, efficientnet_b0.")
     String arch;
 
     @Option(names = "--classes", description = "Outputs of the head (classes, or regression targets).")
@@ -19,7 +19,7 @@ final class NetworkOptions {
     @Option(names = "--n-in", defaultValue = "3", description = "Input channels (fastai's n_in; default: ${DEFAULT-VALUE}).")
     int nIn;
 
-    @Option(names = "--cut", description = "Where to cut the backbone: children to keep (negative from the end) or 'auto' (default: the architecture's, -2 for ResNets).")
+    @Option(names = "--cut", description = "Where to cut the backbone: children to keep (negative from the end) or 'auto' (default: the architecture's: -2 for ResNets, MobileNetV3 and EfficientNet, -1 for mobilenet_v2, keeping features).")
     String cut;
 
     @Option(names = "--lin-ftrs", split = ",", description = "Hidden layer sizes of the head (default: 512).")

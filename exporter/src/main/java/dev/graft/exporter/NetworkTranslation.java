@@ -40,6 +40,10 @@ final class NetworkTranslation {
     private static final Set<String> RESERVED = Set.of(
             GraftMetadata.INPUT_NAME, GraftMetadata.OUTPUT_NAME, GraftMetadata.LOGITS_NAME);
 
+    /** PyTorch's Hardsigmoid, relu6(x + 3) / 6, is ONNX's HardSigmoid with alpha 1/6 and beta 1/2. */
+    private static final dev.graft.exporter.onnx.OnnxAttribute HARD_SIGMOID_ALPHA = ofFloat("alpha", 1f / 6);
+    private static final dev.graft.exporter.onnx.OnnxAttribute HARD_SIGMOID_BETA = ofFloat("beta", 0.5f);
+
     private final ExportOptions options;
     private final Network net;
     private final OnnxGraphBuilder g;
@@ -47,6 +51,8 @@ final class NetworkTranslation {
     private final Activation activation;
     /** The ONNX tensor that carries each spec node's output (several ids may share one when layers were folded). */
     private final Map<String, String> tensorOf = new HashMap<>();
+    /** Scalar constants already in the graph, by value. */
+    private final Map<Float, String> scalars = new HashMap<>();
     /** The spec node whose output tensor is the network's result, named directly as the graph's output. */
     private final String resultCarrier;
     private final String resultName;
@@ -137,10 +143,14 @@ final class NetworkTranslation {
         return "graft_" + net.arch();
     }
 
-    /** The spec node that writes the network's result: the output node, less any trailing Dropouts that fold away. */
+    /**
+     * The spec node that writes the network's result: the output node, less any trailing layers that write no ONNX
+     * node (Dropouts that fold away, stochastic depth).
+     */
     private String resultCarrier() {
         String id = net.output().id();
-        while (plan != null && !id.equals(Network.INPUT) && net.node(id).layer() instanceof Layer.Dropout) {
+        while (!id.equals(Network.INPUT) && ((plan != null && net.node(id).layer() instanceof Layer.Dropout)
+                || net.node(id).layer() instanceof Layer.StochasticDepth)) {
             id = net.node(id).inputs().get(0);
         }
         return id;
@@ -272,9 +282,52 @@ final class NetworkTranslation {
             String out = define(id);
             g.node(OnnxOperator.ADD, nodeName(id), List.of(scaled, low), List.of(out));
             tensorOf.put(id, out);
+        } else if (l instanceof Layer.Relu6) {
+            // Clip's bounds are inputs from opset 11 on
+            String out = define(id);
+            g.node(OnnxOperator.CLIP, nodeName(id), List.of(in(n, 0), scalar(0f), scalar(6f)), List.of(out));
+            tensorOf.put(id, out);
+        } else if (l instanceof Layer.Hardsigmoid) {
+            unary(n, OnnxOperator.HARD_SIGMOID, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA);
+        } else if (l instanceof Layer.Hardswish) {
+            if (OnnxOperator.HARD_SWISH.availableIn(options.opset())) {
+                unary(n, OnnxOperator.HARD_SWISH);
+            } else {
+                // before opset 14: x * HardSigmoid(x), which is PyTorch's definition
+                String gate = g.uniqueTensorName(id + ".gate");
+                g.node(OnnxOperator.HARD_SIGMOID, nodeName(id + ".gate"), List.of(in(n, 0)), List.of(gate),
+                        HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA);
+                String out = define(id);
+                g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), gate), List.of(out));
+                tensorOf.put(id, out);
+            }
+        } else if (l instanceof Layer.Sigmoid) {
+            unary(n, OnnxOperator.SIGMOID);
+        } else if (l instanceof Layer.Silu) {
+            String gate = g.uniqueTensorName(id + ".sigmoid");
+            g.node(OnnxOperator.SIGMOID, nodeName(id + ".sigmoid"), List.of(in(n, 0)), List.of(gate));
+            String out = define(id);
+            g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), gate), List.of(out));
+            tensorOf.put(id, out);
+        } else if (l instanceof Layer.Mul) {
+            // [N, C, H, W] * [N, C, 1, 1]: ONNX's multidirectional broadcasting, as PyTorch's
+            String out = define(id);
+            g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), in(n, 1)), List.of(out));
+            tensorOf.put(id, out);
+        } else if (l instanceof Layer.StochasticDepth) {
+            tensorOf.put(id, in(n, 0)); // the identity at inference
         } else {
             throw new GraftException("cannot export node " + id + ": layer kind '" + l.kind() + "' is not supported");
         }
+    }
+
+    /** A float scalar initializer, one per value per graph (Clip's bounds). */
+    private String scalar(float value) {
+        return scalars.computeIfAbsent(value, v -> {
+            String name = g.uniqueTensorName("scalar_" + Float.toString(v).replace('.', '_'));
+            g.addInitializer(name, new float[] {v});
+            return name;
+        });
     }
 
     private void unary(Node n, OnnxOperator op, dev.graft.exporter.onnx.OnnxAttribute... attributes) {

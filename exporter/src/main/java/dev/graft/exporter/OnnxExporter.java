@@ -23,6 +23,11 @@ import java.util.Map;
  *       {@code Gemm} nodes, so a resnet18 with fastai's default head is 54 nodes. {@code optFold(false)} keeps every
  *       layer as its own node (BatchNormalization, Dropout in inference mode), for comparing layer by layer.</li>
  *   <li>fastai's SigmoidRange becomes Sigmoid, Mul and Add, with the range as constants.</li>
+ *   <li>The mobile bodies' layers: grouped (depthwise) convolutions are {@code Conv} with {@code group}, their
+ *       BatchNorms folded like any other; ReLU6 is {@code Clip(x, 0, 6)}; Hardsigmoid is {@code HardSigmoid} (alpha
+ *       1/6, beta 1/2); Hardswish is {@code HardSwish} from opset 14 and {@code x * HardSigmoid(x)} before; SiLU is
+ *       {@code x * Sigmoid(x)}; squeeze-and-excitation's channel scaling is a broadcasting {@code Mul}; stochastic
+ *       depth, the identity at inference, writes no node.</li>
  * </ul>
  *
  * <p><b>Naming.</b> Every ONNX name leads back to the spec. A node is named after the spec node it computes

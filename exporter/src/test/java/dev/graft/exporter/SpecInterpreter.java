@@ -139,8 +139,38 @@ final class SpecInterpreter implements ReferenceForward {
                 y[i] = 1 / (1 + Math.exp(-x.v()[i])) * (r.high() - r.low()) + r.low();
             }
             return new T(y, x.s());
+        } else if (l instanceof Layer.Relu6) {
+            return map(x, v -> Math.min(Math.max(v, 0), 6));
+        } else if (l instanceof Layer.Hardsigmoid) {
+            return map(x, v -> Math.min(Math.max(v + 3, 0), 6) / 6);
+        } else if (l instanceof Layer.Hardswish) {
+            return map(x, v -> v * Math.min(Math.max(v + 3, 0), 6) / 6);
+        } else if (l instanceof Layer.Sigmoid) {
+            return map(x, v -> 1 / (1 + Math.exp(-v)));
+        } else if (l instanceof Layer.Silu) {
+            return map(x, v -> v / (1 + Math.exp(-v)));
+        } else if (l instanceof Layer.StochasticDepth) {
+            return x;
+        } else if (l instanceof Layer.Mul) {
+            // [n, c, h, w] times a per-channel [n, c, 1, 1] gate (or an equal shape)
+            T gate = values.get(node.inputs().get(1));
+            int plane = x.h() * x.w();
+            boolean perChannel = gate.v().length * plane == x.v().length && plane > 1;
+            double[] y = new double[x.v().length];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = x.v()[i] * gate.v()[perChannel ? i / plane : i];
+            }
+            return new T(y, x.s());
         }
         throw new IllegalArgumentException("no reference for " + l.kind());
+    }
+
+    private static T map(T x, java.util.function.DoubleUnaryOperator f) {
+        double[] y = new double[x.v().length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = f.applyAsDouble(x.v()[i]);
+        }
+        return new T(y, x.s());
     }
 
     private static T conv(T x, Layer.Conv2d c, double[] w, double[] bias) {

@@ -20,8 +20,9 @@ import java.util.Optional;
  *   <li><b>Into the preceding layer</b> ({@link Kind#INTO_PRECEDING}): the BatchNorm reads, directly or through
  *       Dropouts (identities at inference), a Conv2d (2-d BatchNorm) or Linear (1-d) whose output nothing else reads.
  *       The layer's output channels are scaled and shifted: {@code W'[o] = s[o] W[o]}, {@code b' = s b + t}. Every
- *       BatchNorm of a ResNet body folds this way, and so does fastai's {@code bn_final}, which follows the last
- *       Linear.</li>
+ *       BatchNorm of a ResNet body folds this way, as does every BatchNorm of the mobile bodies (a depthwise weight
+ *       {@code [C, 1, k, k]} is C blocks of k x k, scaled per output channel like any other), and so does fastai's
+ *       {@code bn_final}, which follows the last Linear.</li>
  *   <li><b>Into the following Linear</b> ({@link Kind#INTO_FOLLOWING}): a 1-d BatchNorm whose output goes, directly or
  *       through Dropouts, only to a Linear. The Linear absorbs it on its input side: {@code W(x s + t) + b = (W s) x +
  *       (W t + b)}, scaling W's columns. This is how fastai's head BatchNorms fold: they come before their Linear, and

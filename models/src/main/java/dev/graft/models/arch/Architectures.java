@@ -16,6 +16,10 @@ public final class Architectures {
         KNOWN.put("resnet50", ResNet::resnet50);
         KNOWN.put("resnet101", ResNet::resnet101);
         KNOWN.put("resnet152", ResNet::resnet152);
+        KNOWN.put("mobilenet_v2", MobileNetV2::mobilenetV2);
+        KNOWN.put("mobilenet_v3_large", MobileNetV3::large);
+        KNOWN.put("mobilenet_v3_small", MobileNetV3::small);
+        KNOWN.put("efficientnet_b0", EfficientNet::b0);
     }
 
     private Architectures() {

@@ -27,6 +27,13 @@ import java.util.List;
     @JsonSubTypes.Type(value = Layer.Dropout.class, name = "dropout"),
     @JsonSubTypes.Type(value = Layer.Linear.class, name = "linear"),
     @JsonSubTypes.Type(value = Layer.SigmoidRange.class, name = "sigmoid_range"),
+    @JsonSubTypes.Type(value = Layer.Relu6.class, name = "relu6"),
+    @JsonSubTypes.Type(value = Layer.Hardswish.class, name = "hardswish"),
+    @JsonSubTypes.Type(value = Layer.Hardsigmoid.class, name = "hardsigmoid"),
+    @JsonSubTypes.Type(value = Layer.Silu.class, name = "silu"),
+    @JsonSubTypes.Type(value = Layer.Sigmoid.class, name = "sigmoid"),
+    @JsonSubTypes.Type(value = Layer.Mul.class, name = "mul"),
+    @JsonSubTypes.Type(value = Layer.StochasticDepth.class, name = "stochastic_depth"),
 })
 public sealed interface Layer {
 
@@ -250,6 +257,91 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "sigmoid_range";
+        }
+    }
+
+    /** min(max(x, 0), 6): PyTorch's {@code nn.ReLU6}, MobileNetV2's activation. */
+    record Relu6() implements Layer {
+        @Override
+        public String kind() {
+            return "relu6";
+        }
+    }
+
+    /** x * relu6(x + 3) / 6: PyTorch's {@code nn.Hardswish}, MobileNetV3's activation. */
+    record Hardswish() implements Layer {
+        @Override
+        public String kind() {
+            return "hardswish";
+        }
+    }
+
+    /** relu6(x + 3) / 6: PyTorch's {@code nn.Hardsigmoid}, the gate of MobileNetV3's squeeze-and-excitation. */
+    record Hardsigmoid() implements Layer {
+        @Override
+        public String kind() {
+            return "hardsigmoid";
+        }
+    }
+
+    /** x * sigmoid(x): PyTorch's {@code nn.SiLU} (swish), EfficientNet's activation. */
+    record Silu() implements Layer {
+        @Override
+        public String kind() {
+            return "silu";
+        }
+    }
+
+    /** 1 / (1 + exp(-x)): PyTorch's {@code nn.Sigmoid}, the gate of EfficientNet's squeeze-and-excitation. */
+    record Sigmoid() implements Layer {
+        @Override
+        public String kind() {
+            return "sigmoid";
+        }
+    }
+
+    /**
+     * Element-wise product of two inputs, the second broadcast over the first where its dimensions are 1: the
+     * channel-wise scaling of squeeze-and-excitation ({@code [C, H, W] * [C, 1, 1]}).
+     */
+    record Mul() implements Layer {
+        @Override
+        public String kind() {
+            return "mul";
+        }
+    }
+
+    /**
+     * torchvision's {@code StochasticDepth(p, mode)}: in training, each sample ({@code row}) or the whole batch
+     * ({@code batch}) is zeroed with probability p and the survivors scaled by 1 / (1 - p); identity in evaluation.
+     * EfficientNet puts one on every residual branch, p growing linearly with depth.
+     */
+    record StochasticDepth(double p, String mode) implements Layer {
+        public static final String ROW = "row";
+        public static final String BATCH = "batch";
+
+        public StochasticDepth {
+            if (!(p >= 0 && p < 1)) {
+                throw new IllegalArgumentException("stochastic_depth: p must be in [0, 1), not " + p);
+            }
+            if (!ROW.equals(mode) && !BATCH.equals(mode)) {
+                throw new IllegalArgumentException("stochastic_depth: mode must be 'row' or 'batch', not '" + mode + "'");
+            }
+        }
+
+        /** torchvision's row mode, the one its EfficientNets use. */
+        public static StochasticDepth row(double p) {
+            return new StochasticDepth(p, ROW);
+        }
+
+        @Override
+        public String kind() {
+            return "stochastic_depth";
+        }
+
+        @Override
+        public boolean trainingDependent() {
+            return true;
         }
     }
 

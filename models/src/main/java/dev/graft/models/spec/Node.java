@@ -25,7 +25,10 @@ public record Node(String id, Layer layer, List<String> inputs) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("node " + id + " reads no input");
         }
-        if (layer instanceof Layer.Add ? inputs.size() < 2 : inputs.size() != 1) {
+        boolean fits = layer instanceof Layer.Add ? inputs.size() >= 2
+            : layer instanceof Layer.Mul ? inputs.size() == 2
+            : inputs.size() == 1;
+        if (!fits) {
             throw new IllegalArgumentException("node " + id + " (" + layer.kind() + ") has " + inputs.size() + " inputs");
         }
     }

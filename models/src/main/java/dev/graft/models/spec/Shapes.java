@@ -68,6 +68,17 @@ public final class Shapes {
                 }
             }
             return in;
+        } else if (l instanceof Layer.Mul) {
+            int[] other = all.get(1);
+            if (other.length != in.length) {
+                throw new IllegalArgumentException(n.id() + ": mul joins shapes of different rank " + fmt(in) + " and " + fmt(other));
+            }
+            for (int i = 0; i < in.length; i++) {
+                if (other[i] != in[i] && other[i] != 1) {
+                    throw new IllegalArgumentException(n.id() + ": mul cannot broadcast " + fmt(other) + " over " + fmt(in));
+                }
+            }
+            return in;
         } else if (l instanceof Layer.ConcatPool) {
             requireImage(n, in);
             return new int[] {in[0] * 2, 1, 1};
@@ -87,7 +98,7 @@ public final class Shapes {
             requireChannels(n, in[0], lin.in());
             return new int[] {lin.out()};
         } else {
-            // relu, dropout, sigmoid_range: shape-preserving
+            // activations, dropout, stochastic depth, sigmoid_range: shape-preserving
             return in;
         }
     }

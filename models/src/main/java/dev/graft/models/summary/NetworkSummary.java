@@ -86,7 +86,8 @@ public final class NetworkSummary {
             return "Conv2d(" + c.in() + ", " + c.out() + ", k=" + k + ", s=" + c.strideH() + ", p=" + c.padH()
                 + (c.groups() > 1 ? ", groups=" + c.groups() : "") + (c.bias() ? ", bias" : "") + ")";
         } else if (l instanceof Layer.BatchNorm b) {
-            return "BatchNorm" + b.dims() + "d(" + b.features() + (b.momentum() != 0.1 ? ", momentum=" + b.momentum() : "") + ")";
+            return "BatchNorm" + b.dims() + "d(" + b.features() + (b.eps() != Layer.BatchNorm.DEFAULT_EPS ? ", eps=" + b.eps() : "")
+                + (b.momentum() != Layer.BatchNorm.DEFAULT_MOMENTUM ? ", momentum=" + b.momentum() : "") + ")";
         } else if (l instanceof Layer.MaxPool p) {
             return "MaxPool2d(k=" + p.kernel() + ", s=" + p.stride() + ", p=" + p.padding() + ")";
         } else if (l instanceof Layer.ConcatPool) {
@@ -105,6 +106,20 @@ public final class NetworkSummary {
             return "ReLU";
         } else if (l instanceof Layer.Flatten) {
             return "Flatten";
+        } else if (l instanceof Layer.Relu6) {
+            return "ReLU6";
+        } else if (l instanceof Layer.Hardswish) {
+            return "Hardswish";
+        } else if (l instanceof Layer.Hardsigmoid) {
+            return "Hardsigmoid";
+        } else if (l instanceof Layer.Silu) {
+            return "SiLU";
+        } else if (l instanceof Layer.Sigmoid) {
+            return "Sigmoid";
+        } else if (l instanceof Layer.Mul) {
+            return "Mul (channel scale)";
+        } else if (l instanceof Layer.StochasticDepth d) {
+            return "StochasticDepth(p=" + d.p() + ", " + d.mode() + ")";
         }
         return l.kind();
     }

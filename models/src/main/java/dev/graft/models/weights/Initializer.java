@@ -11,8 +11,11 @@ import java.util.SplittableRandom;
 /**
  * Seeded starting weights, as the reference libraries make them.
  *
- * <p>Body (torchvision's ResNet init): convolutions kaiming-normal with fan_out and ReLU gain, BatchNorm weight 1 and
- * bias 0, Linear PyTorch's default (uniform within 1/sqrt(fan_in)). Head (fastai's {@code apply_init} with
+ * <p>Body (torchvision's init): convolutions kaiming-normal with fan_out ({@code out * kh * kw}, as PyTorch counts it
+ * for grouped convolutions too) and ReLU gain, their biases (squeeze-and-excitation's) 0, BatchNorm weight 1 and bias
+ * 0; the classifier of a whole torchvision network as its architecture initialises it (ResNet: PyTorch's default,
+ * uniform within 1/sqrt(fan_in); MobileNets: N(0, 0.01) and bias 0; EfficientNets: uniform within 1/sqrt(fan_out)
+ * and bias 0). Head (fastai's {@code apply_init} with
  * kaiming_normal_): Linear weights kaiming-normal with fan_in and ReLU gain, biases 0; fastai's BatchNorm1d weight 1,
  * bias 1e-3 (bn_final's plain {@code nn.BatchNorm1d}, recognisable by its momentum 0.01, keeps bias 0). Running
  * statistics start at mean 0, variance 1.
@@ -29,7 +32,7 @@ public final class Initializer {
             SplittableRandom rnd = root.split();
             boolean head = network.isHead(n);
             for (Param p : n.layer().params()) {
-                out.put(n.paramName(p), Tensor.ofFloats(p.shapeArray(), values(n.layer(), p, head, rnd)));
+                out.put(n.paramName(p), Tensor.ofFloats(p.shapeArray(), values(network.arch(), n.layer(), p, head, rnd)));
             }
         }
         return out;
@@ -47,7 +50,7 @@ public final class Initializer {
         return head;
     }
 
-    private static float[] values(Layer layer, Param p, boolean head, SplittableRandom rnd) {
+    private static float[] values(String arch, Layer layer, Param p, boolean head, SplittableRandom rnd) {
         float[] v = new float[(int) p.size()];
         if (layer instanceof Layer.BatchNorm bn) {
             float fill = switch (p.name()) {
@@ -58,15 +61,22 @@ public final class Initializer {
             java.util.Arrays.fill(v, fill);
         } else if (layer instanceof Layer.Conv2d c) {
             if (p.name().equals("weight")) {
-                int fan = head ? c.in() / c.groups() * c.kernelH() * c.kernelW() : c.out() / c.groups() * c.kernelH() * c.kernelW();
+                // PyTorch's fans of a [out, in / groups, kh, kw] weight: fan_in = in / groups * k, fan_out = out * k
+                int fan = head ? c.in() / c.groups() * c.kernelH() * c.kernelW() : c.out() * c.kernelH() * c.kernelW();
                 normal(v, Math.sqrt(2.0 / fan), rnd);
-            } else if (!head) {
-                uniform(v, 1.0 / Math.sqrt(c.in() / c.groups() * c.kernelH() * c.kernelW()), rnd);
             }
         } else if (layer instanceof Layer.Linear lin) {
             if (head) {
                 if (p.name().equals("weight")) {
                     normal(v, Math.sqrt(2.0 / lin.in()), rnd);
+                }
+            } else if (arch.startsWith("mobilenet")) {
+                if (p.name().equals("weight")) {
+                    normal(v, 0.01, rnd);
+                }
+            } else if (arch.startsWith("efficientnet")) {
+                if (p.name().equals("weight")) {
+                    uniform(v, 1.0 / Math.sqrt(lin.out()), rnd);
                 }
             } else {
                 uniform(v, 1.0 / Math.sqrt(lin.in()), rnd);

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Compares every parameter name and shape with torchvision's own {@code state_dict()}, where Debian's python3-torch
+ * Compares every parameter and buffer name and shape, in order, with torchvision's own {@code state_dict()} for every
+ * known architecture, where Debian's python3-torch
  * and python3-torchvision are installed (test.sh installs them; elsewhere this test skips).
  */
 class TorchvisionOracleTest {
@@ -28,7 +29,7 @@ class TorchvisionOracleTest {
             "python3-torch / python3-torchvision not installed");
         String script = String.join("\n",
             "import torchvision",
-            "for arch in ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152']:",
+            "for arch in ['" + String.join("', '", Architectures.names()) + "']:",
             "    m = getattr(torchvision.models, arch)()",
             "    for k, v in m.state_dict().items():",
             "        if not k.endswith('num_batches_tracked'):",
@@ -42,7 +43,7 @@ class TorchvisionOracleTest {
                 torch.computeIfAbsent(f[0], a -> new LinkedHashMap<>()).put(f[1], f[2]);
             }
         }
-        assertThat(torch).hasSize(5);
+        assertThat(torch).hasSize(Architectures.names().size());
         for (String arch : torch.keySet()) {
             Map<String, String> ours = new LinkedHashMap<>();
             for (Map.Entry<String, Param> e : VisionModel.torchvision(arch, 1000).params().entrySet()) {

@@ -47,8 +47,9 @@ import java.util.Set;
  * <p>Semantics follow PyTorch. BatchNorm uses its running statistics unless the block runs in training mode, in which
  * case it normalises with the batch statistics and updates the running ones in place exactly as PyTorch does
  * (momentum {@code m}: {@code running = (1 - m) running + m batch}, the variance unbiased). BatchNorm nodes listed in
- * {@link #setEvalBatchNorm} stay in evaluation mode even during training (fastai's frozen BatchNorm). Dropout is
- * active only in training. Intermediate arrays are closed as soon as their last reader has run, so a forward pass
+ * {@link #setEvalBatchNorm} stay in evaluation mode even during training (fastai's frozen BatchNorm). Dropout and
+ * stochastic depth are active only in training. The mobile activations (ReLU6, Hardswish, Hardsigmoid, SiLU) are
+ * composed from NDArray operations with PyTorch's definitions, so autograd differentiates them like any other. Intermediate arrays are closed as soon as their last reader has run, so a forward pass
  * leaves only its output behind in the input's manager.
  */
 public final class NetworkBlock extends AbstractBlock {
@@ -329,8 +330,51 @@ public final class NetworkBlock extends AbstractBlock {
             try (NDArray s = Activation.sigmoid(x); NDArray scaled = s.mul(r.high() - r.low())) {
                 return scaled.add(r.low());
             }
+        } else if (layer instanceof Layer.Relu6) {
+            return x.clip(0, 6);
+        } else if (layer instanceof Layer.Hardsigmoid) {
+            return hardSigmoid(x);
+        } else if (layer instanceof Layer.Hardswish) {
+            try (NDArray gate = hardSigmoid(x)) {
+                return x.mul(gate);
+            }
+        } else if (layer instanceof Layer.Sigmoid) {
+            return Activation.sigmoid(x);
+        } else if (layer instanceof Layer.Silu) {
+            try (NDArray gate = Activation.sigmoid(x)) {
+                return x.mul(gate);
+            }
+        } else if (layer instanceof Layer.Mul) {
+            return x.mul(in.get(1)); // [N, C, H, W] * [N, C, 1, 1] broadcasts as in PyTorch
+        } else if (layer instanceof Layer.StochasticDepth d) {
+            return training && d.p() > 0 ? stochasticDepth(x, d) : x;
         }
         throw new IllegalStateException("no DJL translation for " + layer.kind());
+    }
+
+    /** PyTorch's Hardsigmoid, relu6(x + 3) / 6. */
+    private static NDArray hardSigmoid(NDArray x) {
+        try (NDArray shifted = x.add(3); NDArray clipped = shifted.clip(0, 6)) {
+            return clipped.div(6);
+        }
+    }
+
+    /**
+     * torchvision's {@code stochastic_depth} in training: a Bernoulli(1 - p) draw per sample (row mode) or per batch,
+     * survivors divided by 1 - p, so the expected output is the input.
+     */
+    private static NDArray stochasticDepth(NDArray x, Layer.StochasticDepth d) {
+        long[] dims = new long[x.getShape().dimension()];
+        Arrays.fill(dims, 1);
+        if (d.mode().equals(Layer.StochasticDepth.ROW)) {
+            dims[0] = x.getShape().get(0);
+        }
+        float keep = (float) (1 - d.p());
+        try (NDArray u = x.getManager().randomUniform(0f, 1f, new Shape(dims), DataType.FLOAT32, x.getDevice());
+             NDArray kept = u.lt(keep); NDArray mask = kept.toType(DataType.FLOAT32, false);
+             NDArray noise = mask.div(keep)) {
+            return x.mul(noise);
+        }
     }
 
     /** [N, C, H, W] as [N, C, H * W]: PyTorch's engine reduces over one axis at a time. */
