@@ -64,6 +64,8 @@ import org.slf4j.LoggerFactory;
 public final class EdgeModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeModel.class);
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+    /** How messages name a model loaded from bytes. */
+    private static final String BYTES_NAME = "the model";
 
     private final String name;
     private final EdgeOptions options;
@@ -121,7 +123,7 @@ public final class EdgeModel implements AutoCloseable {
         this.preprocessor = p;
         this.preprocessorProblem = problem;
         for (String note : metadata.assumptions()) {
-            logOnce("warn", name + ": " + note);
+            logOnce("warn", (name.equals(BYTES_NAME) ? "" : name + ": ") + note);
         }
     }
 
@@ -165,7 +167,7 @@ public final class EdgeModel implements AutoCloseable {
      * @throws EdgeException if the bytes are empty, not an ONNX model, or not an image model
      */
     public static EdgeModel load(byte[] model, EdgeOptions options) {
-        return load(model, "the model", options);
+        return load(model, BYTES_NAME, options);
     }
 
     private static EdgeModel load(byte[] bytes, String name, EdgeOptions options) {
