@@ -2,6 +2,7 @@ package dev.graft.edge;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
@@ -114,6 +115,8 @@ final class Sessions {
             Files.createDirectories(dir);
             temp = Files.createTempFile(dir, "." + cached.getFileName(), ".tmp");
             so.setOptimizedModelFilePath(temp.toString());
+            // ONNX Runtime warns that a layout-optimised graph is specific to this machine: so is the cache.
+            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             OrtSession s = session(env, model, name, so);
             try {
                 Files.move(temp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
