@@ -125,6 +125,11 @@ final class PredictionServer {
         return metrics;
     }
 
+    /** Places left for predictions (running plus waiting); 0 means the next one gets 503. */
+    int freePlaces() {
+        return admission.availablePermits();
+    }
+
     /**
      * Stops: new predictions get 503, running ones get up to {@code grace} to finish, then the socket closes.
      *
