@@ -85,7 +85,9 @@ final class ServeCommand implements Callable<Integer> {
         for (String note : m.metadata().assumptions()) {
             err.println("graft: note: " + note);
         }
-        m.deviceNote().ifPresent(n -> err.println("graft: note: " + n));
+        if (!m.options().device().equals("auto")) { // auto falling back to the CPU is the expected case, not news
+            m.deviceNote().ifPresent(n -> err.println("graft: note: " + n));
+        }
         err.flush();
         var a = server.address();
         out.printf(Locale.ROOT, "graft: serving %s (%s, %s, %d outputs) on %s with %s: http://%s:%d/predict"

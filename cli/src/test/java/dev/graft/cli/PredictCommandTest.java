@@ -111,5 +111,8 @@ class PredictCommandTest {
         assertThat(new ObjectMapper().readTree(cuda.out()).get("device").asText()).isEqualTo("cpu");
         assertThat(cuda.err()).contains("graft: note: device cuda:0 requested but this ONNX Runtime build has no CUDA"
                 + " provider");
+        var auto = SummaryCommandTest.graft("predict", model.toString(), image.toString());
+        assertThat(auto.code()).isZero();
+        assertThat(auto.err()).as("auto on a machine without CUDA is not news").doesNotContain("note");
     }
 }

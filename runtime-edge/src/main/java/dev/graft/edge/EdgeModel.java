@@ -147,13 +147,17 @@ public final class EdgeModel implements AutoCloseable {
      */
     public static EdgeModel load(Path file, EdgeOptions options) {
         Objects.requireNonNull(file, "file");
-        byte[] bytes;
+        long size;
         try {
-            bytes = Files.readAllBytes(file);
+            size = Files.size(file);
         } catch (IOException e) {
             throw new EdgeException("cannot read the model " + file + ": " + ioReason(e), e);
         }
-        return load(bytes, file.toString(), options);
+        if (Files.isDirectory(file)) {
+            throw new EdgeException("cannot read the model " + file + ": it is a directory");
+        }
+        // ONNX Runtime reads the file itself: no copy of the weights on the Java heap.
+        return load(new Sessions.Source(file.toString(), file, null, size), options);
     }
 
     /** Loads a model file with {@link EdgeOptions#defaults()}. */
@@ -167,19 +171,19 @@ public final class EdgeModel implements AutoCloseable {
      * @throws EdgeException if the bytes are empty, not an ONNX model, or not an image model
      */
     public static EdgeModel load(byte[] model, EdgeOptions options) {
-        return load(model, BYTES_NAME, options);
+        Objects.requireNonNull(model, "model");
+        return load(new Sessions.Source(BYTES_NAME, null, model, model.length), options);
     }
 
-    private static EdgeModel load(byte[] bytes, String name, EdgeOptions options) {
-        Objects.requireNonNull(bytes, "model");
+    private static EdgeModel load(Sessions.Source source, EdgeOptions options) {
         Objects.requireNonNull(options, "options");
-        if (bytes.length == 0) {
-            throw new EdgeException(name + " is empty (0 bytes), not an ONNX model");
+        if (source.size() == 0) {
+            throw new EdgeException(source.name() + " is empty (0 bytes), not an ONNX model");
         }
         OrtEnvironment env = environment();
-        Opened opened = Sessions.open(env, bytes, name, options);
+        Opened opened = Sessions.open(env, source, options);
         try {
-            return new EdgeModel(name, options, env, opened);
+            return new EdgeModel(source.name(), options, env, opened);
         } catch (RuntimeException e) {
             opened.close();
             throw e;

@@ -7,10 +7,13 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -32,7 +35,29 @@ final class Sessions {
     private Sessions() {
     }
 
-    static EdgeModel.Opened open(OrtEnvironment env, byte[] model, String name, EdgeOptions options) {
+    /** A model to open: a file ONNX Runtime reads itself, or bytes already in memory. */
+    record Source(String name, Path path, byte[] bytes, long size) {
+        OrtSession createSession(OrtEnvironment env, OrtSession.SessionOptions so) throws OrtException {
+            return path != null ? env.createSession(path.toString(), so) : env.createSession(bytes, so);
+        }
+
+        byte[] sha256() throws IOException {
+            try {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                if (bytes != null) {
+                    return md.digest(bytes);
+                }
+                try (InputStream in = new DigestInputStream(Files.newInputStream(path), md)) {
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+                return md.digest();
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JDK has SHA-256", e);
+            }
+        }
+    }
+
+    static EdgeModel.Opened open(OrtEnvironment env, Source model, EdgeOptions options) {
         String requested = options.device();
         boolean auto = requested.equals("auto");
         Device wanted = auto ? Device.cuda(0) : Device.parse(requested);
@@ -45,7 +70,7 @@ final class Sessions {
                 OrtSession.SessionOptions so = baseOptions(options);
                 try {
                     so.addCUDA(wanted.index());
-                    return new EdgeModel.Opened(create(env, model, name, options, so, wanted), so, wanted, null);
+                    return new EdgeModel.Opened(create(env, model, options, so, wanted), so, wanted, null);
                 } catch (OrtException | EdgeException | LinkageError e) {
                     so.close();
                     why = "CUDA device " + wanted.index() + " could not be started: " + EdgeException.oneLine(e);
@@ -56,7 +81,7 @@ final class Sessions {
         }
         OrtSession.SessionOptions so = baseOptions(options);
         try {
-            return new EdgeModel.Opened(create(env, model, name, options, so, Device.CPU), so, Device.CPU, note);
+            return new EdgeModel.Opened(create(env, model, options, so, Device.CPU), so, Device.CPU, note);
         } catch (RuntimeException e) {
             so.close();
             throw e;
@@ -87,13 +112,18 @@ final class Sessions {
     }
 
     /** A session from the cache when there is one, else from the model (filling the cache). */
-    private static OrtSession create(OrtEnvironment env, byte[] model, String name, EdgeOptions options,
+    private static OrtSession create(OrtEnvironment env, Source model, EdgeOptions options,
             OrtSession.SessionOptions so, Device device) throws EdgeException {
         Path dir = options.optimizedModelCache().orElse(null);
         if (dir == null || options.optimization() == EdgeOptions.Optimization.NONE) {
-            return session(env, model, name, so);
+            return session(env, model, so);
         }
-        Path cached = dir.resolve(cacheName(model, options, device, env.getVersion()));
+        Path cached;
+        try {
+            cached = dir.resolve(cacheName(model.sha256(), options, device, env.getVersion()));
+        } catch (IOException e) {
+            throw new EdgeException("cannot read the model " + model.name() + ": " + EdgeModel.ioReason(e), e);
+        }
         if (Files.isRegularFile(cached)) {
             try {
                 // The cached graph is already optimised; ONNX Runtime recommends loading it with optimisation off.
@@ -117,7 +147,7 @@ final class Sessions {
             so.setOptimizedModelFilePath(temp.toString());
             // ONNX Runtime warns that a layout-optimised graph is specific to this machine: so is the cache.
             so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-            OrtSession s = session(env, model, name, so);
+            OrtSession s = session(env, model, so);
             try {
                 Files.move(temp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 temp = null;
@@ -129,7 +159,7 @@ final class Sessions {
         } catch (IOException | OrtException e) {
             EdgeModel.logOnce("warn", "cannot use the optimised-model cache " + dir + " ("
                     + EdgeException.oneLine(e) + "); loading without it");
-            return session(env, model, name, so);
+            return session(env, model, so);
         } finally {
             if (temp != null) {
                 try {
@@ -141,19 +171,15 @@ final class Sessions {
         }
     }
 
-    static String cacheName(byte[] model, EdgeOptions options, Device device, String ortVersion) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(model);
-            return HexFormat.of().formatHex(digest, 0, 16) + "-" + options.optimization().name().toLowerCase(Locale.ROOT)
-                    + "-" + device.toString().replace(":", "") + "-ort" + ortVersion + ".onnx";
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+    static String cacheName(byte[] sha256, EdgeOptions options, Device device, String ortVersion) {
+        return HexFormat.of().formatHex(sha256, 0, 16) + "-" + options.optimization().name().toLowerCase(Locale.ROOT)
+                + "-" + device.toString().replace(":", "") + "-ort" + ortVersion + ".onnx";
     }
 
-    private static OrtSession session(OrtEnvironment env, byte[] model, String name, OrtSession.SessionOptions so) {
+    private static OrtSession session(OrtEnvironment env, Source model, OrtSession.SessionOptions so) {
+        String name = model.name();
         try {
-            return env.createSession(model, so);
+            return model.createSession(env, so);
         } catch (OrtException e) {
             String why = EdgeException.oneLine(e);
             if (why.contains("Protobuf parsing failed") || why.contains("No graph was found")
