@@ -67,9 +67,7 @@ final class PredictCommand implements Callable<Integer> {
                 err.println("graft: note: " + note);
             }
             if (!options.device().equals("auto")) { // auto falling back to the CPU is the expected case, not news
-                if (!m.options().device().equals("auto")) { // auto falling back to the CPU is the expected case, not news
-            m.deviceNote().ifPresent(n -> err.println("graft: note: " + n));
-        }
+                m.deviceNote().ifPresent(n -> err.println("graft: note: " + n));
             }
             err.flush();
             for (Path image : images) {
