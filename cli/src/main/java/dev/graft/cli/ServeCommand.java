@@ -30,7 +30,7 @@ final class ServeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file written by graft export.")
     Path model;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for every interface).")
+    @Option(names = "--host", defaultValue = "${env:GRAFT_SERVE_HOST:-127.0.0.1}", description = "Address to listen on (default: ${DEFAULT-VALUE}: this machine only, unless GRAFT_SERVE_HOST says otherwise, as the container image does; 0.0.0.0 for every interface).")
     String host;
 
     @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
