@@ -61,6 +61,11 @@ final class PredictCommand implements Callable<Integer> {
         } catch (EdgeException e) {
             throw new GraftException(e.getMessage(), e);
         }
+        // ImageIO's plugin registry and JPEG classes load on another core while ONNX Runtime builds the session.
+        Thread warmUp = new Thread(() -> javax.imageio.ImageIO.getImageReadersByFormatName("jpeg").hasNext(),
+                "graft-imageio-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
         int failed = 0;
         try (EdgeModel m = EdgeModel.load(model, options)) {
             for (String note : m.metadata().assumptions()) {

@@ -17,13 +17,19 @@ import java.util.Locale;
  * {@code value} instead of {@code probability}).
  */
 final class PredictionJson {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Jackson, created on first use: a plain-text {@code graft predict} should not pay for it at start-up. */
+    static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+
+        private Json() {
+        }
+    }
 
     private PredictionJson() {
     }
 
     static ObjectNode prediction(String file, Prediction p, List<LabelScore> shown, double millis) {
-        ObjectNode o = MAPPER.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("file", file);
         o.put("device", p.device().toString());
         ArrayNode arr = o.putArray("predictions");
@@ -36,13 +42,13 @@ final class PredictionJson {
     }
 
     static ObjectNode error(String message) {
-        return MAPPER.createObjectNode().put("error", message);
+        return Json.MAPPER.createObjectNode().put("error", message);
     }
 
     /** What {@code GET /metadata} answers: how the model is fed and read, and where it runs. */
     static ObjectNode metadata(EdgeModel model) {
         ModelMetadata m = model.metadata();
-        ObjectNode o = MAPPER.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("task", m.task().metadataValue());
         o.put("arch", m.arch());
         o.put("activation", m.activationName());

@@ -176,8 +176,8 @@ final class PredictionServer {
             code = switch (path) {
                 case "/predict" -> predict(ex);
                 case "/health" -> get(ex, () -> draining
-                        ? send(ex, 503, PredictionJson.MAPPER.createObjectNode().put("status", "shutting down"))
-                        : send(ex, 200, PredictionJson.MAPPER.createObjectNode().put("status", "ok")));
+                        ? send(ex, 503, PredictionJson.Json.MAPPER.createObjectNode().put("status", "shutting down"))
+                        : send(ex, 200, PredictionJson.Json.MAPPER.createObjectNode().put("status", "ok")));
                 case "/metadata" -> get(ex, () -> send(ex, 200, PredictionJson.metadata(model)));
                 case "/metrics" -> get(ex, () -> sendText(ex, 200, metrics.prometheus(),
                         "text/plain; version=0.0.4; charset=utf-8"));

@@ -64,6 +64,8 @@ import org.slf4j.LoggerFactory;
 public final class EdgeModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeModel.class);
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+    /** Pixel buffers up to this size (a 16-megapixel photo) stay with their workspace; larger ones are let go. */
+    private static final int KEEP_PIXELS = 16 << 20;
     /** How messages name a model loaded from bytes. */
     private static final String BYTES_NAME = "the model";
 
@@ -285,7 +287,7 @@ public final class EdgeModel implements AutoCloseable {
             k = out.length / n;
         } finally {
             if (ws != null) {
-                pool.push(ws);
+                giveBack(ws);
             }
             lifecycle.readLock().unlock();
         }
@@ -325,7 +327,7 @@ public final class EdgeModel implements AutoCloseable {
             return ws.run(nchw, n, height, width);
         } finally {
             if (ws != null) {
-                pool.push(ws);
+                giveBack(ws);
             }
             lifecycle.readLock().unlock();
         }
@@ -362,7 +364,7 @@ public final class EdgeModel implements AutoCloseable {
             return out;
         } finally {
             if (ws != null) {
-                pool.push(ws);
+                giveBack(ws);
             }
             lifecycle.readLock().unlock();
         }
@@ -401,6 +403,14 @@ public final class EdgeModel implements AutoCloseable {
             throw new IllegalArgumentException("unknown input " + input);
         }
         preprocessor.apply(ws.pixels, ws.scratch, dst, offset);
+    }
+
+    private void giveBack(Workspace ws) {
+        ws.pixels.trim(KEEP_PIXELS);
+        if (ws.scratch != null) {
+            ws.scratch.trim(KEEP_PIXELS);
+        }
+        pool.push(ws);
     }
 
     private Workspace borrow() {

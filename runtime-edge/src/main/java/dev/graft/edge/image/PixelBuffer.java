@@ -50,6 +50,18 @@ public final class PixelBuffer {
         return data[y * width + x];
     }
 
+    /**
+     * Gives the array back to the garbage collector if it holds more than {@code maxPixels} pixels, so that one huge
+     * image does not pin its memory in a long-running process.
+     */
+    public void trim(int maxPixels) {
+        if (data.length > maxPixels) {
+            data = new int[0];
+            width = 0;
+            height = 0;
+        }
+    }
+
     /** How many ints the buffer holds now (its high-water mark). */
     public int capacity() {
         return data.length;

@@ -103,6 +103,11 @@ public final class Preprocessor {
         float[] fx = new float[0];
         int[] row = new int[0];
 
+        /** Releases the reduced-image buffer if it is over {@code maxPixels} (see {@link PixelBuffer#trim}). */
+        public void trim(int maxPixels) {
+            reduced.trim(maxPixels);
+        }
+
         void ensureColumns(int n) {
             if (x0.length < n) {
                 x0 = new int[n];

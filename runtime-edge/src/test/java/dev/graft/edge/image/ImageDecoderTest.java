@@ -240,5 +240,10 @@ class ImageDecoderTest {
         assertThat(p.data()).isSameAs(first);
         assertThat(p.width()).isEqualTo(30);
         assertSameRgb(p, TestImages.picture(30, 20, 2));
+        // a long-running process lets go of a buffer grown by one huge image
+        p.trim(80 * 60);
+        assertThat(p.data()).isSameAs(first);
+        p.trim(80 * 60 - 1);
+        assertThat(p.capacity()).isZero();
     }
 }
