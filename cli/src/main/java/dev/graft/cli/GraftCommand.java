@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
         TrainCommand.class,
         LrFindCommand.class,
         ExportCommand.class,
+        PredictCommand.class,
+        ServeCommand.class,
         DrawCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class,

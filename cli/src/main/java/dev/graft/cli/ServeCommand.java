@@ -1,0 +1,134 @@
+package dev.graft.cli;
+
+import dev.graft.edge.EdgeException;
+import dev.graft.edge.EdgeModel;
+import dev.graft.edge.EdgeOptions;
+import dev.graft.models.GraftException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code graft serve}: an exported model behind HTTP, with back-pressure, metrics and a clean stop on SIGTERM. See
+ * {@link PredictionServer} for the behaviour.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Serve an exported ONNX model over HTTP (JDK HTTP server, ONNX Runtime).",
+        "POST /predict with the image bytes as the body; GET /health, /metadata, /metrics (Prometheus).",
+        "A full queue answers 503 at once; SIGTERM lets running requests finish, then exits."})
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file written by graft export.")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "${env:GRAFT_SERVE_HOST:-127.0.0.1}", description = "Address to listen on (default: ${DEFAULT-VALUE}: this machine only, unless GRAFT_SERVE_HOST says otherwise, as the container image does; 0.0.0.0 for every interface).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--threads", description = "Predictions run at once (default: the number of CPUs).")
+    Integer threads;
+
+    @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait for a turn before 503 (default: ${DEFAULT-VALUE}).")
+    int queue;
+
+    @Option(names = "--max-body", defaultValue = "10MB", description = "Largest request body, e.g. 512KB, 10MB (default: ${DEFAULT-VALUE}); larger is 413.")
+    String maxBody;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--intra-op-threads", description = "ONNX Runtime threads per prediction (default: CPUs / --threads, at least 1).")
+    Integer intraOpThreads;
+
+    @Option(names = "--top", defaultValue = "5", description = "Classes returned for single-label models (default: ${DEFAULT-VALUE}).")
+    int top;
+
+    @Option(names = "--grace", defaultValue = "30", description = "Seconds running requests get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
+    int grace;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int cpus = Runtime.getRuntime().availableProcessors();
+        int t = threads == null ? cpus : threads;
+        int intra = intraOpThreads == null ? Math.max(1, cpus / Math.max(1, t)) : intraOpThreads;
+        PredictionServer.Config config = new PredictionServer.Config(host, port, t, queue, parseSize(maxBody));
+        if (grace < 0) {
+            throw new GraftException("--grace must be 0 or more seconds, not " + grace);
+        }
+        EdgeModel m;
+        try {
+            m = EdgeModel.load(model, EdgeOptions.builder().optDevice(device).optTopK(top).optIntraOpThreads(intra)
+                    .build());
+        } catch (EdgeException e) {
+            throw new GraftException(e.getMessage(), e);
+        }
+        PredictionServer server;
+        try {
+            server = PredictionServer.start(m, config);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        for (String note : m.metadata().assumptions()) {
+            err.println("graft: note: " + note);
+        }
+        if (!m.options().device().equals("auto")) { // auto falling back to the CPU is the expected case, not news
+            m.deviceNote().ifPresent(n -> err.println("graft: note: " + n));
+        }
+        err.flush();
+        var a = server.address();
+        out.printf(Locale.ROOT, "graft: serving %s (%s, %s, %d outputs) on %s with %s: http://%s:%d/predict"
+                + " (threads %d, queue %d, max body %d bytes)%n", model, m.metadata().arch(),
+                m.task().metadataValue(), m.numOutputs(), m.device(), "ONNX Runtime " + m.runtimeVersion(),
+                a.getHostString(), a.getPort(), t, queue, config.maxBody());
+        out.flush();
+        Thread hook = new Thread(() -> {
+            out.println("graft: stopping (letting running requests finish, up to " + grace + " s)");
+            out.flush();
+            boolean clean = server.shutdown(Duration.ofSeconds(grace));
+            m.close();
+            out.println(clean ? "graft: stopped" : "graft: stopped; some requests were cut off after " + grace + " s");
+            out.flush();
+        }, "graft-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        server.awaitStopped();
+        return 0;
+    }
+
+    /** {@code 10MB}, {@code 512KB}, {@code 1GB} or a number of bytes (binary units: 1 KB = 1024 bytes). */
+    static long parseSize(String text) {
+        String t = text.trim().toUpperCase(Locale.ROOT).replace(" ", "");
+        long unit = 1;
+        String digits = t;
+        for (String[] u : new String[][] {{"KB", "1024"}, {"MB", "1048576"}, {"GB", "1073741824"}, {"K", "1024"},
+                {"M", "1048576"}, {"G", "1073741824"}, {"B", "1"}}) {
+            if (t.endsWith(u[0])) {
+                unit = Long.parseLong(u[1]);
+                digits = t.substring(0, t.length() - u[0].length());
+                break;
+            }
+        }
+        try {
+            long n = Long.parseLong(digits);
+            if (n > 0 && n <= Integer.MAX_VALUE / unit) {
+                return n * unit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new GraftException("--max-body takes a size like 10MB, 512KB or 1048576, up to 2GB, not '" + text + "'");
+    }
+}

@@ -1,0 +1,141 @@
+package dev.graft.edge;
+
+import dev.graft.exporter.ExportOptions;
+import dev.graft.exporter.OnnxExporter;
+import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.models.arch.VisionModel;
+import dev.graft.models.checkpoint.Task;
+import dev.graft.models.spec.Network;
+import dev.graft.models.weights.Initializer;
+import dev.graft.models.weights.LoadMode;
+import dev.graft.models.weights.SafeTensors;
+import dev.graft.models.weights.Tensor;
+import dev.graft.models.weights.TensorFile;
+import dev.graft.models.weights.WeightLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Real ONNX models for runtime-edge's tests, made by Graft's own exporter (test scope only): the golden fastai resnet18
+ * (3 classes, 64 px) and seeded random variants for the other tasks and channel orders. Exports are cached for the JVM.
+ */
+public final class TestModels {
+    private static final Map<String, byte[]> CACHE = new ConcurrentHashMap<>();
+
+    private TestModels() {
+    }
+
+    /** The shared folder: the {@code graft.shared.dir} property (set by surefire), else {@code ../../shared}. */
+    public static Path sharedDir() {
+        String prop = System.getProperty("graft.shared.dir");
+        return (prop != null ? Paths.get(prop) : Paths.get("..", "..", "shared")).toAbsolutePath().normalize();
+    }
+
+    /** A golden file; skips the calling test when the shared folder is not there. */
+    public static Path golden(String name) {
+        Path p = sharedDir().resolve("golden").resolve(name);
+        Assumptions.assumeTrue(Files.isRegularFile(p), "golden file missing: " + p);
+        return p;
+    }
+
+    /** A raw little-endian float32 golden file. */
+    public static float[] goldenFloats(String name) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(golden(name))).order(ByteOrder.LITTLE_ENDIAN);
+            float[] out = new float[b.remaining() / Float.BYTES];
+            b.asFloatBuffer().get(out);
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** fastai's resnet18 with the golden weights, exported with the given activation, labels cat/dog/fish. */
+    public static byte[] goldenModel(String activation) {
+        return CACHE.computeIfAbsent("golden-" + activation, k -> {
+            Network net = VisionModel.builder().setArch("resnet18").setClasses(3).build();
+            Map<String, Tensor> weights;
+            try (TensorFile file = SafeTensors.open(golden("resnet18_c3_64.fastai.safetensors"))) {
+                Map<String, Tensor> loaded = WeightLoader.load(net, file.all(), LoadMode.ALL).tensors();
+                weights = new LinkedHashMap<>();
+                loaded.forEach((n, v) -> weights.put(n, Tensor.ofFloats(v.shape(), v.toFloatArray())));
+            }
+            ExportOptions.Builder b = ExportOptions.builder().setNetwork(net).setWeights(weights)
+                    .optTask(activation.equals("softmax") ? Task.SINGLE_LABEL : Task.MULTI_LABEL)
+                    .optInputSize(64, 64).optLabels(List.of("cat", "dog", "fish"));
+            return OnnxExporter.export(b.build()).toByteArray();
+        });
+    }
+
+    /** The golden single-label model (softmax), as most tests use it. */
+    public static byte[] goldenSoftmax() {
+        return goldenModel("softmax");
+    }
+
+    /** The golden weights exported as a multi-label model (sigmoid, threshold 0.5). */
+    public static byte[] goldenSigmoid() {
+        return goldenModel("sigmoid");
+    }
+
+    /** A resnet18 with seeded random weights, {@code classes} outputs, {@code nIn} input channels. */
+    public static byte[] random(String key, int classes, int nIn, UnaryOperator<ExportOptions.Builder> tweak) {
+        return CACHE.computeIfAbsent("random-" + key, k -> {
+            Network net = VisionModel.builder().setArch("resnet18").setClasses(classes).optInputChannels(nIn).build();
+            ExportOptions.Builder b = ExportOptions.builder().setNetwork(net).setWeights(Initializer.init(net, 7))
+                    .optInputSize(64, 64);
+            return OnnxExporter.export(tweak.apply(b).build()).toByteArray();
+        });
+    }
+
+    /** {@code model} with its metadata removed, as an ONNX file from another tool would be. */
+    public static byte[] withoutMetadata(byte[] model) {
+        try {
+            return ModelProto.parseFrom(model).toBuilder().clearMetadataProps().build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code model} with one metadata entry replaced. */
+    public static byte[] withMetadata(byte[] model, String key, String value) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            for (int i = 0; i < b.getMetadataPropsCount(); i++) {
+                if (b.getMetadataProps(i).getKey().equals(key)) {
+                    b.setMetadataProps(i, b.getMetadataProps(i).toBuilder().setValue(value));
+                }
+            }
+            return b.build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** CPU options, so that tests behave the same on a machine with a GPU. */
+    public static EdgeOptions cpu() {
+        return EdgeOptions.builder().optDevice("cpu").build();
+    }
+
+    public static double maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        }
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs((double) a[i] - b[i]);
+            max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
+        }
+        return max;
+    }
+}
