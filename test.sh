@@ -28,9 +28,12 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ./graft export --weights ../shared/golden/resnet18_c3_64.fastai.safetensors --arch resnet18 --classes 3 --size 64 \
     --out "$tmp/model.onnx" >/dev/null
 [ -s "$tmp/model.onnx" ] || { echo "test.sh: graft export wrote nothing"; exit 1; }
+img=$(find "$tmp/shapes" -name '*.png' | sort | head -1)
+./graft predict "$tmp/model.onnx" "$img" --json | grep -q '"predictions"' || { echo "test.sh: graft predict"; exit 1; }
+if ./graft predict "$tmp/model.onnx" "$tmp/missing.png" 2>/dev/null; then echo "test.sh: a missing image was accepted"; exit 1; fi
 ./graft draw --arch resnet34 --classes 37 --out "$tmp/model.svg" >/dev/null
 grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; exit 1; }
 ./graft lr-find --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --iterations 10 --plot "$tmp/lr.svg" >/dev/null
 ./graft train --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --epochs 1 --out "$tmp/run" --no-progress >/dev/null
 ./graft export --checkpoint "$tmp/run" --out "$tmp/trained.onnx" >/dev/null
-echo "test.sh: README commands: 11 passed, 0 failed"
+echo "test.sh: README commands: 13 passed, 0 failed"
