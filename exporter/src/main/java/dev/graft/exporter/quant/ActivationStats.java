@@ -18,6 +18,8 @@ public final class ActivationStats {
     public static final int BINS = 2048;
     /** The fraction of magnitudes {@link CalibrationMethod#PERCENTILE} clips: 1e-5, the 99.999th percentile. */
     public static final double PERCENTILE_TAIL = 1e-5;
+    /** The smallest clipping threshold {@link CalibrationMethod#ENTROPY} considers, in bins. */
+    static final int ENTROPY_START = 128;
 
     private final String name;
     private final boolean histogram;
@@ -64,8 +66,10 @@ public final class ActivationStats {
     public void add(float[] values, int offset, int length) {
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
+        boolean nan = false;
         for (int i = offset, end = offset + length; i < end; i++) {
             float v = values[i];
+            nan |= v != v;
             if (v < lo) {
                 lo = v;
             }
@@ -73,7 +77,7 @@ public final class ActivationStats {
                 hi = v;
             }
         }
-        if (length > 0 && !(Float.isFinite(lo) && Float.isFinite(hi))) {
+        if (nan || (length > 0 && !(Float.isFinite(lo) && Float.isFinite(hi)))) {
             throw new GraftException("calibration produced a NaN or infinite value in tensor " + name
                     + "; the model's weights or the calibration images are broken");
         }
@@ -147,10 +151,13 @@ public final class ActivationStats {
     }
 
     /**
-     * TensorRT's entropy calibration on the magnitude histogram: for each candidate threshold (a bin edge), the
-     * histogram clipped there (outliers added to the last bin) is compared with its quantised form, the clipped bins
-     * merged into as many levels as the quantised side has and spread back evenly over the bins that were non-empty;
-     * the threshold with the smallest Kullback-Leibler divergence wins.
+     * TensorRT's entropy calibration on the magnitude histogram, as NVIDIA's PyTorch quantisation toolkit computes it:
+     * for each candidate threshold (a bin edge from bin {@value #ENTROPY_START}), the histogram clipped there (outliers
+     * added to the last bin) is compared with its quantised form, the clipped bins merged into as many equal groups as
+     * there are levels and spread back evenly over the bins that were non-empty; the threshold with the smallest
+     * Kullback-Leibler divergence wins. The first bin (the zeros of a ReLU, half of all values) is replaced by its
+     * neighbour's count first: zero is exact in every encoding, and left in, that spike dominates the divergence and
+     * drags the threshold down to whatever keeps it in a group of its own.
      *
      * @param nonNegative whether the tensor has no negative values: then all 256 uint8 levels describe the
      *     magnitudes, otherwise half of them do
@@ -161,38 +168,36 @@ public final class ActivationStats {
         while (last > 0 && bins[last - 1] == 0) {
             last--;
         }
-        if (last <= levels) {
-            return last * width; // fewer occupied bins than levels: nothing to gain from clipping
+        if (last <= ENTROPY_START) {
+            return last * width; // too few occupied bins for clipping to gain anything
         }
+        long[] h = bins.clone();
+        h[0] = h[1];
         long[] suffix = new long[BINS + 1];
         for (int i = BINS - 1; i >= 0; i--) {
-            suffix[i] = suffix[i + 1] + bins[i];
+            suffix[i] = suffix[i + 1] + h[i];
         }
         double[] p = new double[last];
         double[] q = new double[last];
+        double[] groupSum = new double[levels];
+        int[] groupCount = new int[levels];
         double best = Double.POSITIVE_INFINITY;
         int bestEdge = last;
-        for (int edge = levels; edge <= last; edge++) {
+        for (int edge = ENTROPY_START; edge <= last; edge++) {
+            java.util.Arrays.fill(groupSum, 0);
+            java.util.Arrays.fill(groupCount, 0);
             for (int i = 0; i < edge; i++) {
-                p[i] = bins[i];
+                p[i] = h[i];
+                if (h[i] != 0) {
+                    int g = (int) ((long) i * levels / edge);
+                    groupSum[g] += h[i];
+                    groupCount[g]++;
+                }
             }
             p[edge - 1] += suffix[edge];
-            int merged = edge / levels;
-            for (int j = 0; j < levels; j++) {
-                int start = j * merged;
-                int stop = j == levels - 1 ? edge : start + merged;
-                double sum = 0;
-                int nonZero = 0;
-                for (int i = start; i < stop; i++) {
-                    sum += bins[i];
-                    if (p[i] != 0) {
-                        nonZero++;
-                    }
-                }
-                double spread = nonZero == 0 ? 0 : sum / nonZero;
-                for (int i = start; i < stop; i++) {
-                    q[i] = p[i] == 0 ? 0 : spread;
-                }
+            for (int i = 0; i < edge; i++) {
+                int g = (int) ((long) i * levels / edge);
+                q[i] = h[i] == 0 ? 0 : groupSum[g] / groupCount[g];
             }
             double kl = divergence(p, q, edge);
             if (kl < best) {
