@@ -120,6 +120,10 @@ public final class ExportOptions {
             }
             return null;
         }
+        if (!b.fold) {
+            throw new GraftException("int8 quantisation needs the folded graph (BatchNorm inside the convolutions);"
+                    + " drop the no-fold option");
+        }
         if (b.calibrationImages != null && b.calibrationData != null) {
             throw new GraftException("give calibration images or calibration data, not both");
         }

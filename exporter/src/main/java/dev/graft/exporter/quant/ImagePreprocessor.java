@@ -1,15 +1,18 @@
 package dev.graft.exporter.quant;
 
 import dev.graft.exporter.ExportOptions;
+import dev.graft.exporter.GraftMetadata;
 import dev.graft.exporter.ResizeMethod;
 import dev.graft.models.GraftException;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -78,6 +81,38 @@ public final class ImagePreprocessor {
     public static ImagePreprocessor of(int height, int width, ResizeMethod resize, List<Double> mean, List<Double> std,
                                        String channels) {
         return new ImagePreprocessor(height, width, resize, mean, std, channels);
+    }
+
+    /**
+     * The preprocessing a Graft model's metadata prescribes ({@code graft.input.*}), as a runtime reads it.
+     *
+     * @throws GraftException if a key is missing or malformed
+     */
+    public static ImagePreprocessor fromMetadata(Map<String, String> metadata) {
+        try {
+            String[] size = require(metadata, GraftMetadata.INPUT_SIZE).split(",");
+            return new ImagePreprocessor(Integer.parseInt(size[0].trim()), Integer.parseInt(size[1].trim()),
+                    ResizeMethod.valueOf(require(metadata, GraftMetadata.INPUT_RESIZE).toUpperCase(Locale.ROOT)),
+                    numbers(require(metadata, GraftMetadata.INPUT_MEAN)), numbers(require(metadata, GraftMetadata.INPUT_STD)),
+                    require(metadata, GraftMetadata.INPUT_CHANNELS));
+        } catch (RuntimeException e) {
+            if (e instanceof GraftException g) {
+                throw g;
+            }
+            throw new GraftException("the model's preprocessing metadata is malformed: " + e.getMessage(), e);
+        }
+    }
+
+    private static String require(Map<String, String> metadata, String key) {
+        String v = metadata.get(key);
+        if (v == null) {
+            throw new GraftException("the model has no " + key + " metadata; it is not a Graft export");
+        }
+        return v;
+    }
+
+    private static List<Double> numbers(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).map(Double::valueOf).toList();
     }
 
     public int height() {

@@ -127,6 +127,27 @@ class ImagePreprocessorTest {
     }
 
     @Test
+    void readsTheSettingsFromAnExportsMetadata() {
+        var net = dev.graft.models.arch.VisionModel.builder().setArch("resnet18").setClasses(3).build();
+        var options = dev.graft.exporter.ExportOptions.builder().setNetwork(net)
+                .setWeights(dev.graft.models.weights.Initializer.init(net, 1)).optInputSize(24, 40)
+                .optResize(ResizeMethod.PAD).optMean(List.of(0.1, 0.2, 0.3)).optStd(List.of(0.4, 0.5, 0.6))
+                .optChannels("BGR").build();
+        var meta = dev.graft.exporter.OnnxExporter.metadata(dev.graft.exporter.OnnxExporter.exportFp32(options));
+        BufferedImage img = stripes(50, 70);
+        float[] a = new float[3 * 24 * 40];
+        float[] b = new float[3 * 24 * 40];
+        ImagePreprocessor.of(options).preprocess(img, a, 0);
+        ImagePreprocessor fromMeta = ImagePreprocessor.fromMetadata(meta);
+        fromMeta.preprocess(img, b, 0);
+        assertThat(b).isEqualTo(a);
+        assertThat(fromMeta.height()).isEqualTo(24);
+        assertThat(fromMeta.width()).isEqualTo(40);
+        assertThatThrownBy(() -> ImagePreprocessor.fromMetadata(java.util.Map.of()))
+                .isInstanceOf(GraftException.class).hasMessageContaining("no graft.input.size metadata");
+    }
+
+    @Test
     void unreadableFilesAreNamed() throws Exception {
         Path junk = Files.writeString(dir.resolve("junk.png"), "not a png");
         ImagePreprocessor pre = ImagePreprocessor.of(4, 4, ResizeMethod.CROP, ZERO, ONE, "RGB");

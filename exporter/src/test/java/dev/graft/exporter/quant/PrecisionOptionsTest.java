@@ -40,6 +40,9 @@ class PrecisionOptionsTest {
                 .optCalibrationData(QuantFixtures.arrays(new float[0], 0, 1, 64)).build())
                 .isInstanceOf(GraftException.class)
                 .hasMessage("the calibration data have 1 channel(s) but the model reads 3");
+        assertThatThrownBy(() -> QuantFixtures.options(net, weights, 64).optPrecision(Precision.INT8).optFold(false)
+                .optCalibrationImages(images).build()).isInstanceOf(GraftException.class)
+                .hasMessageStartingWith("int8 quantisation needs the folded graph");
         // The folder is listed when the options are built: a bad folder fails before any export work.
         assertThatThrownBy(() -> QuantFixtures.options(net, weights, 64).optPrecision(Precision.INT8)
                 .optCalibrationImages(images).build()).isInstanceOf(GraftException.class)

@@ -13,6 +13,7 @@ import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
+import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Tensor;
 import java.nio.file.Path;
@@ -141,6 +142,28 @@ class QdqQuantizerTest {
         // The last Linear and the softmax are float32: the probabilities are not quantised.
         List<String> ops = int8.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
         assertThat(ops.subList(ops.size() - 2, ops.size())).containsExactly("Gemm", "Softmax");
+    }
+
+    @Test
+    void multiLabelAtTheOldestOpsetKeepsItsSigmoidInFloat32() throws Exception {
+        ExportOptions options = QuantFixtures.options(net, weights, 32).optTask(Task.MULTI_LABEL).optOpset(13)
+                .optPrecision(Precision.INT8).optCalibrationImages(images).optCalibrationCount(8)
+                .optCalibrationMethod(CalibrationMethod.PERCENTILE).build();
+        ModelProto model = OnnxExporter.export(options);
+        List<String> ops = model.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+        assertThat(ops.subList(ops.size() - 2, ops.size())).containsExactly("Gemm", "Sigmoid");
+        assertThat(model.getOpsetImport(0).getVersion()).isEqualTo(13);
+        float[] x = QuantFixtures.gaussian(9, 2 * 3 * 32 * 32);
+        try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
+            float[] p = ort.run(GraftMetadata.INPUT_NAME, x, new long[] {2, 3, 32, 32}, GraftMetadata.OUTPUT_NAME);
+            assertThat(p).hasSize(6);
+            for (float v : p) {
+                assertThat(v).isBetween(0f, 1f);
+            }
+        }
+        Path file = dir.resolve("int8-opset13.onnx");
+        OnnxFiles.writeAtomically(model, file);
+        OnnxChecker.assertValid(file);
     }
 
     @Test
