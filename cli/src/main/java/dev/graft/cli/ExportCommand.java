@@ -123,7 +123,7 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--calibration-count", paramLabel = "N", description = "Calibration images to use, drawn at random with a fixed seed (default: 256).")
     Integer calibrationCount;
 
-    @Option(names = "--calibration-method", paramLabel = "minmax|percentile|entropy", description = "How activation ranges are chosen (default: entropy).")
+    @Option(names = "--calibration-method", paramLabel = "minmax|percentile|entropy", description = "How activation ranges are chosen (default: percentile).")
     String calibrationMethod;
 
     @Option(names = "--quantize-head", description = "Quantise the head's Linear layers too (by default they stay fp32).")

@@ -25,7 +25,7 @@ public enum CalibrationMethod {
     ENTROPY("entropy");
 
     /** The method used unless another is asked for. */
-    public static final CalibrationMethod DEFAULT = ENTROPY;
+    public static final CalibrationMethod DEFAULT = PERCENTILE;
 
     private final String id;
 

@@ -130,7 +130,7 @@ class QdqQuantizerTest {
         Map<String, String> b = OnnxExporter.metadata(int8);
         assertThat(a.get(GraftMetadata.PRECISION)).isEqualTo("fp32");
         assertThat(b.get(GraftMetadata.PRECISION)).isEqualTo("int8");
-        assertThat(b.get(GraftMetadata.QUANTIZATION)).contains("entropy calibration on 32 images from " + images,
+        assertThat(b.get(GraftMetadata.QUANTIZATION)).contains("percentile calibration on 32 images from " + images,
                 "head float32", "Conv 20");
         for (String key : a.keySet()) {
             if (!key.equals(GraftMetadata.PRECISION)) {
