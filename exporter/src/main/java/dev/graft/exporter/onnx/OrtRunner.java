@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.TensorInfo;
@@ -93,6 +94,9 @@ public final class OrtRunner implements AutoCloseable {
             }
             if (optimisedModel != null) {
                 options.setOptimizedModelFilePath(optimisedModel.toAbsolutePath().toString());
+                // Writing a model optimised at level "all" draws a warning that it is hardware-specific; that is the
+                // point of looking at it, so only errors are logged.
+                options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             }
             return new OrtRunner(env, options, env.createSession(model, options));
         } catch (OrtException | RuntimeException e) {

@@ -4,11 +4,16 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.GraftMetadata;
 import dev.graft.exporter.OnnxExporter;
 import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.models.GraftException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -61,16 +66,25 @@ public final class PrecisionReport {
         }
     }
 
+    /**
+     * How many of the float32 graph's convolutions ONNX Runtime runs as integer kernels once it has optimised the int8
+     * graph, and which integer kernels it uses: the speed-up exists only where QDQ pairs were fused.
+     */
+    public record IntegerKernels(int convolutions, int integerConvolutions, Map<String, Integer> kernels) {
+    }
+
     private final Precision precision;
+    private final IntegerKernels integerKernels;
     private final long fp32Bytes;
     private final long lowerBytes;
     private final int threads;
     private final List<Latency> latencies;
     private final Accuracy accuracy;
 
-    private PrecisionReport(Precision precision, long fp32Bytes, long lowerBytes, int threads, List<Latency> latencies,
-                            Accuracy accuracy) {
+    private PrecisionReport(Precision precision, IntegerKernels integerKernels, long fp32Bytes, long lowerBytes,
+                            int threads, List<Latency> latencies, Accuracy accuracy) {
         this.precision = precision;
+        this.integerKernels = integerKernels;
         this.fp32Bytes = fp32Bytes;
         this.lowerBytes = lowerBytes;
         this.threads = threads;
@@ -116,7 +130,44 @@ public final class PrecisionReport {
                 accuracy = evaluate(ra, rb, eval, pre, evalSource, progress);
             }
         }
-        return new PrecisionReport(precision, a.length, b.length, threads, latencies, accuracy);
+        IntegerKernels kernels = precision == Precision.INT8 ? integerKernels(fp32, b) : null;
+        return new PrecisionReport(precision, kernels, a.length, b.length, threads, latencies, accuracy);
+    }
+
+    /**
+     * Loads {@code int8} (serialised) as a deployment would, at optimisation level "all", and counts the integer
+     * kernels in the graph ONNX Runtime writes out.
+     *
+     * @throws GraftException if the model cannot be loaded or the optimised graph cannot be written or read
+     */
+    public static IntegerKernels integerKernels(ModelProto fp32, byte[] int8) {
+        int convolutions = (int) fp32.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv"))
+                .count();
+        Path file = null;
+        try {
+            file = Files.createTempFile("graft-int8-optimised", ".onnx");
+            try (OrtRunner ignored = OrtRunner.open(int8, OptLevel.ALL_OPT, 1, file)) {
+                // loading is all it takes: the session writes the optimised graph
+            }
+            Map<String, Integer> kernels = new LinkedHashMap<>();
+            OnnxExporter.opHistogram(OnnxFiles.read(file)).forEach((op, n) -> {
+                if (op.startsWith("QLinear") || op.equals("QGemm") || op.endsWith("Integer")) {
+                    kernels.put(op, n);
+                }
+            });
+            int integer = kernels.getOrDefault("QLinearConv", 0) + kernels.getOrDefault("ConvInteger", 0);
+            return new IntegerKernels(convolutions, integer, kernels);
+        } catch (IOException e) {
+            throw new GraftException("cannot write ONNX Runtime's optimised graph: " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a stray temporary file is not worth failing the export for
+                }
+            }
+        }
     }
 
     private static Latency time(OrtRunner a, OrtRunner b, int batch, ImagePreprocessor pre) {
@@ -199,6 +250,11 @@ public final class PrecisionReport {
         return precision;
     }
 
+    /** For an int8 model, its integer kernels as ONNX Runtime runs them; empty otherwise. */
+    public Optional<IntegerKernels> integerKernels() {
+        return Optional.ofNullable(integerKernels);
+    }
+
     /** The serialised size of the float32 model, in bytes. */
     public long fp32Bytes() {
         return fp32Bytes;
@@ -225,6 +281,12 @@ public final class PrecisionReport {
     public List<String> lines() {
         String p = precision.metadataValue();
         List<String> lines = new ArrayList<>();
+        if (integerKernels != null) {
+            lines.add(String.format(Locale.ROOT, "integer kernels: ONNX Runtime runs %d of %d convolutions as integer"
+                    + " kernels (%s)", integerKernels.integerConvolutions(), integerKernels.convolutions(),
+                    integerKernels.kernels().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                            .collect(java.util.stream.Collectors.joining(", "))));
+        }
         lines.add(String.format(Locale.ROOT, "size: fp32 %.2f MB -> %s %.2f MB (%.2fx the size)", fp32Bytes / 1e6, p,
                 lowerBytes / 1e6, (double) lowerBytes / fp32Bytes));
         for (Latency l : latencies) {

@@ -54,9 +54,13 @@ class PrecisionReportTest {
         assertThat(new int[] {a.fp32Correct(), a.lowerCorrect(), a.agreed()}).containsExactly(expected);
         assertThat(a.images()).isEqualTo(12);
         assertThat(stages).contains("timing 2/2", "evaluating 12/12");
-        assertThat(r.lines()).hasSize(4);
-        assertThat(r.lines().get(0)).startsWith("size: fp32 ").contains("-> int8 ");
-        assertThat(r.lines().get(3)).startsWith("accuracy on 12 images of images: fp32 top-1 ");
+        assertThat(r.integerKernels().orElseThrow().convolutions()).isEqualTo(20);
+        assertThat(r.integerKernels().orElseThrow().integerConvolutions()).isEqualTo(20);
+        assertThat(r.lines()).hasSize(5);
+        assertThat(r.lines().get(0)).startsWith("integer kernels: ONNX Runtime runs 20 of 20 convolutions as integer"
+                + " kernels (QLinearConv 20, ");
+        assertThat(r.lines().get(1)).startsWith("size: fp32 ").contains("-> int8 ");
+        assertThat(r.lines().get(4)).startsWith("accuracy on 12 images of images: fp32 top-1 ");
     }
 
     @Test
