@@ -3,6 +3,11 @@ package dev.graft.exporter;
 import dev.graft.models.checkpoint.Task;
 
 import dev.graft.exporter.onnx.OnnxOpset;
+import dev.graft.exporter.quant.CalibrationData;
+import dev.graft.exporter.quant.CalibrationMethod;
+import dev.graft.exporter.quant.ImageFolder;
+import dev.graft.exporter.quant.ImagePreprocessor;
+import java.nio.file.Path;
 import dev.graft.models.GraftException;
 import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Shapes;
@@ -54,6 +59,12 @@ public final class ExportOptions {
     private final String sourceHash;
     private final double threshold;
     private final int numOutputs;
+    private final Precision precision;
+    private final Path calibrationImages;
+    private final int calibrationCount;
+    private final CalibrationData calibration;
+    private final CalibrationMethod calibrationMethod;
+    private final boolean quantizeHead;
 
     private ExportOptions(Builder b) {
         if (b.network == null) {
@@ -91,6 +102,48 @@ public final class ExportOptions {
         this.numOutputs = outputsOf(network, inputHeight, inputWidth);
         this.labelsGiven = b.labels != null;
         this.labels = checkLabels(b.labels, numOutputs);
+        this.precision = Objects.requireNonNull(b.precision, "precision");
+        this.calibrationMethod = Objects.requireNonNull(b.calibrationMethod, "calibrationMethod");
+        this.quantizeHead = b.quantizeHead;
+        this.calibrationImages = b.calibrationImages;
+        this.calibrationCount = b.calibrationCount;
+        this.calibration = checkCalibration(b);
+    }
+
+    /** The calibration set an int8 export needs, checked (folder listed, image sizes read) but not decoded yet. */
+    private CalibrationData checkCalibration(Builder b) {
+        boolean given = b.calibrationImages != null || b.calibrationData != null;
+        if (precision != Precision.INT8) {
+            if (given || b.quantizeHead || b.calibrationCountGiven || b.calibrationMethodGiven) {
+                throw new GraftException("calibration and head quantisation apply to int8 exports only; this export is "
+                        + precision.metadataValue());
+            }
+            return null;
+        }
+        if (!b.fold) {
+            throw new GraftException("int8 quantisation needs the folded graph (BatchNorm inside the convolutions);"
+                    + " drop the no-fold option");
+        }
+        if (b.calibrationImages != null && b.calibrationData != null) {
+            throw new GraftException("give calibration images or calibration data, not both");
+        }
+        if (!given) {
+            throw new GraftException("an int8 export needs calibration images: a folder of images like those the model"
+                    + " will see (the training images will do)");
+        }
+        if (b.calibrationData != null) {
+            CalibrationData d = b.calibrationData;
+            if (d.channels() != network.inputChannels()) {
+                throw new GraftException("the calibration data have " + d.channels() + " channel(s) but the model reads "
+                        + network.inputChannels());
+            }
+            if (d.size() < ImageFolder.MIN_CALIBRATION_IMAGES) {
+                throw new GraftException("calibration needs at least " + ImageFolder.MIN_CALIBRATION_IMAGES
+                        + " images, the calibration data hold " + d.size());
+            }
+            return d;
+        }
+        return ImageFolder.calibration(b.calibrationImages, b.calibrationCount, ImagePreprocessor.of(this));
     }
 
     /** A builder with every optional setting at its default. */
@@ -117,6 +170,14 @@ public final class ExportOptions {
         b.channels = channels;
         b.sourceHash = sourceHash;
         b.threshold = threshold;
+        b.precision = precision;
+        b.calibrationImages = calibrationImages;
+        b.calibrationCount = calibrationCount;
+        b.calibrationData = calibrationImages == null ? calibration : null;
+        b.calibrationMethod = calibrationMethod;
+        b.quantizeHead = quantizeHead;
+        b.calibrationCountGiven = false;
+        b.calibrationMethodGiven = false;
         return b;
     }
 
@@ -198,6 +259,25 @@ public final class ExportOptions {
     /** The network's outputs per image (classes or regression targets). */
     public int numOutputs() {
         return numOutputs;
+    }
+
+    /** The precision of the exported graph; {@link Precision#FP32} by default. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** The calibration set of an int8 export (images listed and checked, not yet decoded); empty otherwise. */
+    public Optional<CalibrationData> calibration() {
+        return Optional.ofNullable(calibration);
+    }
+
+    public CalibrationMethod calibrationMethod() {
+        return calibrationMethod;
+    }
+
+    /** Whether an int8 export quantises the head's Linear layers too (by default they stay float32). */
+    public boolean quantizeHead() {
+        return quantizeHead;
     }
 
     private static int outputsOf(Network network, int h, int w) {
@@ -289,6 +369,14 @@ public final class ExportOptions {
         private String channels = "RGB";
         private String sourceHash;
         private double threshold = DEFAULT_THRESHOLD;
+        private Precision precision = Precision.FP32;
+        private Path calibrationImages;
+        private int calibrationCount = ImageFolder.DEFAULT_CALIBRATION_IMAGES;
+        private boolean calibrationCountGiven;
+        private CalibrationData calibrationData;
+        private CalibrationMethod calibrationMethod = CalibrationMethod.DEFAULT;
+        private boolean calibrationMethodGiven;
+        private boolean quantizeHead;
 
         private Builder() {
         }
@@ -376,6 +464,50 @@ public final class ExportOptions {
         /** The multi-label decision threshold, written to the metadata of multi-label models. */
         public Builder optThreshold(double threshold) {
             this.threshold = threshold;
+            return this;
+        }
+
+        /** The graph's precision; {@link Precision#INT8} needs calibration images or data. */
+        public Builder optPrecision(Precision precision) {
+            this.precision = precision;
+            return this;
+        }
+
+        /**
+         * A folder of images to calibrate an int8 export on, searched recursively (a class-per-folder training set
+         * works as it is); they are preprocessed as this export's metadata prescribes.
+         */
+        public Builder optCalibrationImages(Path dir) {
+            this.calibrationImages = dir;
+            return this;
+        }
+
+        /**
+         * How many of the calibration images to use, drawn at random with a fixed seed; default
+         * {@value ImageFolder#DEFAULT_CALIBRATION_IMAGES}. The folder must hold at least this many.
+         */
+        public Builder optCalibrationCount(int count) {
+            this.calibrationCount = count;
+            this.calibrationCountGiven = true;
+            return this;
+        }
+
+        /** Preprocessed calibration inputs, instead of a folder of images. */
+        public Builder optCalibrationData(CalibrationData data) {
+            this.calibrationData = data;
+            return this;
+        }
+
+        /** How activation ranges are chosen; default {@link CalibrationMethod#DEFAULT}. */
+        public Builder optCalibrationMethod(CalibrationMethod method) {
+            this.calibrationMethod = method;
+            this.calibrationMethodGiven = true;
+            return this;
+        }
+
+        /** Quantise the head's Linear layers too (int8 only). */
+        public Builder optQuantizeHead(boolean quantizeHead) {
+            this.quantizeHead = quantizeHead;
             return this;
         }
 

@@ -3,6 +3,7 @@ package dev.graft.exporter;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OrtRunner;
+import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ValueInfoProto;
@@ -117,14 +118,15 @@ public final class ExportProof {
 
     /**
      * Exports, proves the export against {@code reference}, and writes it atomically to {@code out} only if the
-     * largest difference is within {@code tolerance}.
+     * largest difference is within {@code tolerance}. The proof is made on the float32 graph; an fp16 or int8 export is
+     * made from that proven graph afterwards (its own cost in accuracy is what {@code PrecisionReport} measures).
      *
      * @throws GraftException if the export fails, the difference is too large (the message gives it), or the file
      *     cannot be written; in every case nothing is written and an existing file at {@code out} is untouched
      */
     public static Result exportVerified(ExportOptions options, ReferenceForward reference, long seed, int batch,
                                         int height, int width, double tolerance, Path out) {
-        ModelProto model = OnnxExporter.export(options);
+        ModelProto model = OnnxExporter.exportFp32(options);
         Result r = verify(model, reference, seed, batch, height, width, tolerance);
         if (!r.passed()) {
             throw new GraftException(String.format(java.util.Locale.ROOT,
@@ -132,7 +134,7 @@ public final class ExportProof {
                             + " (seed %d, batch %d, %dx%d); nothing was written to %s",
                     r.maxAbsDiff(), tolerance, seed, batch, height, width, out));
         }
-        OnnxFiles.writeAtomically(model, out);
+        OnnxFiles.writeAtomically(OnnxExporter.lowerPrecision(model, options, QuantProgress.NONE), out);
         return r;
     }
 

@@ -45,8 +45,18 @@ public final class GraftMetadata {
     public static final String INPUT_STD = "graft.input.std";
     /** The channel order of the input, one letter per channel: {@code RGB}, {@code BGR}, {@code L}. */
     public static final String INPUT_CHANNELS = "graft.input.channels";
-    /** The element type of the weights and of the input, {@code fp32}. */
+    /**
+     * The numeric precision of the graph: {@code fp32}; {@code fp16} (weights and compute in float16, casts at the
+     * input and before the activation); or {@code int8} (QDQ: uint8 activations, int8 per-channel weights, integer
+     * kernels at ONNX Runtime's optimisation level "all"). The input and outputs are float32 whatever the precision.
+     * See {@link Precision}.
+     */
     public static final String PRECISION = "graft.precision";
+    /**
+     * Int8 models only: how the model was quantised, for people (not parsed): encodings, calibration method and
+     * images, whether the head is quantised, and which operators were.
+     */
+    public static final String QUANTIZATION = "graft.quantization";
     /** The architecture the body came from, e.g. {@code resnet34}, or {@code custom}. */
     public static final String ARCH = "graft.arch";
     /** The id of the body's last node in the network spec (the cut point). */
@@ -62,7 +72,7 @@ public final class GraftMetadata {
     /** The number of outputs per image (classes, or regression targets). */
     public static final String NUM_CLASSES = "graft.num_classes";
 
-    /** Every key above, in the order the documentation lists them. */
+    /** Every key an fp32 export can carry, in the order the documentation lists them ({@link #QUANTIZATION} aside). */
     public static final List<String> KEYS = List.of(FORMAT, TASK, ACTIVATION, THRESHOLD, LABELS, INPUT_SIZE,
             INPUT_RESIZE, INPUT_MEAN, INPUT_STD, INPUT_CHANNELS, PRECISION, ARCH, BODY_END, HEAD_START, VERSION, SOURCE,
             OPSET, NUM_CLASSES);

@@ -1,6 +1,9 @@
 package dev.graft.exporter;
 
 import dev.graft.exporter.onnx.OnnxFiles;
+import dev.graft.exporter.quant.Fp16Converter;
+import dev.graft.exporter.quant.QdqQuantizer;
+import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
 import dev.graft.models.GraftException;
@@ -51,7 +54,40 @@ public final class OnnxExporter {
      * @throws GraftException if a weight is missing, misshapen, NaN or infinite, or a layer cannot be exported
      */
     public static ModelProto export(ExportOptions options) {
+        return export(options, QuantProgress.NONE);
+    }
+
+    /**
+     * Builds the model in memory at the options' precision, telling {@code progress} how calibration goes.
+     *
+     * @throws GraftException if a weight is missing, misshapen, NaN or infinite, a layer cannot be exported, or
+     *     calibration fails
+     */
+    public static ModelProto export(ExportOptions options, QuantProgress progress) {
+        return lowerPrecision(exportFp32(options), options, progress);
+    }
+
+    /**
+     * The float32 graph, whatever precision the options ask for: the form that is proven against the trained model
+     * and that lower precisions are made from.
+     */
+    public static ModelProto exportFp32(ExportOptions options) {
         return NetworkTranslation.translate(options);
+    }
+
+    /**
+     * The options' precision made from the float32 graph {@link #exportFp32} returned: itself for fp32, a
+     * {@link Fp16Converter float16} copy, or a {@link QdqQuantizer calibrated int8} one.
+     *
+     * @throws GraftException if calibration fails (an unreadable image, a NaN activation)
+     */
+    public static ModelProto lowerPrecision(ModelProto fp32, ExportOptions options, QuantProgress progress) {
+        return switch (options.precision()) {
+            case FP32 -> fp32;
+            case FP16 -> Fp16Converter.convert(fp32);
+            case INT8 -> QdqQuantizer.quantize(fp32, options.calibration().orElseThrow(), options.calibrationMethod(),
+                    options.quantizeHead(), progress);
+        };
     }
 
     /**

@@ -42,14 +42,7 @@ public final class OnnxFiles {
      */
     public static void writeAtomically(ModelProto model, Path target) {
         Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        if (dir == null || absolute.getFileName() == null) {
-            throw new GraftException("cannot write the ONNX model to " + target + ": not a file path");
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new GraftException("cannot write the ONNX model to " + target + ": directory " + dir
-                    + (Files.exists(dir) ? " is not a directory" : " does not exist"));
-        }
+        Path dir = checkTarget(target);
         Path temp = null;
         try {
             temp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
@@ -80,6 +73,28 @@ public final class OnnxFiles {
                 }
             }
         }
+    }
+
+    /**
+     * Checks, before any long work, that a model could be written to {@code target}: it names a file in an existing
+     * directory. Returns that directory.
+     *
+     * @throws GraftException if it does not
+     */
+    public static Path checkTarget(Path target) {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        if (dir == null || absolute.getFileName() == null) {
+            throw new GraftException("cannot write the ONNX model to " + target + ": not a file path");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new GraftException("cannot write the ONNX model to " + target + ": directory " + dir
+                    + (Files.exists(dir) ? " is not a directory" : " does not exist"));
+        }
+        if (Files.isDirectory(absolute)) {
+            throw new GraftException("cannot write the ONNX model to " + target + ": it is a directory");
+        }
+        return dir;
     }
 
     /**

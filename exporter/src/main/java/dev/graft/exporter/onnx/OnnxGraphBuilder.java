@@ -244,22 +244,6 @@ public final class OnnxGraphBuilder {
         Objects.requireNonNull(op, "op");
         requireName(name, "node");
         op.versionAt(opset); // throws if the operator is too new for this model
-        if (nodeNames.contains(name)) {
-            throw new IllegalStateException("duplicate ONNX node name '" + name + "'");
-        }
-        for (String in : inputs) {
-            if (!in.isEmpty() && !tensorNames.contains(in)) {
-                throw new IllegalStateException("node '" + name + "' (" + op.opType() + ") reads tensor '" + in
-                        + "', which no graph input, initializer or earlier node produces");
-            }
-        }
-        Set<String> seen = new HashSet<>();
-        for (String out : outputs) {
-            if (!out.isEmpty() && (tensorNames.contains(out) || !seen.add(out))) {
-                throw new IllegalStateException(
-                        "node '" + name + "' (" + op.opType() + ") writes tensor '" + out + "', which exists already");
-            }
-        }
         Set<String> attributeNames = new HashSet<>();
         NodeProto.Builder n = NodeProto.newBuilder().setName(name).setOpType(op.opType())
                 .addAllInput(inputs).addAllOutput(outputs);
@@ -269,11 +253,98 @@ public final class OnnxGraphBuilder {
             }
             n.addAttribute(a.toProto());
         }
+        return add(n.build());
+    }
+
+    /**
+     * Adds a node taken from another model (or rewritten from one), with the same checks as
+     * {@link #node(OnnxOperator, String, List, List, OnnxAttribute...)} except the operator's opset, which the source
+     * model vouches for. Graph rewrites (quantisation, half precision) use it to carry nodes over unchanged or with
+     * renamed inputs and outputs.
+     *
+     * @throws IllegalStateException if the node name or an output name is taken, or an input is not produced yet
+     */
+    public NodeProto copyNode(NodeProto node) {
+        Objects.requireNonNull(node, "node");
+        requireName(node.getName(), "node");
+        return add(node);
+    }
+
+    private NodeProto add(NodeProto node) {
+        String name = node.getName();
+        String op = node.getOpType();
+        if (nodeNames.contains(name)) {
+            throw new IllegalStateException("duplicate ONNX node name '" + name + "'");
+        }
+        for (String in : node.getInputList()) {
+            if (!in.isEmpty() && !tensorNames.contains(in)) {
+                throw new IllegalStateException("node '" + name + "' (" + op + ") reads tensor '" + in
+                        + "', which no graph input, initializer or earlier node produces");
+            }
+        }
+        Set<String> seen = new HashSet<>();
+        for (String out : node.getOutputList()) {
+            if (!out.isEmpty() && (tensorNames.contains(out) || !seen.add(out))) {
+                throw new IllegalStateException(
+                        "node '" + name + "' (" + op + ") writes tensor '" + out + "', which exists already");
+            }
+        }
         nodeNames.add(name);
         tensorNames.addAll(seen);
-        NodeProto node = n.build();
         nodes.add(node);
         return node;
+    }
+
+    /**
+     * Adds an initializer taken from another model as it is (any element type, any storage).
+     *
+     * @throws IllegalStateException if a tensor of that name exists already
+     */
+    public OnnxGraphBuilder copyInitializer(TensorProto tensor) {
+        Objects.requireNonNull(tensor, "tensor");
+        defineTensor(tensor.getName());
+        initializers.add(tensor);
+        return this;
+    }
+
+    /**
+     * Declares a graph input taken from another model, type and symbolic shape included.
+     *
+     * @throws IllegalStateException if a tensor of that name exists already
+     */
+    public OnnxGraphBuilder copyInput(ValueInfoProto input) {
+        Objects.requireNonNull(input, "input");
+        defineTensor(input.getName());
+        inputs.add(input);
+        return this;
+    }
+
+    /**
+     * Declares a graph output taken from another model; like {@link #addOutput}, it may be produced later.
+     *
+     * @throws IllegalStateException if the output was declared already
+     */
+    public OnnxGraphBuilder copyOutput(ValueInfoProto output) {
+        Objects.requireNonNull(output, "output");
+        if (!outputNames.add(requireName(output.getName(), "output"))) {
+            throw new IllegalStateException("graph output '" + output.getName() + "' is declared twice");
+        }
+        outputs.add(output);
+        return this;
+    }
+
+    /**
+     * Adds a float16 initializer from IEEE half-precision bit patterns (see {@link Float16}), little-endian
+     * {@code raw_data}.
+     *
+     * @see #addInitializer(String, float[], long...)
+     */
+    public OnnxGraphBuilder addFloat16Initializer(String name, short[] bits, long... shape) {
+        checkCount(name, bits.length, shape);
+        ByteBuffer raw = ByteBuffer.allocate(Math.multiplyExact(bits.length, Short.BYTES))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        raw.asShortBuffer().put(bits);
+        return addRawInitializer(name, DataType.FLOAT16, raw.array(), shape);
     }
 
     /**

@@ -5,12 +5,14 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.TensorInfo;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.models.GraftException;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -55,12 +57,47 @@ public final class OrtRunner implements AutoCloseable {
      * @throws GraftException if ONNX Runtime rejects the model
      */
     public static OrtRunner open(byte[] model, OptLevel optimisation) {
+        return open(model, optimisation, 0);
+    }
+
+    /**
+     * Loads a serialised model into a new CPU session that uses {@code intraOpThreads} threads per operator, so that
+     * latency figures mean the same on every machine; 0 lets ONNX Runtime choose (one per core).
+     *
+     * @throws GraftException if ONNX Runtime rejects the model
+     * @throws IllegalArgumentException if {@code intraOpThreads} is negative
+     */
+    public static OrtRunner open(byte[] model, OptLevel optimisation, int intraOpThreads) {
+        return open(model, optimisation, intraOpThreads, null);
+    }
+
+    /**
+     * Loads a model as {@link #open(byte[], OptLevel, int)} does and writes the graph ONNX Runtime actually runs, after
+     * its optimisations (fusions, the integer kernels that replace a quantised model's QDQ pairs), to
+     * {@code optimisedModel}. That file is the only way to see what a session will execute.
+     *
+     * @throws GraftException if ONNX Runtime rejects the model or cannot write the file
+     */
+    public static OrtRunner open(byte[] model, OptLevel optimisation, int intraOpThreads, Path optimisedModel) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(optimisation, "optimisation");
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("thread count must be 0 (automatic) or positive, not " + intraOpThreads);
+        }
         OrtEnvironment env = environment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
             options.setOptimizationLevel(optimisation);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+                options.setInterOpNumThreads(1);
+            }
+            if (optimisedModel != null) {
+                options.setOptimizedModelFilePath(optimisedModel.toAbsolutePath().toString());
+                // Writing a model optimised at level "all" draws a warning that it is hardware-specific; that is the
+                // point of looking at it, so only errors are logged.
+                options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            }
             return new OrtRunner(env, options, env.createSession(model, options));
         } catch (OrtException | RuntimeException e) {
             options.close();
