@@ -17,7 +17,6 @@ import dev.graft.trainer.learner.Learner;
 import dev.graft.trainer.schedule.LearningRates;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,15 +34,13 @@ class QuantizedAccuracyTest {
     Path tmp;
 
     @Test
-    @Disabled("needs a trained model: the Learner must reach >= 90% validation accuracy on the synthetic set, as"
-        + " trainer's AccuracyTest (disabled for the same reason: ~40% in 8 epochs); enable both together")
     void int8KeepsTheTrainedModelsAccuracy() {
-        ImageDataset data = SyntheticDataset.generate(tmp.resolve("data"), 3, 64, 100, false, 7);
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("data"), 3, 64, 200, false, 7);
         SyntheticDataset.generate(tmp.resolve("heldout"), 3, 64, 100, false, 8);
         Path run = tmp.resolve("run");
         try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(16).workers(2).seed(1).progress(false).runDir(run).build()) {
-            learner.fitOneCycle(8, LearningRates.of(1e-2));
+                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).runDir(run).build()) {
+            learner.fitOneCycle(12, LearningRates.of(3e-3));
         }
         Path fp32 = tmp.resolve("fp32.onnx");
         Path int8 = tmp.resolve("int8.onnx");
