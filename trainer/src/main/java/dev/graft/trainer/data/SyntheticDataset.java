@@ -171,7 +171,7 @@ public final class SyntheticDataset {
                 g.setStroke(new BasicStroke((float) (size * 0.02 + rnd.nextDouble() * size * 0.03)));
                 g.drawLine(rnd.nextInt(size), 0, rnd.nextInt(size), size - 1);
             }
-            double maxR = kinds.length == 1 ? 0.34 : 0.5 / Math.sqrt(kinds.length + 1);
+            double maxR = kinds.length == 1 ? 0.34 : 0.58 / Math.sqrt(kinds.length + 1);
             double minR = maxR * 0.6;
             List<double[]> placed = new ArrayList<>();
             for (int kind : kinds) {
@@ -225,7 +225,7 @@ public final class SyntheticDataset {
         float[] hsb = Color.RGBtoHSB(main.getRed(), main.getGreen(), main.getBlue(), null);
         float shift = darkBackground ? -0.45f : 0.45f;
         Color second = Color.getHSBColor(hsb[0], hsb[1], Math.max(0f, Math.min(1f, hsb[2] + shift)));
-        double period = Math.max(3.0, size * (0.07 + 0.03 * rnd.nextDouble()));
+        double period = Math.max(4.0, size * (0.11 + 0.03 * rnd.nextDouble()));
         double phase = rnd.nextDouble() * period;
         java.awt.geom.Point2D.Double local = new java.awt.geom.Point2D.Double();
         AffineTransform inverse;

@@ -123,7 +123,8 @@ class SyntheticDatasetTest {
             int c = item.classIndex();
             RgbImage img = ImageDecoder.decode(item.path());
             double f = foreground(img);
-            assertThat(f).as("shape visible in " + item.path().getFileName()).isGreaterThan(0.02);
+            // half of a textured shape is drawn in its second shade, nearer the background, so only about half counts
+            assertThat(f).as("shape visible in " + item.path().getFileName()).isGreaterThan(0.01);
             fg[c] += f;
             int[] px = img.pixels();
             for (int i = 0; i < px.length; i++) {

@@ -47,8 +47,8 @@ class AccuracyTest {
     void multiLabelReachesNinetyPercentAccuracyMulti() {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("m"), 3, 64, 200, true, 11);
         try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).build()) {
-            learner.fitOneCycle(Integer.getInteger("graft.epochs", 12), LearningRates.of(Double.parseDouble(
+                .build()).size(64).batchSize(16).workers(2).seed(1).progress(false).build()) {
+            learner.fitOneCycle(Integer.getInteger("graft.epochs", 16), LearningRates.of(Double.parseDouble(
                 System.getProperty("graft.lr", "3e-3"))));
             assertThat(learner.history().get(learner.history().size() - 1).metric()).isGreaterThanOrEqualTo(0.9);
             Learner.Preds preds = learner.getPreds();
