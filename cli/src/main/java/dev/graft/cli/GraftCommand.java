@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = GraftCommand.Version.class,
     description = "Graft: fastai-style image classifiers from training to the edge, in Java.",
-    subcommands = {SummaryCommand.class, DataCommand.class, ExportCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {SummaryCommand.class, DataCommand.class, ExportCommand.class, BenchCommand.class, DemoCommand.class,
+        CommandLine.HelpCommand.class})
 public final class GraftCommand implements Runnable {
 
     @Option(names = "--verbose", description = "Show stack traces of errors.", scope = CommandLine.ScopeType.INHERIT)

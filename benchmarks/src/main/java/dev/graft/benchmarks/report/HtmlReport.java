@@ -165,11 +165,13 @@ public final class HtmlReport {
 
     private static void summary(StringBuilder h, List<ReportRow> rows, Map<ReportRow, Double> speedups, Baseline base) {
         h.append("<h2 id=\"summary-table\">Summary</h2>\n<p class=\"note\">Latencies in milliseconds per inference;"
-            + " click a column to sort. Speed-up against ").append(Fmt.html(base.describe())).append(".</p>\n");
+            + " click a column to sort. Load: the machine's one-minute load average before the configuration (other"
+            + " processes included; above the core count means noise). Speed-up against ").append(Fmt.html(base.describe()))
+            .append(".</p>\n");
         h.append("<div class=\"scroll\"><table id=\"summary\" class=\"summary\"><thead><tr>");
-        for (String c : List.of("Configuration", "Run", "Model", "Engine", "Device", "Threads", "Batch", "Mode", "P50",
-                "P90", "P95", "P99", "P99.9", "Mean", "Std dev", "Images/s", "MLPerf SS P90", "Session ms", "First ms",
-                "Peak RSS MB", "CPU %", "Speed-up")) {
+        for (String c : List.of("Configuration", "Engine", "Device", "Threads", "Batch", "Mode", "P50", "P90", "P95",
+                "P99", "P99.9", "Mean", "Std dev", "Images/s", "MLPerf SS P90", "Session ms", "First ms", "Peak RSS MB",
+                "CPU %", "Load", "Speed-up")) {
             h.append("<th>").append(c).append("</th>");
         }
         h.append("</tr></thead><tbody>\n");
@@ -182,13 +184,11 @@ public final class HtmlReport {
             Double up = speedups.get(r);
             h.append("<tr>");
             text(h, r.label());
-            text(h, r.run().label());
-            text(h, r.run().model().name());
             text(h, c.engine());
             text(h, c.device());
             number(h, (double) c.threads(), Integer.toString(c.threads()));
             number(h, (double) c.batch(), Integer.toString(c.batch()));
-            text(h, c.mode());
+            text(h, "end-to-end".equals(c.mode()) ? "e2e" : c.mode());
             number(h, s.p50(), Fmt.num(s.p50()));
             number(h, s.p90(), Fmt.num(s.p90()));
             number(h, s.p95(), Fmt.num(s.p95()));
@@ -203,6 +203,7 @@ public final class HtmlReport {
             number(h, c.peakWorkingSetBytes() == null ? null : c.peakWorkingSetBytes() / 1048576.0,
                 Fmt.mb(c.peakWorkingSetBytes()));
             number(h, c.avgCpuUsagePercent(), Fmt.num(c.avgCpuUsagePercent()));
+            number(h, c.loadAverageBefore(), Fmt.num(c.loadAverageBefore()));
             number(h, up, up != null ? String.format(Locale.ROOT, "%.2f×", up) : base.matches(r) ? "baseline" : "");
             h.append("</tr>\n");
         }
@@ -395,6 +396,7 @@ public final class HtmlReport {
             svg.text(x.map(up) + 6, y + 4, String.format(Locale.ROOT, "%.2f×", up), "start", 12, "#222");
         }
         svg.line(x.map(1), top - 4, x.map(1), axisY, "#c00", 1.5, "5 3");
+        svg.text(x.map(1) + 3, axisY - 4, "1×", "start", 10, "#c00");
         return svg.end();
     }
 
@@ -426,7 +428,7 @@ public final class HtmlReport {
         padding:0 16px}h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 6px;border-bottom:1px solid #ddd;\
         padding-bottom:3px}.lead{color:#444;margin-top:0}.note{color:#555;margin:2px 0 8px}table{border-collapse:collapse;\
         font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}\
-        td.n{text-align:right;font-variant-numeric:tabular-nums}table.summary th{cursor:pointer;background:#f6f6f6;\
+        td.n{text-align:right;font-variant-numeric:tabular-nums}table.summary td{white-space:nowrap}table.summary th{cursor:pointer;background:#f6f6f6;\
         position:sticky;top:0;white-space:nowrap}table.summary tbody tr:nth-child(even){background:#fafafa}\
         table.summary tbody tr:hover{background:#eef5ff}table.machines th{background:#f6f6f6}.scroll{overflow-x:auto}\
         .grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;border:1px solid #eee;padding:4px}\
