@@ -160,7 +160,7 @@ final class BenchCommand implements Callable<Integer> {
     /** {@code graft bench merge}: several results files, from several machines, in one comparison. */
     @Command(name = "merge", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Merge benchmark results (from several machines or devices) into one results file and one report.",
-            "Runs keep their labels; two runs with the same label get #2, #3 ... appended."})
+            "Runs keep their labels; two runs of one model with the same label get #2, #3 ... appended."})
     static final class Merge implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -202,11 +202,12 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
 
+        /** Runs of one label and one model would be indistinguishable in the report: the second gets #2, and so on. */
         static List<BenchRun> uniqueLabels(List<BenchRun> runs) {
             Map<String, Integer> seen = new HashMap<>();
             List<BenchRun> out = new ArrayList<>();
             for (BenchRun r : runs) {
-                int n = seen.merge(r.label(), 1, Integer::sum);
+                int n = seen.merge(r.label() + "\u0000" + r.model().sha256(), 1, Integer::sum);
                 out.add(n == 1 ? r : r.withLabel(r.label() + "#" + n));
             }
             return out;

@@ -298,7 +298,7 @@ public final class HtmlReport {
             max = Math.max(max, c);
         }
         Svg.Scale x = Svg.Scale.linearExact(lo, hi, x0, x1);
-        Svg.Scale y = Svg.Scale.linear(0, max, y1, y0);
+        Svg.Scale y = Svg.Scale.counts(max, y1, y0);
         Svg svg = new Svg(null, "histogram", w, hgt, "Latency distribution: " + r.label());
         svg.yAxis(y, x0, y1, y0, null, x1);
         svg.xAxis(x, y1, x0, x1, "ms", y1);
@@ -375,7 +375,7 @@ public final class HtmlReport {
                 + "): pick another with --baseline.</p>";
         }
         int rowH = 26;
-        int top = 12;
+        int top = 18;
         int height = top + shown.size() * rowH + 52;
         double x0 = LABEL_WIDTH;
         double x1 = CHART_WIDTH - 90;
@@ -396,7 +396,7 @@ public final class HtmlReport {
             svg.text(x.map(up) + 6, y + 4, String.format(Locale.ROOT, "%.2f×", up), "start", 12, "#222");
         }
         svg.line(x.map(1), top - 4, x.map(1), axisY, "#c00", 1.5, "5 3");
-        svg.text(x.map(1) + 3, axisY - 4, "1×", "start", 10, "#c00");
+        svg.text(x.map(1), top - 5, "1×", "middle", 10, "#c00");
         return svg.end();
     }
 

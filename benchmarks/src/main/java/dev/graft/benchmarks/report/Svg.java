@@ -132,13 +132,25 @@ final class Svg {
         private final double p0;
         private final double p1;
         private final boolean log;
+        private final double minStep;
 
         private Scale(double lo, double hi, double p0, double p1, boolean log) {
+            this(lo, hi, p0, p1, log, 0);
+        }
+
+        private Scale(double lo, double hi, double p0, double p1, boolean log, double minStep) {
             this.lo = lo;
             this.hi = hi;
             this.p0 = p0;
             this.p1 = p1;
             this.log = log;
+            this.minStep = minStep;
+        }
+
+        /** Linear from 0 for counts: whole-number ticks only. */
+        static Scale counts(int max, double p0, double p1) {
+            double step = Math.max(1, niceStep(max / 5.0));
+            return new Scale(0, Math.max(1, Math.ceil(max / step) * step), p0, p1, false, 1);
         }
 
         /** Linear from {@code lo} to a rounded-up {@code hi}. */
@@ -186,7 +198,7 @@ final class Svg {
                     }
                 }
             } else {
-                double step = niceStep((hi - lo) / 5);
+                double step = Math.max(minStep, niceStep((hi - lo) / 5));
                 for (double v = Math.ceil(lo / step) * step; v <= hi + step * 1e-6; v += step) {
                     out.add(Math.abs(v) < step * 1e-9 ? 0 : v);
                 }
