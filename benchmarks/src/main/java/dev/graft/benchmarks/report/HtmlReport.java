@@ -278,8 +278,9 @@ public final class HtmlReport {
         double x1 = w - 12;
         double y0 = 22;
         double y1 = hgt - 40;
-        double lo = s.min();
-        double hi = s.p999() > lo ? s.p999() : lo + 0.001;
+        // the stored latencies are rounded to the microsecond, the statistics are not: allow for the rounding
+        double lo = s.min() - 0.0005;
+        double hi = Math.max(s.p999() + 0.0005, lo + 0.001);
         int bins = 30;
         int[] counts = new int[bins];
         int above = 0;
@@ -324,7 +325,7 @@ public final class HtmlReport {
         List<Integer> bs = new ArrayList<>(batches);
         int height = 400;
         double x0 = 80;
-        double x1 = CHART_WIDTH - 300;
+        double x1 = CHART_WIDTH - 360;
         double y0 = 20;
         double y1 = height - 60;
         double max = ok.stream().mapToDouble(r -> r.result().imagesPerSecond()).max().orElse(1);
@@ -361,7 +362,7 @@ public final class HtmlReport {
             }
             double ly = y0 + 6 + i * 20;
             svg.rect(x1 + 20, ly - 9, 12, 12, color, null, null);
-            svg.text(x1 + 38, ly + 1, shorten(e.getKey(), 38), "start", 12, "#222");
+            svg.text(x1 + 38, ly + 1, shorten(e.getKey(), 46), "start", 12, "#222");
             i++;
         }
         return svg.end();

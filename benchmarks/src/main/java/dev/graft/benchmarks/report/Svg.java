@@ -10,7 +10,8 @@ import java.util.Locale;
  */
 final class Svg {
     static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-        "#7f7f7f", "#bcbd22", "#17becf"};
+        "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#e6550d", "#637939", "#843c39", "#7b4173", "#3182bd", "#31a354",
+        "#756bb1", "#636363", "#fd8d3c"};
 
     private final StringBuilder b = new StringBuilder();
 
