@@ -34,6 +34,7 @@ public final class BenchOptions {
     private final int[] size;
     private final String label;
     private final long seed;
+    private final boolean spin;
 
     private BenchOptions(Builder b) {
         if (b.model == null) {
@@ -94,6 +95,7 @@ public final class BenchOptions {
         size = b.size == null ? null : b.size.clone();
         label = b.label;
         seed = b.seed;
+        spin = b.spin;
     }
 
     private static <T> List<T> distinct(List<T> values, String option) {
@@ -165,6 +167,11 @@ public final class BenchOptions {
         return seed;
     }
 
+    /** Whether engine threads may busy-wait (the engines' default). */
+    public boolean spin() {
+        return spin;
+    }
+
     /** Configurations in the order they run: devices, then threads, then batch, then engine, then mode. */
     public List<BenchConfig> configurations() {
         List<BenchConfig> out = new ArrayList<>();
@@ -200,6 +207,7 @@ public final class BenchOptions {
         private int[] size;
         private String label;
         private long seed;
+        private boolean spin = true;
 
         private Builder() {
         }
@@ -279,6 +287,16 @@ public final class BenchOptions {
         /** Seed of the random model-only inputs (default: 0). */
         public Builder optSeed(long v) {
             seed = v;
+            return this;
+        }
+
+        /**
+         * Whether engine threads may busy-wait between pieces of work (default: true, the engines' own default).
+         * False switches ONNX Runtime's spinning off; PyTorch's OpenMP threads follow {@code OMP_WAIT_POLICY}, which
+         * must be set before the JVM starts.
+         */
+        public Builder optSpin(boolean v) {
+            spin = v;
             return this;
         }
 

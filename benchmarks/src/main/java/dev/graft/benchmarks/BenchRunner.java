@@ -73,7 +73,8 @@ public final class BenchRunner {
         Map<String, BenchEngine> engines = new LinkedHashMap<>();
         for (String name : options.engines()) {
             engines.put(name, switch (name) {
-                case "ort" -> OrtEngine.of(model.path(), input.channels(), input.height(), input.width());
+                case "ort" -> OrtEngine.of(model.path(), input.channels(), input.height(), input.width())
+                    .withSpinning(options.spin());
                 case "djl" -> DjlEngine.of(checkpoint.network(), checkpoint.weights(), input.height(), input.width());
                 default -> throw new GraftException("unknown engine " + name);
             });
@@ -81,6 +82,12 @@ public final class BenchRunner {
         boolean peakPerConfig = ProcessMetrics.peakResetWorks();
         if (!peakPerConfig) {
             notes.add("peak memory is the process's peak since start: this kernel does not allow resetting it");
+        }
+        Map<String, String> environment = RunSettings.threadingEnvironment();
+        if (!options.spin() && engines.containsKey("djl")
+                && !"PASSIVE".equalsIgnoreCase(environment.getOrDefault("OMP_WAIT_POLICY", ""))) {
+            notes.add("--no-spin stops ONNX Runtime's threads spinning, but PyTorch's OpenMP threads still spin: set"
+                + " OMP_WAIT_POLICY=PASSIVE before starting graft");
         }
         double load = ProcessMetrics.loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
@@ -131,7 +138,7 @@ public final class BenchRunner {
             images == null ? null : "read + decode (ImageIO) + " + input.height() + "x" + input.width()
                 + " centre crop + normalise (the trainer's validation transform)"
                 + ("crop".equals(input.resize()) ? "" : "; the model asks for " + input.resize() + ", approximated by crop"),
-            peakPerConfig, options.seed());
+            peakPerConfig, options.seed(), options.spin(), environment);
         String label = options.label() != null ? options.label() : machine.host();
         return new BenchRun(label, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), GraftVersion.get(), machine,
             record, settings, notes, results);

@@ -115,6 +115,18 @@ class BenchRunnerTest {
     }
 
     @Test
+    void noSpinIsRecordedAndExplainedForPyTorch() {
+        TestModels.Model model = TestModels.resnet18(64);
+        BenchRun run = BenchRunner.run(BenchOptions.builder().setModel(model.onnx()).optCheckpoint(model.checkpoint())
+            .optThreads(List.of(2)).optWarmup(1).optRuns(3).optSpin(false).build(), null);
+        assertThat(run.results()).hasSize(2).allSatisfy(r -> assertThat(r.ok()).as(r.reason()).isTrue());
+        assertThat(run.settings().spin()).isFalse();
+        boolean passive = "PASSIVE".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"));
+        assertThat(run.notes().stream().anyMatch(n -> n.contains("OMP_WAIT_POLICY=PASSIVE"))).isEqualTo(!passive);
+        assertThat(run.settings().environment()).isEqualTo(dev.graft.benchmarks.result.RunSettings.threadingEnvironment());
+    }
+
+    @Test
     void timedRunMeasuresForAtLeastTheGivenSeconds() {
         TestModels.Model model = TestModels.resnet18(64);
         BenchRun run = BenchRunner.run(BenchOptions.builder().setModel(model.onnx()).optThreads(List.of(1))

@@ -91,6 +91,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. engine=djl, or device=cpu,threads=1 (default: the first configuration).")
     String baseline;
 
+    @Option(names = "--no-spin", description = {"Engine threads sleep instead of busy-waiting between work (ONNX Runtime's",
+        "allow_spinning=0; for DJL also set OMP_WAIT_POLICY=PASSIVE before starting): fairer on a shared machine."})
+    boolean noSpin;
+
     @Option(names = "--no-progress", description = "No progress bars.")
     boolean noProgress;
 
@@ -102,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
         Baseline base = baseline == null ? null : Baseline.parse(baseline);
         BenchOptions.Builder b = BenchOptions.builder().setModel(model).optCheckpoint(checkpoint).optEngines(engines)
             .optDevices(devices).optThreads(threads).optBatches(batches).optWarmup(warmup).optImages(images)
-            .optLabel(label);
+            .optLabel(label).optSpin(!noSpin);
         if (length != null) {
             b.optRuns(length.runs).optMinSeconds(length.minSeconds);
         }

@@ -28,17 +28,28 @@ public final class OrtEngine implements BenchEngine {
     private final int channels;
     private final int height;
     private final int width;
+    private final boolean spin;
 
-    private OrtEngine(Path model, int channels, int height, int width) {
+    private OrtEngine(Path model, int channels, int height, int width, boolean spin) {
         this.model = model;
         this.channels = channels;
         this.height = height;
         this.width = width;
+        this.spin = spin;
     }
 
     /** An engine for the ONNX file {@code model}, fed {@code channels x height x width} images. */
     public static OrtEngine of(Path model, int channels, int height, int width) {
-        return new OrtEngine(model, channels, height, width);
+        return new OrtEngine(model, channels, height, width, true);
+    }
+
+    /**
+     * The same engine with ONNX Runtime's intra-op threads busy-waiting between work ({@code true}, its default) or
+     * sleeping ({@code false}: {@code session.intra_op.allow_spinning=0}), which matters on a machine shared with other
+     * processes.
+     */
+    public OrtEngine withSpinning(boolean allow) {
+        return new OrtEngine(model, channels, height, width, allow);
     }
 
     @Override
@@ -59,6 +70,9 @@ public final class OrtEngine implements BenchEngine {
             options.setOptimizationLevel(OptLevel.ALL_OPT);
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setIntraOpNumThreads(threads);
+            if (!spin) {
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             String used = "cpu";
             if (Devices.isCuda(device)) {
                 if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {

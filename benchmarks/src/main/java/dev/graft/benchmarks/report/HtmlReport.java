@@ -143,7 +143,9 @@ public final class HtmlReport {
         row(h, "Checkpoint (DJL)", runs, r -> orDash(r.model().checkpoint()));
         row(h, "Measured", runs, r -> r.settings().warmup() + " warm-up, then "
             + (r.settings().runs() != null ? r.settings().runs() + " inferences" : r.settings().minSeconds() + " s")
-            + " per configuration" + (r.settings().peakRssPerConfiguration() ? "" : "; peak memory per process"));
+            + " per configuration" + (r.settings().peakRssPerConfiguration() ? "" : "; peak memory per process")
+            + (Boolean.FALSE.equals(r.settings().spin()) ? "; engine threads not spinning (--no-spin)" : "")
+            + (r.settings().environment().isEmpty() ? "" : "; environment " + r.settings().environment()));
         row(h, "End to end", runs, r -> r.settings().images() == null ? "-"
             : r.settings().imageCount() + " images from " + r.settings().images() + ": " + r.settings().preprocessing());
         row(h, "Notes", runs, r -> r.notes().isEmpty() ? "-" : String.join(" ", r.notes()));

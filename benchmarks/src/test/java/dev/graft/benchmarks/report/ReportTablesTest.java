@@ -40,7 +40,7 @@ class ReportTablesTest {
         ModelRecord model = new ModelRecord("resnet18", "resnet18.onnx", 1000, "ab".repeat(32), "resnet18", "fp32",
             List.of(3, 224, 224), 10, null);
         return new BenchRun(label, "2026-01-01T00:00:00Z", "test", m, model,
-            new RunSettings(5, 10, null, null, null, null, true, 0), List.of(), results);
+            new RunSettings(5, 10, null, null, null, null, true, 0, true, Map.of()), List.of(), results);
     }
 
     static List<BenchRun> twoMachines() {
