@@ -26,7 +26,7 @@ import java.util.TreeSet;
  * same figures for spreadsheets and READMEs.
  */
 public final class HtmlReport {
-    private static final int LABEL_WIDTH = 280;
+    private static final int LABEL_WIDTH = 320;
     private static final int CHART_WIDTH = 980;
 
     private HtmlReport() {
@@ -259,7 +259,7 @@ public final class HtmlReport {
             LatencyStats s = r.result().latencyMs();
             String color = colors.get(r.series());
             double y = top + i * rowH + rowH / 2.0;
-            svg.text(x0 - 8, y + 4, shorten(r.label(), 44), "end", 12, "#222");
+            svg.text(x0 - 8, y + 4, shorten(r.label(), 50), "end", 12, "#222");
             svg.line(x.map(s.min()), y, x.map(s.p999()), y, color, 1.5, null);
             svg.rect(x.map(s.p50()), y - 7, x.map(s.p90()) - x.map(s.p50()) + 1, 14, color,
                 String.format(Locale.ROOT, "%s: min %s, P50 %s, P90 %s, P99 %s, P99.9 %s, max %s ms", r.label(),
@@ -391,7 +391,7 @@ public final class HtmlReport {
             ReportRow r = shown.get(i);
             double up = speedups.get(r);
             double y = top + i * rowH + rowH / 2.0;
-            svg.text(x0 - 8, y + 4, shorten(r.label(), 44), "end", 12, "#222");
+            svg.text(x0 - 8, y + 4, shorten(r.label(), 50), "end", 12, "#222");
             ReportRow b = base.baselineOf(r, rows);
             svg.rect(x0, y - 8, x.map(up) - x0, 16, colors.get(r.series()), String.format(Locale.ROOT,
                 "%s: %.2f× (P50 %s ms vs %s ms for %s)", r.label(), up, Fmt.num(r.result().latencyMs().p50()),
@@ -403,8 +403,13 @@ public final class HtmlReport {
         return svg.end();
     }
 
+    /** Long labels lose their middle: the run's name starts them and the configuration ends them. */
     private static String shorten(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+        if (s.length() <= max) {
+            return s;
+        }
+        int head = Math.min(14, max / 3);
+        return s.substring(0, head) + "…" + s.substring(s.length() - (max - head - 1));
     }
 
     private static void definitions(StringBuilder h) {
