@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
         ExportCommand.class,
         PredictCommand.class,
         ServeCommand.class,
+        BenchCommand.class,
         DrawCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class,

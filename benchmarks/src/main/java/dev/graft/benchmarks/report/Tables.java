@@ -1,0 +1,128 @@
+package dev.graft.benchmarks.report;
+
+import dev.graft.benchmarks.result.BenchRun;
+import dev.graft.benchmarks.result.ConfigResult;
+import dev.graft.benchmarks.stats.LatencyStats;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The summary table as CSV (for spreadsheets) and Markdown (for READMEs and pull requests): the same rows and
+ * figures as the HTML report's table.
+ */
+public final class Tables {
+    private Tables() {
+    }
+
+    /** CSV with a header row, RFC 4180 quoting, latencies in milliseconds, one row per configuration. */
+    public static String csv(List<BenchRun> runs, Baseline baseline) {
+        List<ReportRow> rows = ReportRow.of(runs);
+        Baseline b = baseline == null ? Baseline.defaultFor(rows) : baseline;
+        Map<ReportRow, Double> speedups = b.speedups(rows);
+        StringBuilder sb = new StringBuilder();
+        sb.append("run,model,engine,device,device_used,threads,batch,mode,status,session_creation_ms,first_inference_ms,"
+            + "runs,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,mean_ms,stddev_ms,inferences_per_s,images_per_s,"
+            + "mlperf_single_stream_p90_ms,peak_rss_mb,cpu_percent,cores_busy,load_before,load_after,speedup,reason\n");
+        for (ReportRow r : rows) {
+            ConfigResult c = r.result();
+            LatencyStats s = c.latencyMs();
+            List<String> f = new ArrayList<>();
+            f.add(r.run().label());
+            f.add(r.run().model().name());
+            f.add(c.engine());
+            f.add(c.device());
+            f.add(c.deviceUsed());
+            f.add(Integer.toString(c.threads()));
+            f.add(Integer.toString(c.batch()));
+            f.add(c.mode());
+            f.add(c.status());
+            f.add(raw(c.sessionCreationMs()));
+            f.add(raw(c.firstInferenceMs()));
+            f.add(c.totalInferenceRequests() == null ? "" : c.totalInferenceRequests().toString());
+            f.add(s == null ? "" : raw(s.min()));
+            f.add(s == null ? "" : raw(s.p50()));
+            f.add(s == null ? "" : raw(s.p90()));
+            f.add(s == null ? "" : raw(s.p95()));
+            f.add(s == null ? "" : raw(s.p99()));
+            f.add(s == null ? "" : raw(s.p999()));
+            f.add(s == null ? "" : raw(s.max()));
+            f.add(s == null ? "" : raw(s.mean()));
+            f.add(s == null ? "" : raw(s.stddev()));
+            f.add(raw(c.inferencesPerSecond()));
+            f.add(raw(c.imagesPerSecond()));
+            f.add(raw(c.mlperfSingleStreamP90Ms()));
+            f.add(Fmt.mb(c.peakWorkingSetBytes()));
+            f.add(raw(c.avgCpuUsagePercent()));
+            f.add(raw(c.coresBusy()));
+            f.add(raw(c.loadAverageBefore()));
+            f.add(raw(c.loadAverageAfter()));
+            f.add(raw(speedups.get(r)));
+            f.add(c.reason());
+            for (int i = 0; i < f.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                sb.append(csvField(f.get(i)));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** A GitHub-flavoured Markdown table of the main figures, skipped and failed rows with their reason. */
+    public static String markdown(List<BenchRun> runs, Baseline baseline) {
+        List<ReportRow> rows = ReportRow.of(runs);
+        Baseline b = baseline == null ? Baseline.defaultFor(rows) : baseline;
+        Map<ReportRow, Double> speedups = b.speedups(rows);
+        StringBuilder sb = new StringBuilder();
+        sb.append("| Configuration | Model | P50 ms | P90 ms | P99 ms | Mean ± sd ms | Images/s | Session ms | First ms"
+            + " | Peak RSS MB | CPU % | Speed-up |\n");
+        sb.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        for (ReportRow r : rows) {
+            ConfigResult c = r.result();
+            sb.append("| ").append(md(r.label())).append(" | ").append(md(r.run().model().name())).append(" | ");
+            if (!c.ok()) {
+                sb.append(c.status()).append(": ").append(md(c.reason())).append(" | | | | | | | | | |\n");
+                continue;
+            }
+            LatencyStats s = c.latencyMs();
+            Double up = speedups.get(r);
+            sb.append(Fmt.num(s.p50())).append(" | ").append(Fmt.num(s.p90())).append(" | ").append(Fmt.num(s.p99()))
+                .append(" | ").append(Fmt.num(s.mean())).append(" ± ").append(Fmt.num(s.stddev())).append(" | ")
+                .append(Fmt.num(c.imagesPerSecond())).append(" | ").append(Fmt.num(c.sessionCreationMs())).append(" | ")
+                .append(Fmt.num(c.firstInferenceMs())).append(" | ").append(Fmt.mb(c.peakWorkingSetBytes())).append(" | ")
+                .append(Fmt.num(c.avgCpuUsagePercent())).append(" | ")
+                .append(up == null ? (b.matches(r) ? "baseline" : "") : String.format(Locale.ROOT, "%.2f×", up))
+                .append(" |\n");
+        }
+        sb.append("\nSpeed-up: P50 of the baseline (").append(md(b.describe()))
+            .append(") / P50, same model, batch and mode.\n");
+        return sb.toString();
+    }
+
+    private static String raw(Double v) {
+        if (v == null) {
+            return "";
+        }
+        if (v.isNaN() || v.isInfinite()) {
+            return "";
+        }
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+    }
+
+    private static String csvField(String s) {
+        if (s == null) {
+            return "";
+        }
+        if (s.indexOf(',') >= 0 || s.indexOf('"') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) {
+            return '"' + s.replace("\"", "\"\"") + '"';
+        }
+        return s;
+    }
+
+    private static String md(String s) {
+        return s == null ? "" : s.replace("|", "\\|").replace("\n", " ");
+    }
+}

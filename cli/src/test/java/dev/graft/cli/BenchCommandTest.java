@@ -1,0 +1,122 @@
+package dev.graft.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.models.arch.VisionModel;
+import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.Preprocessing;
+import dev.graft.models.checkpoint.Task;
+import dev.graft.models.spec.Network;
+import dev.graft.models.weights.Initializer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code graft bench} and {@code graft bench merge} as a user runs them: a checkpoint exported with {@code graft
+ * export}, benchmarked twice under two labels, and the two results merged into one report.
+ */
+class BenchCommandTest {
+    @TempDir
+    static Path shared;
+
+    static Path checkpoint;
+    static Path onnx;
+
+    @BeforeAll
+    static void exportAModel() {
+        Network net = VisionModel.builder().setArch("resnet18").setClasses(2).build();
+        checkpoint = shared.resolve("checkpoint");
+        new Checkpoint(net, Initializer.init(net, 3), Task.SINGLE_LABEL, List.of("cat", "dog"),
+            Preprocessing.imagenet(64, 64), 0.5, 0, null).write(checkpoint);
+        onnx = shared.resolve("pets.onnx");
+        var r = SummaryCommandTest.graft("export", "--checkpoint", checkpoint.toString(), "--out", onnx.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    @Test
+    void twoRunsMergeIntoOneReport(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a.json");
+        Path b = dir.resolve("b.json");
+        var ra = SummaryCommandTest.graft("bench", onnx.toString(), "--threads", "1", "--batch", "1,2", "--warmup", "2",
+            "--runs", "5", "--label", "machine-a", "--out", a.toString());
+        assertThat(ra.code()).as(ra.err()).isZero();
+        assertThat(ra.out()).contains("| ort cpu t1 b1 | pets |", "| ort cpu t1 b2 | pets |", "wrote " + a);
+        assertThat(ra.err()).as("progress bars").contains("[1/2] ort cpu t1 b1", "[2/2] ort cpu t1 b2");
+
+        var rb = SummaryCommandTest.graft("bench", onnx.toString(), "--checkpoint", checkpoint.toString(), "--threads",
+            "1", "--device", "cpu,cuda", "--warmup", "1", "--runs", "5", "--label", "machine-b", "--out", b.toString(),
+            "--no-progress");
+        assertThat(rb.code()).as(rb.err()).isZero();
+        assertThat(rb.out()).contains("| ort cpu t1 b1 |", "| djl cpu t1 b1 |", "skipped: ");
+        assertThat(rb.err()).doesNotContain("[1/4]");
+
+        Path report = dir.resolve("all.html");
+        Path merged = dir.resolve("all.json");
+        var rm = SummaryCommandTest.graft("bench", "merge", a.toString(), b.toString(), "--report", report.toString(),
+            "--out", merged.toString(), "--baseline", "run=machine-b,engine=djl");
+        assertThat(rm.code()).as(rm.err()).isZero();
+        assertThat(rm.out()).contains("machine-a · ort cpu t1 b1", "machine-b · djl cpu t1 b1", "wrote " + report,
+            "wrote " + dir.resolve("all.csv"), "wrote " + dir.resolve("all.md"));
+
+        JsonNode json = new ObjectMapper().readTree(Files.readString(merged));
+        assertThat(json.get("runs")).hasSize(2);
+        assertThat(json.at("/runs/0/label").asText()).isEqualTo("machine-a");
+        assertThat(json.at("/runs/1/results")).hasSize(4);
+        String html = Files.readString(report);
+        assertThat(html).contains("machine-a", "machine-b", "id=\"chart-latency\"", "id=\"chart-throughput\"",
+            "id=\"chart-speedup\"", "Baseline: <b>run=machine-b, engine=djl</b>");
+        assertThat(Files.readAllLines(dir.resolve("all.csv"))).hasSize(1 + 2 + 4);
+        assertThat(Files.readString(dir.resolve("all.md"))).contains("| machine-b · djl cpu t1 b1 | pets |");
+
+        // the same file twice: labels are made unique
+        var twice = SummaryCommandTest.graft("bench", "merge", a.toString(), a.toString(), "--out",
+            dir.resolve("twice.json").toString());
+        assertThat(twice.code()).as(twice.err()).isZero();
+        assertThat(twice.out()).contains("machine-a#2 · ort cpu t1 b1");
+    }
+
+    @Test
+    void badInputIsOneLineAndNonZero(@TempDir Path dir) throws Exception {
+        var none = SummaryCommandTest.graft("bench");
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).startsWith("graft: graft bench needs a model");
+
+        var missing = SummaryCommandTest.graft("bench", dir.resolve("missing.onnx").toString());
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err().strip()).startsWith("graft: model ").endsWith("does not exist").doesNotContain("\n");
+
+        Path junk = dir.resolve("junk.onnx");
+        Files.writeString(junk, "not onnx");
+        var notModel = SummaryCommandTest.graft("bench", junk.toString(), "--no-progress");
+        assertThat(notModel.code()).isEqualTo(1);
+        assertThat(notModel.err().strip()).contains("is not a model ONNX Runtime can load").doesNotContain("\n\tat ");
+
+        var both = SummaryCommandTest.graft("bench", onnx.toString(), "--runs", "5", "--min-seconds", "1");
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+
+        var djl = SummaryCommandTest.graft("bench", onnx.toString(), "--engine", "djl");
+        assertThat(djl.code()).isEqualTo(1);
+        assertThat(djl.err()).contains("give --checkpoint DIR");
+
+        var base = SummaryCommandTest.graft("bench", onnx.toString(), "--baseline", "colour=red");
+        assertThat(base.code()).isEqualTo(1);
+        assertThat(base.err()).contains("--baseline keys are");
+
+        var noOutput = SummaryCommandTest.graft("bench", "merge", junk.toString());
+        assertThat(noOutput.code()).isEqualTo(1);
+        assertThat(noOutput.err()).contains("--report FILE.html and/or --out FILE.json");
+
+        var notResults = SummaryCommandTest.graft("bench", "merge", junk.toString(), "--report",
+            dir.resolve("r.html").toString());
+        assertThat(notResults.code()).isEqualTo(1);
+        assertThat(notResults.err().strip()).contains("is not JSON").doesNotContain("\n");
+        assertThat(dir.resolve("r.html")).doesNotExist();
+    }
+}
