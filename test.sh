@@ -36,4 +36,10 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 ./graft lr-find --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --iterations 10 --plot "$tmp/lr.svg" >/dev/null
 ./graft train --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --epochs 1 --out "$tmp/run" --no-progress >/dev/null
 ./graft export --checkpoint "$tmp/run" --out "$tmp/trained.onnx" >/dev/null
-echo "test.sh: README commands: 13 passed, 0 failed"
+./graft bench "$tmp/model.onnx" --threads 1 --runs 5 --warmup 1 --out "$tmp/a.json" --label a --no-progress >/dev/null
+./graft bench "$tmp/model.onnx" --threads 1 --runs 5 --warmup 1 --out "$tmp/b.json" --label b --no-progress >/dev/null
+./graft bench merge "$tmp/a.json" "$tmp/b.json" --report "$tmp/all.html" >/dev/null
+[ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }
+./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
+grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }
+echo "test.sh: README commands: 17 passed, 0 failed"

@@ -194,14 +194,14 @@ final class DemoCommand implements Callable<Integer> {
             List<JsonNode> found = new ArrayList<>();
             collect(root, found);
             for (JsonNode r : found) {
-                String text = r.toString().toLowerCase(Locale.ROOT);
-                double p = r.at("/latency/p50").asDouble(r.at("/model_only/p50").asDouble(Double.NaN));
-                if (Double.isNaN(p)) {
+                double p = r.at("/latency_ms/p50").asDouble(Double.NaN);
+                if (Double.isNaN(p) || !r.path("mode").asText("model").equals("model")) {
                     continue;
                 }
-                if (text.contains("\"djl\"") && Double.isNaN(out[1])) {
+                String engine = r.path("engine").asText();
+                if (engine.equals("djl") && Double.isNaN(out[1])) {
                     out[1] = p;
-                } else if (text.contains("\"ort\"") && Double.isNaN(out[0])) {
+                } else if (engine.equals("ort") && Double.isNaN(out[0])) {
                     out[0] = p;
                 }
             }

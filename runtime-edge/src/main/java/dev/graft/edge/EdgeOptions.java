@@ -40,6 +40,7 @@ public final class EdgeOptions {
     private final Path optimizedModelCache;
     private final int topK;
     private final long maxPixels;
+    private final boolean spinning;
 
     private EdgeOptions(Builder b) {
         this.device = b.device;
@@ -48,6 +49,7 @@ public final class EdgeOptions {
         this.optimizedModelCache = b.optimizedModelCache;
         this.topK = b.topK;
         this.maxPixels = b.maxPixels;
+        this.spinning = b.spinning;
     }
 
     /** The defaults: device {@code auto}, ONNX Runtime's thread count, {@link Optimization#ALL}, top 5. */
@@ -96,7 +98,13 @@ public final class EdgeOptions {
     }
 
     /** Builds {@link EdgeOptions}; every setting is optional. */
+    /** Whether ONNX Runtime's intra-op threads busy-wait between operators (its default) or sleep. */
+    public boolean spinning() {
+        return spinning;
+    }
+
     public static final class Builder {
+        private boolean spinning = true;
         private String device = "auto";
         private int intraOpThreads;
         private Optimization optimization = Optimization.ALL;
@@ -164,6 +172,16 @@ public final class EdgeOptions {
                 throw new EdgeException("the pixel limit must be positive, not " + pixels);
             }
             this.maxPixels = pixels;
+            return this;
+        }
+
+        /**
+         * {@code false} lets ONNX Runtime's intra-op threads sleep between operators instead of spinning
+         * ({@code session.intra_op.allow_spinning=0}): slower on an idle machine, much faster on one whose cores are
+         * shared with other busy processes.
+         */
+        public Builder optSpinning(boolean allow) {
+            this.spinning = allow;
             return this;
         }
 

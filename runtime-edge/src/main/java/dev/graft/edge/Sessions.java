@@ -95,6 +95,9 @@ final class Sessions {
             if (options.intraOpThreads() > 0) {
                 so.setIntraOpNumThreads(options.intraOpThreads());
             }
+            if (!options.spinning()) {
+                so.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             return so;
         } catch (OrtException e) {
             so.close();

@@ -1,38 +1,27 @@
 package dev.graft.benchmarks.engine;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtProvider;
-import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.graft.edge.Device;
+import dev.graft.edge.EdgeException;
+import dev.graft.edge.EdgeModel;
+import dev.graft.edge.EdgeOptions;
 import dev.graft.models.GraftException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
- * ONNX Runtime, through its Java API, as a deployed Graft model runs: all graph optimisations, sequential execution,
- * {@code threads} intra-op threads, and the input copied into a reused direct buffer that the tensor wraps without a
- * further copy (ONNX Runtime would otherwise allocate and fill a new direct buffer for every heap array, which the JMH
- * {@code TensorCreationBenchmark} shows costs about ten times the copy).
- *
- * <p>Kept small and on its own on purpose: it is the one place to switch to runtime-edge's {@code EdgeModel} once that
- * lands, so the benchmark measures exactly what applications embed.
+ * ONNX Runtime exactly as an application embeds a Graft model: through runtime-edge's {@link EdgeModel} (all graph
+ * optimisations, {@code threads} intra-op threads, pinned direct buffers reused across calls). A CUDA configuration
+ * that EdgeModel would quietly run on the CPU is reported as unavailable instead, so a CPU figure is never filed
+ * under CUDA.
  */
 public final class OrtEngine implements BenchEngine {
     private final Path model;
-    private final int channels;
     private final int height;
     private final int width;
     private final boolean spin;
 
-    private OrtEngine(Path model, int channels, int height, int width, boolean spin) {
+    private OrtEngine(Path model, int height, int width, boolean spin) {
         this.model = model;
-        this.channels = channels;
         this.height = height;
         this.width = width;
         this.spin = spin;
@@ -40,7 +29,7 @@ public final class OrtEngine implements BenchEngine {
 
     /** An engine for the ONNX file {@code model}, fed {@code channels x height x width} images. */
     public static OrtEngine of(Path model, int channels, int height, int width) {
-        return new OrtEngine(model, channels, height, width, true);
+        return new OrtEngine(model, height, width, true);
     }
 
     /**
@@ -49,7 +38,7 @@ public final class OrtEngine implements BenchEngine {
      * processes.
      */
     public OrtEngine withSpinning(boolean allow) {
-        return new OrtEngine(model, channels, height, width, allow);
+        return new OrtEngine(model, height, width, allow);
     }
 
     @Override
@@ -64,94 +53,45 @@ public final class OrtEngine implements BenchEngine {
 
     @Override
     public BenchSession open(String device, int threads) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        EdgeModel edge;
         try {
-            options.setOptimizationLevel(OptLevel.ALL_OPT);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setIntraOpNumThreads(threads);
-            if (!spin) {
-                options.addConfigEntry("session.intra_op.allow_spinning", "0");
-            }
-            String used = "cpu";
-            if (Devices.isCuda(device)) {
-                if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-                    throw new EngineUnavailableException("this ONNX Runtime has no CUDA execution provider (the CPU build; "
-                        + "available: " + OrtEnvironment.getAvailableProviders() + ")");
-                }
-                try {
-                    options.addCUDA(Devices.cudaIndex(device));
-                } catch (OrtException e) {
-                    throw new EngineUnavailableException("ONNX Runtime cannot use " + device + ": " + oneLine(e), e);
-                }
-                used = device;
-            }
-            OrtSession session = env.createSession(model.toString(), options);
-            return new Session(env, options, session, session.getInputNames().iterator().next(), used);
-        } catch (OrtException e) {
-            options.close();
-            throw new GraftException("ONNX Runtime cannot load " + model + ": " + oneLine(e), e);
-        } catch (RuntimeException e) {
-            options.close();
-            throw e;
+            edge = EdgeModel.load(model, EdgeOptions.builder().optDevice(Devices.isCuda(device) ? device : "cpu")
+                .optIntraOpThreads(threads).optSpinning(spin).build());
+        } catch (EdgeException e) {
+            throw new GraftException("ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
         }
+        if (Devices.isCuda(device) && edge.device().type() != Device.Type.CUDA) {
+            String why = edge.deviceNote().orElse("CUDA is not available to ONNX Runtime here");
+            edge.close();
+            throw new EngineUnavailableException(why);
+        }
+        return new Session(edge);
     }
 
     private final class Session implements BenchSession {
-        private final OrtEnvironment env;
-        private final OrtSession.SessionOptions options;
-        private final OrtSession session;
-        private final String inputName;
-        private final String device;
-        private FloatBuffer buffer;
+        private final EdgeModel edge;
 
-        Session(OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, String inputName, String device) {
-            this.env = env;
-            this.options = options;
-            this.session = session;
-            this.inputName = inputName;
-            this.device = device;
+        Session(EdgeModel edge) {
+            this.edge = edge;
         }
 
         @Override
         public String device() {
-            return device;
+            return edge.device().toString();
         }
 
         @Override
         public float[] run(float[] nchw, int n) {
-            long[] shape = {n, channels, height, width};
-            if (buffer == null || buffer.capacity() < nchw.length) {
-                buffer = ByteBuffer.allocateDirect(nchw.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            }
-            buffer.clear();
-            buffer.put(nchw).flip();
-            try (OnnxTensor input = OnnxTensor.createTensor(env, buffer, shape);
-                 OrtSession.Result result = session.run(Map.of(inputName, input))) {
-                OnnxValue out = result.get(0);
-                FloatBuffer output = ((OnnxTensor) out).getFloatBuffer();
-                float[] values = new float[output.remaining()];
-                output.get(values);
-                return values;
-            } catch (OrtException e) {
-                throw new GraftException("ONNX Runtime failed on a batch of " + n + ": " + oneLine(e), e);
+            try {
+                return edge.runTensor(nchw, n, height, width);
+            } catch (EdgeException e) {
+                throw new GraftException("ONNX Runtime failed on a batch of " + n + ": " + e.getMessage(), e);
             }
         }
 
         @Override
         public void close() {
-            try {
-                session.close();
-            } catch (OrtException e) {
-                throw new GraftException("ONNX Runtime failed to close its session: " + oneLine(e), e);
-            } finally {
-                options.close();
-            }
+            edge.close();
         }
-    }
-
-    private static String oneLine(Exception e) {
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m.replaceAll("\\s+", " ").strip();
     }
 }

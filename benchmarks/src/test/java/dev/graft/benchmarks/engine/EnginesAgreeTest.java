@@ -49,7 +49,7 @@ class EnginesAgreeTest {
             ai.onnxruntime.OrtEnvironment.getAvailableProviders().contains(ai.onnxruntime.OrtProvider.CUDA),
             "this ONNX Runtime has CUDA");
         assertThatThrownBy(() -> ort.open("cuda:0", 1)).isInstanceOf(EngineUnavailableException.class)
-            .hasMessageContaining("no CUDA execution provider");
+            .hasMessageContaining("has no CUDA provider");
     }
 
     private static float[] input(int size, long seed) {
