@@ -29,7 +29,7 @@ class ClosingNoteCheckpoints {
     @Test
     void write() {
         Path dir = Path.of(System.getProperty("graft.bench.models"));
-        for (String arch : List.of("resnet18", "resnet50")) {
+        for (String arch : List.of(System.getProperty("graft.bench.archs", "resnet18,resnet50").split(","))) {
             Network net = VisionModel.builder().setArch(arch).setClasses(10).build();
             List<String> labels = IntStream.range(0, 10).mapToObj(i -> "class" + i).toList();
             Path out = dir.resolve(arch + "-224");

@@ -34,8 +34,10 @@ public final class MetadataKeys {
     public static final String INPUT_STD = "graft.input.std";
     /** One letter per input channel: {@code RGB}, {@code BGR}, {@code L}. */
     public static final String INPUT_CHANNELS = "graft.input.channels";
-    /** Element type of weights and input, {@code fp32}. */
+    /** Precision of the graph's weights and compute: {@code fp32}, {@code fp16} or {@code int8}. */
     public static final String PRECISION = "graft.precision";
+    /** For int8 models: a readable line on how the activations were calibrated. */
+    public static final String QUANTIZATION = "graft.quantization";
     /** The body's architecture, e.g. {@code resnet34}. */
     public static final String ARCH = "graft.arch";
     /** Id of the body's last spec node. */
