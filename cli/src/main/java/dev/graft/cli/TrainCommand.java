@@ -181,8 +181,9 @@ final class TrainCommand implements Callable<Integer> {
         Learner.EpochResult last = results.get(results.size() - 1);
         o.printf(Locale.ROOT, "checkpoint: %s (after epoch %d of %d)%n", run, start + results.size(), total);
         if (!Double.isNaN(last.metric())) {
-            o.printf(Locale.ROOT, "validation %s: %.4f%n", data.task() == Task.MULTI_LABEL ? "accuracy_multi"
-                : "accuracy", last.metric());
+            boolean multi = data.task() == Task.MULTI_LABEL;
+            o.printf(Locale.ROOT, "validation %s: %.4f (%s %.4f)%n", multi ? "accuracy_multi" : "accuracy",
+                last.metric(), multi ? "f1_multi" : "error_rate", last.secondMetric());
         } else {
             o.printf(Locale.ROOT, "validation loss (MSE): %.6f%n", last.validLoss());
         }

@@ -86,19 +86,21 @@ public final class Learner implements AutoCloseable {
 
     /**
      * One line of the epoch table. {@code metric} is accuracy (single-label), accuracy_multi, or NaN (regression);
+     * {@code secondMetric} is error_rate (single-label), F1 (multi-label, fastai's F1ScoreMulti: macro average over
+     * labels at the 0.5 threshold) or NaN;
      * {@code seconds} is the whole epoch, {@code trainSeconds} its training part and {@code trainImages} the images
      * trained on (so throughput is {@code trainImages / trainSeconds}).
      */
-    public record EpochResult(int epoch, double trainLoss, double validLoss, double metric, double seconds,
-                              double trainSeconds, int trainImages) {
+    public record EpochResult(int epoch, double trainLoss, double validLoss, double metric, double secondMetric,
+                              double seconds, double trainSeconds, int trainImages) {
         /** Training images per second in this epoch, validation excluded. */
         public double imagesPerSecond() {
             return trainImages / trainSeconds;
         }
     }
 
-    /** Validation loss and metric. */
-    public record Validation(double loss, double metric) {
+    /** Validation loss and metrics: accuracy and error_rate, or accuracy_multi and macro F1; NaN for regression. */
+    public record Validation(double loss, double metric, double secondMetric) {
     }
 
     /**
@@ -261,7 +263,8 @@ public final class Learner implements AutoCloseable {
             int images = lastEpochImages;
             Validation v = validate();
             epochsDone++;
-            EpochResult r = new EpochResult(e, trainLoss, v.loss(), v.metric(), (System.nanoTime() - t0) / 1e9,
+            EpochResult r = new EpochResult(e, trainLoss, v.loss(), v.metric(), v.secondMetric(),
+                (System.nanoTime() - t0) / 1e9,
                 trainSeconds, images);
             results.add(r);
             history.add(r);
@@ -404,6 +407,9 @@ public final class Learner implements AutoCloseable {
         long n = 0;
         long correct = 0;
         long total = 0;
+        long[] tp = new long[labels.size()];
+        long[] fp = new long[labels.size()];
+        long[] fn = new long[labels.size()];
         try (DataLoader.Epoch ep = valid.epoch(0)) {
             for (Batch b : ep) {
                 try (NDManager bm = manager.newSubManager()) {
@@ -423,7 +429,12 @@ public final class Learner implements AutoCloseable {
                         float[] t = b.targets();
                         for (int i = 0; i < out.length; i++) {
                             boolean predicted = sigmoid(out[i]) > THRESHOLD;
-                            correct += predicted == (t[i] > 0.5f) ? 1 : 0;
+                            boolean actual = t[i] > 0.5f;
+                            correct += predicted == actual ? 1 : 0;
+                            int label = i % k;
+                            tp[label] += predicted && actual ? 1 : 0;
+                            fp[label] += predicted && !actual ? 1 : 0;
+                            fn[label] += !predicted && actual ? 1 : 0;
                         }
                         total += out.length;
                     }
@@ -434,7 +445,23 @@ public final class Learner implements AutoCloseable {
             throw new GraftException("the validation set is empty");
         }
         double metric = total == 0 ? Double.NaN : (double) correct / total;
-        return new Validation(lossSum / n, metric);
+        double second = switch (task) {
+            case SINGLE_LABEL -> 1 - metric;
+            case MULTI_LABEL -> macroF1(tp, fp, fn);
+            case REGRESSION -> Double.NaN;
+        };
+        return new Validation(lossSum / n, metric, second);
+    }
+
+    /** scikit-learn's f1_score(average='macro'), which fastai's F1ScoreMulti calls: a label never predicted nor
+     * present scores 0. */
+    static double macroF1(long[] tp, long[] fp, long[] fn) {
+        double sum = 0;
+        for (int j = 0; j < tp.length; j++) {
+            long denominator = 2 * tp[j] + fp[j] + fn[j];
+            sum += denominator == 0 ? 0 : 2.0 * tp[j] / denominator;
+        }
+        return tp.length == 0 ? Double.NaN : sum / tp.length;
     }
 
     /** fastai's get_preds on the validation set: activations applied (softmax, sigmoid, none for regression). */
@@ -530,7 +557,7 @@ public final class Learner implements AutoCloseable {
         ArrayNode h = info.putArray("history");
         for (EpochResult r : history) {
             h.addObject().put("epoch", r.epoch()).put("train_loss", r.trainLoss()).put("valid_loss", r.validLoss())
-                .put("metric", r.metric()).put("seconds", r.seconds());
+                .put("metric", r.metric()).put("second_metric", r.secondMetric()).put("seconds", r.seconds());
         }
         info.put("frozen_below", frozenBelow);
         if (runInfo != null) {
@@ -551,13 +578,23 @@ public final class Learner implements AutoCloseable {
         };
     }
 
+    private String secondMetricName() {
+        return switch (task) {
+            case SINGLE_LABEL -> "error_rate";
+            case MULTI_LABEL -> "f1_multi";
+            case REGRESSION -> "";
+        };
+    }
+
     private void printHeader() {
         if (out == null) {
             return;
         }
         String m = metricName();
-        out.println(String.format(Locale.ROOT, "%-6s  %-10s  %-10s  %s%-6s", "epoch", "train_loss", "valid_loss",
-            m.isEmpty() ? "" : String.format(Locale.ROOT, "%-14s  ", m), "time"));
+        String m2 = secondMetricName();
+        out.println(String.format(Locale.ROOT, "%-6s  %-10s  %-10s  %s%s%-6s", "epoch", "train_loss", "valid_loss",
+            m.isEmpty() ? "" : String.format(Locale.ROOT, "%-14s  ", m),
+            m2.isEmpty() ? "" : String.format(Locale.ROOT, "%-10s  ", m2), "time"));
     }
 
     private void printRow(EpochResult r) {
@@ -567,8 +604,10 @@ public final class Learner implements AutoCloseable {
         long secs = Math.round(r.seconds());
         String time = String.format(Locale.ROOT, "%02d:%02d", secs / 60, secs % 60);
         String metric = Double.isNaN(r.metric()) ? "" : String.format(Locale.ROOT, "%-14.6f  ", r.metric());
-        out.println(String.format(Locale.ROOT, "%-6d  %-10.6f  %-10.6f  %s%s", r.epoch(), r.trainLoss(),
-            r.validLoss(), metric, time));
+        String second = Double.isNaN(r.secondMetric()) ? "" : String.format(Locale.ROOT, "%-10.6f  ",
+            r.secondMetric());
+        out.println(String.format(Locale.ROOT, "%-6d  %-10.6f  %-10.6f  %s%s%s", r.epoch(), r.trainLoss(),
+            r.validLoss(), metric, second, time));
         out.flush();
     }
 

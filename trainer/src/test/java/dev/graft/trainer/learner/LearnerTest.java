@@ -111,4 +111,12 @@ class LearnerTest {
             assertThat(learner.epochsDone()).isEqualTo(2);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void macroF1IsScikitLearnsMacroAverage() {
+        // label 0: tp 3, fp 1, fn 0 -> 6/7; label 1: tp 1, fp 0, fn 2 -> 2/4; label 2 never present nor predicted -> 0
+        double f1 = Learner.macroF1(new long[] {3, 1, 0}, new long[] {1, 0, 0}, new long[] {0, 2, 0});
+        org.assertj.core.api.Assertions.assertThat(f1).isCloseTo((6.0 / 7 + 0.5 + 0) / 3,
+            org.assertj.core.data.Offset.offset(1e-12));
+    }
 }
