@@ -6,22 +6,28 @@ import dev.graft.models.GraftException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything one benchmark run needs, checked as a whole before anything is loaded, so a bad option fails at once
  * rather than after minutes of measuring.
  *
- * <p>Immutable. Required: {@link Builder#setModel}. The matrix is devices x threads x batch sizes x engines, each
- * model-only and, with {@link Builder#optImages}, end-to-end too.
+ * <p>Immutable. Required: {@link Builder#setModel} or {@link Builder#setModels}. The matrix is devices x threads x
+ * batch sizes x engines, each model-only and, with {@link Builder#optImages}, end-to-end too. With several models
+ * (such as the fp32 and int8 exports of one checkpoint) ONNX Runtime runs each of them in every configuration, and
+ * DJL, which runs the checkpoint, once.
  */
 public final class BenchOptions {
     /** Engines the benchmark knows. */
     public static final List<String> ENGINES = List.of("ort", "djl");
 
-    private final Path model;
+    private final List<Path> models;
     private final Path checkpoint;
     private final List<String> devices;
     private final List<Integer> threads;
@@ -37,13 +43,25 @@ public final class BenchOptions {
     private final boolean spin;
 
     private BenchOptions(Builder b) {
-        if (b.model == null) {
+        if (b.models == null || b.models.isEmpty()) {
             throw new GraftException("a benchmark needs a model (.onnx)");
         }
-        if (!Files.isRegularFile(b.model)) {
-            throw new GraftException("model " + b.model + (Files.exists(b.model) ? " is not a file" : " does not exist"));
+        Set<Path> seen = new HashSet<>();
+        Map<String, Path> names = new HashMap<>();
+        for (Path m : b.models) {
+            if (!Files.isRegularFile(m)) {
+                throw new GraftException("model " + m + (Files.exists(m) ? " is not a file" : " does not exist"));
+            }
+            if (!seen.add(m.toAbsolutePath().normalize())) {
+                throw new GraftException("model " + m + " is given twice");
+            }
+            Path other = names.put(modelName(m), m);
+            if (other != null) {
+                throw new GraftException("models " + other + " and " + m + " have the same name, which reports tell"
+                    + " models apart by: rename one");
+            }
         }
-        model = b.model;
+        models = List.copyOf(b.models);
         checkpoint = b.checkpoint;
         if (checkpoint != null && !Files.isDirectory(checkpoint)) {
             throw new GraftException("checkpoint " + checkpoint + " does not exist (expected a folder made by graft train)");
@@ -109,8 +127,20 @@ public final class BenchOptions {
         return new Builder();
     }
 
+    /** The first (or only) model. */
     public Path model() {
-        return model;
+        return models.get(0);
+    }
+
+    /** Every model, in the order given. */
+    public List<Path> models() {
+        return models;
+    }
+
+    /** A model's name in reports: the file name without {@code .onnx}. */
+    public static String modelName(Path model) {
+        String n = model.getFileName().toString();
+        return n.endsWith(".onnx") ? n.substring(0, n.length() - 5) : n;
     }
 
     /** The checkpoint the DJL engine is rebuilt from, or null. */
@@ -194,7 +224,7 @@ public final class BenchOptions {
 
     /** Builds {@link BenchOptions}; {@code setX} is required, {@code optX} has a default. */
     public static final class Builder {
-        private Path model;
+        private List<Path> models;
         private Path checkpoint;
         private List<String> devices;
         private List<Integer> threads;
@@ -214,11 +244,20 @@ public final class BenchOptions {
 
         /** The ONNX model to measure. */
         public Builder setModel(Path v) {
-            model = v;
+            models = v == null ? null : List.of(v);
             return this;
         }
 
-        /** The checkpoint the model was exported from, for the DJL engine. */
+        /**
+         * Several ONNX models to measure side by side in every configuration, such as the fp32 and int8 exports of one
+         * checkpoint; each keeps its own run in the results.
+         */
+        public Builder setModels(List<Path> v) {
+            models = v == null ? null : List.copyOf(v);
+            return this;
+        }
+
+        /** The checkpoint the model was exported from, for the DJL engine (run once, however many models). */
         public Builder optCheckpoint(Path v) {
             checkpoint = v;
             return this;

@@ -21,12 +21,12 @@ import dev.graft.benchmarks.system.ProcessMetrics;
 import dev.graft.models.GraftException;
 import dev.graft.models.GraftVersion;
 import dev.graft.models.checkpoint.Checkpoint;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -56,35 +56,77 @@ public final class BenchRunner {
         this.listener = listener;
     }
 
-    /** Runs every configuration and returns the run, skipped and failed configurations included. */
+    /**
+     * Runs every configuration of a one-model benchmark and returns the run, skipped and failed configurations
+     * included.
+     *
+     * @throws IllegalArgumentException if the options name several models (use {@link #runAll})
+     */
     public static BenchRun run(BenchOptions options, BenchListener listener) {
-        return new BenchRunner(options, listener == null ? BenchListener.NONE : listener).run();
+        if (options.models().size() != 1) {
+            throw new IllegalArgumentException("BenchRunner.run measures one model, not " + options.models().size()
+                + ": use runAll");
+        }
+        return runAll(options, listener).get(0);
     }
 
-    private BenchRun run() {
+    /**
+     * Runs every configuration for every model and returns one run per model, in the order given, each holding the
+     * model's configurations (a run whose model had none, because only DJL ran, is left out).
+     *
+     * <p>ONNX Runtime runs each model in each configuration, the models one after the other inside it, so that the fp32
+     * and int8 versions of a network are measured moments apart under the same load. DJL, which runs the checkpoint (in
+     * fp32), runs once per configuration and is filed under the first fp32 model (the first model when none is fp32),
+     * the one its speed-ups are naturally compared with. Every result records its precision.
+     */
+    public static List<BenchRun> runAll(BenchOptions options, BenchListener listener) {
+        return new BenchRunner(options, listener == null ? BenchListener.NONE : listener).runModels();
+    }
+
+    /** What one configuration runs: the matrix point, the model (index into the models) and its precision. */
+    private record Planned(BenchConfig config, int model, String precision) {
+    }
+
+    private List<BenchRun> runModels() {
         List<String> notes = new ArrayList<>();
-        ModelFile model = ModelFile.inspect(options.model());
-        Checkpoint checkpoint = options.checkpoint() == null ? null : Checkpoint.read(options.checkpoint());
-        InputSpec input = InputSpec.resolve(model, checkpoint == null ? null : checkpoint.preprocessing(), options.size());
-        if (checkpoint != null) {
-            checkCheckpoint(model, checkpoint, input, notes);
+        List<ModelFile> models = new ArrayList<>();
+        for (Path p : options.models()) {
+            models.add(ModelFile.inspect(p));
         }
-        ImageBatches images = options.images() == null ? null : ImageBatches.of(options.images(), input);
-        Map<String, BenchEngine> engines = new LinkedHashMap<>();
-        for (String name : options.engines()) {
-            engines.put(name, switch (name) {
-                case "ort" -> OrtEngine.of(model.path(), input.channels(), input.height(), input.width())
-                    .withSpinning(options.spin());
-                case "djl" -> DjlEngine.of(checkpoint.network(), checkpoint.weights(), input.height(), input.width());
-                default -> throw new GraftException("unknown engine " + name);
-            });
+        List<String> precisions = models.stream().map(BenchRunner::precisionOf).toList();
+        int host = Math.max(0, precisions.indexOf("fp32"));
+        Checkpoint checkpoint = options.checkpoint() == null ? null : Checkpoint.read(options.checkpoint());
+        List<InputSpec> inputs = new ArrayList<>();
+        for (ModelFile m : models) {
+            inputs.add(InputSpec.resolve(m, checkpoint == null ? null : checkpoint.preprocessing(), options.size()));
+        }
+        List<String> checkpointNotes = new ArrayList<>();
+        if (checkpoint != null) {
+            checkCheckpoint(models.get(host), checkpoint, inputs.get(host), checkpointNotes);
+        }
+        List<ImageBatches> images = new ArrayList<>();
+        for (InputSpec in : inputs) {
+            images.add(options.images() == null ? null : ImageBatches.of(options.images(), in));
+        }
+        List<BenchEngine> ort = new ArrayList<>();
+        BenchEngine djl = null;
+        if (options.engines().contains("ort")) {
+            for (int i = 0; i < models.size(); i++) {
+                InputSpec in = inputs.get(i);
+                ort.add(OrtEngine.of(models.get(i).path(), in.channels(), in.height(), in.width())
+                    .withSpinning(options.spin()));
+            }
+        }
+        if (options.engines().contains("djl")) {
+            InputSpec in = inputs.get(host);
+            djl = DjlEngine.of(checkpoint.network(), checkpoint.weights(), in.height(), in.width());
         }
         boolean peakPerConfig = ProcessMetrics.peakResetWorks();
         if (!peakPerConfig) {
             notes.add("peak memory is the process's peak since start: this kernel does not allow resetting it");
         }
         Map<String, String> environment = RunSettings.threadingEnvironment();
-        if (!options.spin() && engines.containsKey("djl")
+        if (!options.spin() && djl != null
                 && !"PASSIVE".equalsIgnoreCase(environment.getOrDefault("OMP_WAIT_POLICY", ""))) {
             notes.add("--no-spin stops ONNX Runtime's threads spinning, but PyTorch's OpenMP threads still spin: set"
                 + " OMP_WAIT_POLICY=PASSIVE before starting graft");
@@ -96,24 +138,41 @@ public final class BenchRunner {
                 + " logical cores): expect noise", load, cores));
         }
         notes.forEach(listener::note);
+        checkpointNotes.forEach(listener::note);
 
-        List<BenchConfig> configs = options.configurations();
-        List<ConfigResult> results = new ArrayList<>();
+        boolean several = models.size() > 1;
+        List<Planned> plan = new ArrayList<>();
+        for (BenchConfig c : options.configurations()) {
+            if (c.engine().equals("ort")) {
+                for (int i = 0; i < models.size(); i++) {
+                    plan.add(new Planned(several ? c.forModel(models.get(i).name(), precisions.get(i)) : c, i,
+                        precisions.get(i)));
+                }
+            } else {
+                plan.add(new Planned(several ? c.forModel(null, "fp32") : c, host, "fp32"));
+            }
+        }
+        List<List<ConfigResult>> results = new ArrayList<>();
+        models.forEach(m -> results.add(new ArrayList<>()));
+        Integer[] outputsPerImage = new Integer[models.size()];
         Map<String, String> unavailable = new HashMap<>();
-        Integer outputsPerImage = null;
-        for (int i = 0; i < configs.size(); i++) {
-            BenchConfig c = configs.get(i);
+        for (int i = 0; i < plan.size(); i++) {
+            Planned p = plan.get(i);
+            BenchConfig c = p.config();
             String key = c.engine() + "@" + c.device();
             ConfigResult r;
             if (unavailable.containsKey(key)) {
-                listener.started(c, i + 1, configs.size(), 0);
+                listener.started(c, i + 1, plan.size(), 0);
                 r = ConfigResult.skipped(c, unavailable.get(key));
             } else {
-                listener.started(c, i + 1, configs.size(), plannedSteps());
-                Measurement m = new Measurement(c, engines.get(c.engine()), input, images);
+                listener.started(c, i + 1, plan.size(), plannedSteps());
+                BenchEngine engine = c.engine().equals("ort") ? ort.get(p.model()) : djl;
+                Measurement m = new Measurement(c, engine, inputs.get(p.model()), images.get(p.model()));
                 try {
                     r = m.measure();
-                    outputsPerImage = outputsPerImage == null ? m.outputsPerImage : outputsPerImage;
+                    if (outputsPerImage[p.model()] == null) {
+                        outputsPerImage[p.model()] = m.outputsPerImage;
+                    }
                 } catch (EngineUnavailableException e) {
                     unavailable.put(key, e.getMessage());
                     r = ConfigResult.skipped(c, e.getMessage());
@@ -121,27 +180,51 @@ public final class BenchRunner {
                     r = ConfigResult.failed(c, oneLine(e));
                 }
             }
-            results.add(r);
+            r = r.withPrecision(p.precision());
+            results.get(p.model()).add(r);
             listener.finished(r);
         }
 
-        String ort = engines.containsKey("ort") ? OrtEnvironment.getEnvironment().getVersion() : null;
-        String djl = engines.containsKey("djl") ? Engine.getDjlVersion() : null;
-        String pytorch = engines.containsKey("djl") ? safePytorchVersion() : null;
-        MachineInfo machine = MachineInfo.detect(ort, djl, pytorch);
-        ModelRecord record = new ModelRecord(model.name(), model.path().toString(), model.bytes(), model.sha256(),
-            model.metadata().get("graft.arch"), model.metadata().getOrDefault("graft.precision", "fp32"),
-            List.of(input.channels(), input.height(), input.width()), outputsPerImage,
-            options.checkpoint() == null ? null : options.checkpoint().toString());
-        RunSettings settings = new RunSettings(options.warmup(), options.runs(), options.minSeconds(),
-            options.images() == null ? null : options.images().toString(), images == null ? null : images.count(),
-            images == null ? null : "read + decode (ImageIO) + " + input.height() + "x" + input.width()
-                + " centre crop + normalise (the trainer's validation transform)"
-                + ("crop".equals(input.resize()) ? "" : "; the model asks for " + input.resize() + ", approximated by crop"),
-            peakPerConfig, options.seed(), options.spin(), environment);
+        String ortVersion = !ort.isEmpty() ? OrtEnvironment.getEnvironment().getVersion() : null;
+        String djlVersion = djl != null ? Engine.getDjlVersion() : null;
+        String pytorch = djl != null ? safePytorchVersion() : null;
+        MachineInfo machine = MachineInfo.detect(ortVersion, djlVersion, pytorch);
         String label = options.label() != null ? options.label() : machine.host();
-        return new BenchRun(label, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), GraftVersion.get(), machine,
-            record, settings, notes, results);
+        String created = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        List<BenchRun> runs = new ArrayList<>();
+        for (int i = 0; i < models.size(); i++) {
+            if (results.get(i).isEmpty() && i != host) {
+                continue;
+            }
+            ModelFile model = models.get(i);
+            InputSpec input = inputs.get(i);
+            ImageBatches batches = images.get(i);
+            ModelRecord record = new ModelRecord(model.name(), model.path().toString(), model.bytes(), model.sha256(),
+                model.metadata().get("graft.arch"), precisions.get(i),
+                List.of(input.channels(), input.height(), input.width()), outputsPerImage[i],
+                i == host && options.checkpoint() != null ? options.checkpoint().toString() : null,
+                model.metadata().get("graft.quantization"));
+            RunSettings settings = new RunSettings(options.warmup(), options.runs(), options.minSeconds(),
+                options.images() == null ? null : options.images().toString(), batches == null ? null : batches.count(),
+                batches == null ? null : "read + decode (ImageIO) + " + input.height() + "x" + input.width()
+                    + " centre crop + normalise (the trainer's validation transform)"
+                    + ("crop".equals(input.resize()) ? "" : "; the model asks for " + input.resize()
+                        + ", approximated by crop"),
+                peakPerConfig, options.seed(), options.spin(), environment);
+            List<String> runNotes = new ArrayList<>(notes);
+            if (i == host) {
+                runNotes.addAll(checkpointNotes);
+            }
+            runs.add(new BenchRun(label, created, GraftVersion.get(), machine, record, settings, runNotes,
+                results.get(i)));
+        }
+        return runs;
+    }
+
+    /** A model's {@code graft.precision}, lower case; {@code fp32} when it has none. */
+    private static String precisionOf(ModelFile model) {
+        String p = model.metadata().get("graft.precision");
+        return p == null || p.isBlank() ? "fp32" : p.strip().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String safePytorchVersion() {
@@ -277,7 +360,7 @@ public final class BenchRunner {
                 raw.add(Math.round(l / 1e3) / 1e3);
             }
             return new ConfigResult(config.engine(), config.device(), config.threads(), config.batch(), config.mode(),
-                ConfigResult.OK, null, used, created / 1e6, first / 1e6, latencies.length, seconds, stats, ips,
+                config.precision(), ConfigResult.OK, null, used, created / 1e6, first / 1e6, latencies.length, seconds, stats, ips,
                 ips * config.batch(), config.batch() == 1 && BenchConfig.MODEL.equals(config.mode()) ? stats.p90() : null,
                 peak < 0 ? null : peak,
                 cpu < 0 ? null : 100.0 * cpu / (wall * (double) cores), cpu < 0 ? null : cpu / (double) wall,

@@ -2,6 +2,7 @@ package dev.graft.benchmarks;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
+import dev.graft.exporter.Precision;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.checkpoint.Preprocessing;
@@ -66,6 +67,28 @@ public final class TestModels {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The int8 (QDQ) export of {@link #resnet18(int)}'s checkpoint, calibrated on 8 of the synthetic {@link #images()},
+     * written once as {@code resnet18_SIZE-int8.onnx} beside the fp32 one.
+     */
+    public static synchronized Model resnet18Int8(int size) {
+        Model fp32 = resnet18(size);
+        Path onnx = fp32.onnx().resolveSibling("resnet18_" + size + "-int8.onnx");
+        if (!Files.isRegularFile(onnx)) {
+            Checkpoint c = Checkpoint.read(fp32.checkpoint());
+            Path tmp = onnx.resolveSibling(onnx.getFileName() + ".tmp.onnx");
+            OnnxExporter.exportTo(ExportOptions.builder().setNetwork(c.network()).setWeights(c.weights())
+                .optInputSize(size, size).optLabels(c.labels()).optSourceHash(Checkpoint.weightsHash(fp32.checkpoint()))
+                .optPrecision(Precision.INT8).optCalibrationImages(images()).optCalibrationCount(8).build(), tmp);
+            try {
+                Files.move(tmp, onnx, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return new Model(fp32.checkpoint(), onnx);
     }
 
     /** A folder of synthetic PNG images (3 classes x 4, 96 px), made once. */

@@ -36,13 +36,16 @@ import picocli.CommandLine.Spec;
     subcommands = BenchCommand.Merge.class,
     description = {"Measure latency and throughput of an ONNX model: ONNX Runtime, and DJL's PyTorch on the checkpoint it",
         "was exported from, across devices, threads and batch sizes; model-only and, with --images, end to end.",
+        "Several models (e.g. the fp32 and int8 exports of one checkpoint) are measured side by side in every",
+        "configuration; compare them with --baseline precision=fp32.",
         "Prints a table; writes JSON results (--out) and an HTML report with CSV and Markdown tables (--report)."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL.onnx", description = "The exported model.")
-    Path model;
+    @Parameters(arity = "0..*", paramLabel = "MODEL.onnx", description = "The exported model, or several (one network in"
+        + " several precisions, or several networks).")
+    List<Path> models;
 
     @Option(names = "--checkpoint", paramLabel = "DIR", description = "The checkpoint the model was exported from: adds the djl engine.")
     Path checkpoint;
@@ -88,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "FILE", description = "Write an HTML report, and FILE's name with .csv and .md.")
     Path report;
 
-    @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. engine=djl, or device=cpu,threads=1 (default: the first configuration).")
+    @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. engine=djl, precision=fp32, or device=cpu,threads=1 (default: the first configuration).")
     String baseline;
 
     @Option(names = "--no-spin", description = {"Engine threads sleep instead of busy-waiting between work (ONNX Runtime's",
@@ -100,11 +103,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (model == null) {
-            throw new GraftException("graft bench needs a model: graft bench MODEL.onnx [options], or graft bench merge");
+        if (models == null || models.isEmpty()) {
+            throw new GraftException("graft bench needs a model: graft bench MODEL.onnx [MODEL.onnx ...] [options], or"
+                + " graft bench merge");
         }
         Baseline base = baseline == null ? null : Baseline.parse(baseline);
-        BenchOptions.Builder b = BenchOptions.builder().setModel(model).optCheckpoint(checkpoint).optEngines(engines)
+        BenchOptions.Builder b = BenchOptions.builder().setModels(models).optCheckpoint(checkpoint).optEngines(engines)
             .optDevices(devices).optThreads(threads).optBatches(batches).optWarmup(warmup).optImages(images)
             .optLabel(label).optSpin(!noSpin);
         if (length != null) {
@@ -131,20 +135,19 @@ final class BenchCommand implements Callable<Integer> {
             progressStream = new PrintStream(new WriterStream(e), true, StandardCharsets.UTF_8);
             listener = new ConsoleProgress(progressStream, System.console() == null);
         }
-        BenchRun run;
+        List<BenchRun> runs;
         try {
-            run = BenchRunner.run(options, listener);
+            runs = BenchRunner.runAll(options, listener);
         } finally {
             if (progressStream != null) {
                 progressStream.flush();
             }
         }
-        List<BenchRun> runs = List.of(run);
         o.println();
         o.print(Tables.markdown(runs, base));
         write(runs, base, o);
-        if (run.results().stream().noneMatch(r -> r.ok())) {
-            throw new GraftException("no configuration could run: " + run.results().get(0).reason());
+        if (runs.stream().flatMap(r -> r.results().stream()).noneMatch(r -> r.ok())) {
+            throw new GraftException("no configuration could run: " + runs.get(0).results().get(0).reason());
         }
         return 0;
     }
@@ -178,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--out", paramLabel = "FILE", description = "Write the merged results as JSON.")
         Path out;
 
-        @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. run=laptop,engine=ort, or engine=djl (default: the first configuration).")
+        @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. run=laptop,engine=ort, engine=djl, or precision=fp32 (default: the first configuration).")
         String baseline;
 
         @Override

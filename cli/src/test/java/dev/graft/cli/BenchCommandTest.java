@@ -10,6 +10,7 @@ import dev.graft.models.checkpoint.Preprocessing;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Initializer;
+import dev.graft.trainer.data.SyntheticDataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code graft bench} and {@code graft bench merge} as a user runs them: a checkpoint exported with {@code graft
- * export}, benchmarked twice under two labels, and the two results merged into one report.
+ * export}, benchmarked twice under two labels, and the two results merged into one report; its fp32 and int8 exports
+ * benchmarked side by side in one run.
  */
 class BenchCommandTest {
     @TempDir
@@ -82,6 +84,48 @@ class BenchCommandTest {
     }
 
     @Test
+    void fp32AndInt8ModelsInOneRun(@TempDir Path dir) throws Exception {
+        Path images = dir.resolve("images");
+        SyntheticDataset.generate(images, 2, 64, 5, false, 7); // 4 training images per class
+        Path int8 = dir.resolve("pets-int8.onnx");
+        var q = SummaryCommandTest.graft("export", "--checkpoint", checkpoint.toString(), "--quantize", "int8",
+            "--calibration", images.resolve("train").toString(), "--calibration-count", "8", "--out", int8.toString());
+        assertThat(q.code()).as(q.err()).isZero();
+
+        Path results = dir.resolve("two.json");
+        Path report = dir.resolve("two.html");
+        var r = SummaryCommandTest.graft("bench", onnx.toString(), int8.toString(), "--checkpoint", checkpoint.toString(),
+            "--threads", "1", "--warmup", "1", "--runs", "4", "--label", "vm", "--baseline", "precision=fp32", "--out",
+            results.toString(), "--report", report.toString(), "--no-progress");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("| Configuration | Model | Precision |", "| pets · ort fp32 cpu t1 b1 | pets | fp32 |",
+            "| pets-int8 · ort int8 cpu t1 b1 | pets-int8 | int8 |", "| pets · djl fp32 cpu t1 b1 | pets | fp32 |",
+            "Speed-up: P50 of the baseline (precision=fp32)", "Models: pets: fp32, ", "pets-int8: int8, ");
+        String int8Row = r.out().lines().filter(l -> l.startsWith("| pets-int8 · ")).findFirst().orElseThrow();
+        assertThat(int8Row).matches(".*\\| [0-9.]+× \\|$");
+        assertThat(r.out().lines().filter(l -> l.startsWith("| pets · "))).hasSize(2)
+            .allSatisfy(l -> assertThat(l).endsWith("| baseline |"));
+
+        JsonNode json = new ObjectMapper().readTree(Files.readString(results));
+        assertThat(json.get("runs")).hasSize(2);
+        assertThat(json.at("/runs/0/model/name").asText()).isEqualTo("pets");
+        assertThat(json.at("/runs/0/model/precision").asText()).isEqualTo("fp32");
+        assertThat(json.at("/runs/0/results")).hasSize(2);
+        assertThat(json.at("/runs/1/model/precision").asText()).isEqualTo("int8");
+        assertThat(json.at("/runs/1/model/bytes").asLong()).isEqualTo(Files.size(int8));
+        assertThat(json.at("/runs/1/results")).hasSize(1);
+        assertThat(json.at("/runs/1/results/0/precision").asText()).isEqualTo("int8");
+        assertThat(Files.readAllLines(dir.resolve("two.csv")).get(0)).startsWith("run,model,precision,model_bytes,");
+        assertThat(Files.readString(report)).contains("<th>Precision</th>", "<th>vm · pets-int8</th>");
+
+        // merging the file keeps both runs under their label (they are different models)
+        var m = SummaryCommandTest.graft("bench", "merge", results.toString(), "--out", dir.resolve("m.json").toString(),
+            "--baseline", "fp32");
+        assertThat(m.code()).as(m.err()).isZero();
+        assertThat(m.out()).contains("| pets-int8 · ort int8 cpu t1 b1 |").doesNotContain("#2");
+    }
+
+    @Test
     void badInputIsOneLineAndNonZero(@TempDir Path dir) throws Exception {
         var none = SummaryCommandTest.graft("bench");
         assertThat(none.code()).isEqualTo(1);
@@ -104,6 +148,10 @@ class BenchCommandTest {
         var djl = SummaryCommandTest.graft("bench", onnx.toString(), "--engine", "djl");
         assertThat(djl.code()).isEqualTo(1);
         assertThat(djl.err()).contains("give --checkpoint DIR");
+
+        var twice = SummaryCommandTest.graft("bench", onnx.toString(), onnx.toString());
+        assertThat(twice.code()).isEqualTo(1);
+        assertThat(twice.err().strip()).startsWith("graft: model ").endsWith("is given twice");
 
         var base = SummaryCommandTest.graft("bench", onnx.toString(), "--baseline", "colour=red");
         assertThat(base.code()).isEqualTo(1);

@@ -1,5 +1,6 @@
 package dev.graft.benchmarks.report;
 
+import dev.graft.benchmarks.result.ModelRecord;
 import dev.graft.models.GraftException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -11,15 +12,21 @@ import java.util.Objects;
 
 /**
  * The configuration others are compared with in speed-up charts, chosen by what it is rather than by position:
- * {@code engine=djl}, {@code device=cpu,threads=4}, {@code run=laptop,engine=ort}, or a bare engine name ({@code djl}).
+ * {@code engine=djl}, {@code device=cpu,threads=4}, {@code run=laptop,engine=ort}, {@code precision=fp32}, or a bare
+ * engine name ({@code djl}) or precision ({@code fp32}).
  *
- * <p>Speed-ups compare like with like: each row is compared with the baseline row of the same model, batch size and
+ * <p>Speed-ups compare like with like: each row is compared with a baseline row of the same network, batch size and
  * mode; where several rows match the selector, the one that agrees with the row on the most remaining dimensions (run,
- * engine, device, threads) is used. "Same model" means the same file digest, or the same name and input shape (one model
- * exported twice, or copied between machines). Speed-up = baseline P50 / row P50, so 2.0 means twice as fast.
+ * engine, device, threads, precision) is used, and among those the one of the same model. "Same network" is
+ * {@link ModelRecord#sameNetwork}: the same model (file digest, or name and input shape), or models with the same
+ * {@code graft.arch}, input shape and number of outputs, such as the fp32 and int8 exports of one checkpoint. So
+ * {@code precision=fp32} compares each int8 or fp16 row with the fp32 row of the same engine, device, threads, batch
+ * and mode. Speed-up = baseline P50 / row P50, so 2.0 means twice as fast.
  */
 public final class Baseline {
-    private static final List<String> KEYS = List.of("run", "engine", "device", "threads");
+    private static final List<String> KEYS = List.of("run", "engine", "device", "threads", "precision");
+    /** Bare selector values taken as a precision rather than an engine. */
+    private static final List<String> PRECISIONS = List.of("fp32", "fp16", "int8");
 
     private final Map<String, String> selector;
 
@@ -27,7 +34,10 @@ public final class Baseline {
         this.selector = selector;
     }
 
-    /** The selector parsed: {@code key=value} pairs joined by commas, or a bare engine name. */
+    /**
+     * The selector parsed: {@code key=value} pairs joined by commas, or a bare engine name ({@code djl}) or precision
+     * ({@code fp32}).
+     */
     public static Baseline parse(String text) {
         Map<String, String> s = new LinkedHashMap<>();
         for (String part : text.split(",")) {
@@ -36,12 +46,18 @@ public final class Baseline {
                 continue;
             }
             int eq = p.indexOf('=');
-            String key = eq < 0 ? "engine" : p.substring(0, eq).strip().toLowerCase(Locale.ROOT);
+            String key = eq < 0 ? (PRECISIONS.contains(p.toLowerCase(Locale.ROOT)) ? "precision" : "engine")
+                : p.substring(0, eq).strip().toLowerCase(Locale.ROOT);
             String value = eq < 0 ? p : p.substring(eq + 1).strip();
             if (!KEYS.contains(key)) {
-                throw new GraftException("--baseline keys are run, engine, device and threads, not '" + key + "'");
+                throw new GraftException("--baseline keys are run, engine, device, threads and precision, not '" + key
+                    + "'");
             }
-            s.put(key, key.equals("device") ? dev.graft.benchmarks.engine.Devices.normalise(value) : value);
+            s.put(key, switch (key) {
+                case "device" -> dev.graft.benchmarks.engine.Devices.normalise(value);
+                case "engine", "precision" -> value.toLowerCase(Locale.ROOT);
+                default -> value;
+            });
         }
         if (s.isEmpty()) {
             throw new GraftException("--baseline needs a selector such as engine=djl");
@@ -49,12 +65,16 @@ public final class Baseline {
         return new Baseline(s);
     }
 
-    /** The default: the run, engine, device and threads of the first configuration that ran. */
+    /**
+     * The default: the run, engine, device and threads of the first configuration that ran, and its precision when the
+     * rows differ in precision.
+     */
     public static Baseline defaultFor(List<ReportRow> rows) {
+        boolean precisions = rows.stream().map(ReportRow::precision).distinct().count() > 1;
         for (ReportRow r : rows) {
             if (r.ok()) {
                 Map<String, String> s = new LinkedHashMap<>();
-                KEYS.forEach(k -> s.put(k, value(r, k)));
+                KEYS.stream().filter(k -> precisions || !k.equals("precision")).forEach(k -> s.put(k, value(r, k)));
                 return new Baseline(s);
             }
         }
@@ -85,23 +105,7 @@ public final class Baseline {
             if (!r.ok() || matches(r)) {
                 continue;
             }
-            ReportRow best = null;
-            int bestScore = -1;
-            for (ReportRow b : rows) {
-                if (!b.ok() || !matches(b) || !sameComparison(r, b)) {
-                    continue;
-                }
-                int score = 0;
-                for (String k : KEYS) {
-                    if (!selector.containsKey(k) && value(r, k).equals(value(b, k))) {
-                        score++;
-                    }
-                }
-                if (score > bestScore) {
-                    best = b;
-                    bestScore = score;
-                }
-            }
+            ReportRow best = baselineOf(r, rows);
             if (best != null) {
                 out.put(r, best.result().latencyMs().p50() / r.result().latencyMs().p50());
             }
@@ -109,21 +113,38 @@ public final class Baseline {
         return out;
     }
 
-    /** The baseline row a row is compared with (null when none). */
+    /**
+     * The baseline row a row is compared with (null when none): of the rows that ran, match the selector and measured
+     * the same network at the same batch size and mode, the one agreeing with {@code r} on the most dimensions the
+     * selector leaves open, then the one of the same model, then the first.
+     */
     public ReportRow baselineOf(ReportRow r, List<ReportRow> rows) {
+        ReportRow best = null;
+        int bestScore = -1;
         for (ReportRow b : rows) {
-            if (b.ok() && matches(b) && sameComparison(r, b)) {
-                return b;
+            if (!b.ok() || !matches(b) || !sameComparison(r, b)) {
+                continue;
+            }
+            int score = 0;
+            for (String k : KEYS) {
+                if (!selector.containsKey(k) && value(r, k).equals(value(b, k))) {
+                    score += 2;
+                }
+            }
+            if (r.model().sameModel(b.model())) {
+                score++;
+            }
+            if (score > bestScore) {
+                best = b;
+                bestScore = score;
             }
         }
-        return null;
+        return best;
     }
 
     private static boolean sameComparison(ReportRow a, ReportRow b) {
         return a.result().batch() == b.result().batch() && Objects.equals(a.result().mode(), b.result().mode())
-            && (Objects.equals(a.run().model().sha256(), b.run().model().sha256())
-                || (Objects.equals(a.run().model().name(), b.run().model().name())
-                    && Objects.equals(a.run().model().input(), b.run().model().input())));
+            && a.model().sameNetwork(b.model());
     }
 
     private static String value(ReportRow r, String key) {
@@ -132,6 +153,7 @@ public final class Baseline {
             case "engine" -> r.result().engine();
             case "device" -> r.result().device();
             case "threads" -> Integer.toString(r.result().threads());
+            case "precision" -> r.precision();
             default -> throw new IllegalArgumentException(key);
         };
     }

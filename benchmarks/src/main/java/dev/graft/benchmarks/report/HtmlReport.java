@@ -90,8 +90,9 @@ public final class HtmlReport {
                 + " wall time over the measured loop; one line per engine, device and thread count.</p>\n");
             h.append(throughput(ok, colors)).append('\n');
             h.append("<h2 id=\"speedup\">Speed-up against the baseline</h2>\n<p class=\"note\">Baseline: <b>")
-                .append(Fmt.html(base.describe())).append("</b>. Speed-up = baseline P50 / P50 for the same model, batch"
-                    + " size and mode; above 1 is faster than the baseline.</p>\n");
+                .append(Fmt.html(base.describe())).append("</b>. Speed-up = baseline P50 / P50 for the same network"
+                    + " (the same model, or another precision of it), batch size and mode; above 1 is faster than the"
+                    + " baseline.</p>\n");
             h.append(speedupChart(rows, speedups, base, colors)).append('\n');
         }
         definitions(h);
@@ -119,8 +120,17 @@ public final class HtmlReport {
 
     private static void machines(StringBuilder h, List<BenchRun> runs) {
         h.append("<h2 id=\"machines\">Machines and models</h2>\n<table class=\"machines\"><thead><tr><th></th>");
+        java.util.Set<String> labels = new java.util.HashSet<>();
+        java.util.Set<String> repeated = new java.util.HashSet<>();
+        runs.forEach(r -> {
+            if (!labels.add(r.label())) {
+                repeated.add(r.label());
+            }
+        });
         for (BenchRun r : runs) {
-            h.append("<th>").append(Fmt.html(r.label())).append("</th>");
+            // one invocation measuring several models leaves one run per model under one label
+            h.append("<th>").append(Fmt.html(r.label() + (repeated.contains(r.label()) ? " · " + r.model().name() : "")))
+                .append("</th>");
         }
         h.append("</tr></thead><tbody>\n");
         row(h, "Finished", runs, r -> r.created());
@@ -137,9 +147,10 @@ public final class HtmlReport {
             : r.machine().djl() + " / " + orDash(r.machine().pytorch()));
         row(h, "Graft", runs, BenchRun::graftVersion);
         row(h, "Model", runs, r -> r.model().name() + " (" + String.format(Locale.ROOT, "%.1f MB", r.model().bytes() / 1e6)
-            + (r.model().arch() == null ? "" : ", " + r.model().arch()) + ", " + r.model().precision() + ", input "
+            + (r.model().arch() == null ? "" : ", " + r.model().arch()) + ", " + r.model().precisionOrFp32() + ", input "
             + r.model().input().get(0) + "x" + r.model().input().get(1) + "x" + r.model().input().get(2) + ", sha256 "
-            + r.model().sha256().substring(0, 12) + ")");
+            + r.model().sha256().substring(0, 12) + ")" + (r.model().quantization() == null ? ""
+                : "; " + r.model().quantization()));
         row(h, "Checkpoint (DJL)", runs, r -> orDash(r.model().checkpoint()));
         row(h, "Measured", runs, r -> r.settings().warmup() + " warm-up, then "
             + (r.settings().runs() != null ? r.settings().runs() + " inferences" : r.settings().minSeconds() + " s")
@@ -171,7 +182,7 @@ public final class HtmlReport {
             + " processes included; above the core count means noise). Speed-up against ").append(Fmt.html(base.describe()))
             .append(".</p>\n");
         h.append("<div class=\"scroll\"><table id=\"summary\" class=\"summary\"><thead><tr>");
-        for (String c : List.of("Configuration", "Engine", "Device", "Threads", "Batch", "Mode", "P50", "P90", "P95",
+        for (String c : List.of("Configuration", "Engine", "Precision", "Device", "Threads", "Batch", "Mode", "P50", "P90", "P95",
                 "P99", "P99.9", "Mean", "Std dev", "Images/s", "MLPerf SS P90", "Session ms", "First ms", "Peak RSS MB",
                 "CPU %", "Load", "Speed-up")) {
             h.append("<th>").append(c).append("</th>");
@@ -187,6 +198,7 @@ public final class HtmlReport {
             h.append("<tr>");
             text(h, r.label());
             text(h, c.engine());
+            text(h, r.precision());
             text(h, c.device());
             number(h, (double) c.threads(), Integer.toString(c.threads()));
             number(h, (double) c.batch(), Integer.toString(c.batch()));
@@ -423,6 +435,8 @@ public final class HtmlReport {
             .append("<li><b>MLPerf SS P90</b>: MLPerf's single-stream metric, the 90th percentile of back-to-back"
                 + " batch-1 queries (batch-1 model-only rows only; no minimum run length or early-stopping applied).</li>")
             .append("<li><b>Images/s</b>: batch &times; inferences / wall time of the measured loop.</li>")
+            .append("<li><b>Precision</b>: the model's graft.precision (fp32, fp16, int8; fp32 when absent); DJL runs the"
+                + " fp32 checkpoint.</li>")
             .append("<li><b>Session ms</b>: opening the model (load, graph optimisation, allocation); <b>First ms</b>:"
                 + " the first inference after that, not counted in the statistics.</li>")
             .append("<li><b>Peak RSS</b>: the process's peak resident memory (Linux VmHWM) during the configuration,"

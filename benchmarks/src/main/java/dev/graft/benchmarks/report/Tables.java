@@ -2,6 +2,7 @@ package dev.graft.benchmarks.report;
 
 import dev.graft.benchmarks.result.BenchRun;
 import dev.graft.benchmarks.result.ConfigResult;
+import dev.graft.benchmarks.result.ModelRecord;
 import dev.graft.benchmarks.stats.LatencyStats;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ public final class Tables {
         Baseline b = baseline == null ? Baseline.defaultFor(rows) : baseline;
         Map<ReportRow, Double> speedups = b.speedups(rows);
         StringBuilder sb = new StringBuilder();
-        sb.append("run,model,engine,device,device_used,threads,batch,mode,status,session_creation_ms,first_inference_ms,"
+        sb.append("run,model,precision,model_bytes,engine,device,device_used,threads,batch,mode,status,session_creation_ms,first_inference_ms,"
             + "runs,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,mean_ms,stddev_ms,inferences_per_s,images_per_s,"
             + "mlperf_single_stream_p90_ms,peak_rss_mb,cpu_percent,cores_busy,load_before,load_after,speedup,reason\n");
         for (ReportRow r : rows) {
@@ -30,7 +31,9 @@ public final class Tables {
             LatencyStats s = c.latencyMs();
             List<String> f = new ArrayList<>();
             f.add(r.run().label());
-            f.add(r.run().model().name());
+            f.add(r.model().name());
+            f.add(r.precision());
+            f.add(Long.toString(r.model().bytes()));
             f.add(c.engine());
             f.add(c.device());
             f.add(c.deviceUsed());
@@ -77,12 +80,13 @@ public final class Tables {
         Baseline b = baseline == null ? Baseline.defaultFor(rows) : baseline;
         Map<ReportRow, Double> speedups = b.speedups(rows);
         StringBuilder sb = new StringBuilder();
-        sb.append("| Configuration | Model | P50 ms | P90 ms | P99 ms | Mean ± sd ms | Images/s | Session ms | First ms"
+        sb.append("| Configuration | Model | Precision | P50 ms | P90 ms | P99 ms | Mean ± sd ms | Images/s | Session ms | First ms"
             + " | Peak RSS MB | CPU % | Speed-up |\n");
-        sb.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        sb.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (ReportRow r : rows) {
             ConfigResult c = r.result();
-            sb.append("| ").append(md(r.label())).append(" | ").append(md(r.run().model().name())).append(" | ");
+            sb.append("| ").append(md(r.label())).append(" | ").append(md(r.model().name())).append(" | ")
+                .append(md(r.precision())).append(" | ");
             if (!c.ok()) {
                 sb.append(c.status()).append(": ").append(md(c.reason())).append(" | | | | | | | | | |\n");
                 continue;
@@ -98,8 +102,39 @@ public final class Tables {
                 .append(" |\n");
         }
         sb.append("\nSpeed-up: P50 of the baseline (").append(md(b.describe()))
-            .append(") / P50, same model, batch and mode.\n");
+            .append(") / P50, same network, batch and mode.\n");
+        List<String> sizes = modelSizes(runs);
+        if (sizes.size() > 1) {
+            sb.append("\nModels: ").append(md(String.join("; ", sizes))).append(".\n");
+        }
         return sb.toString();
+    }
+
+    /**
+     * Each distinct model once: name, precision and file size, with the size relative to the fp32 model of the same
+     * network when there is one ({@code resnet18-int8: int8, 13.4 MB (0.29x resnet18)}).
+     */
+    static List<String> modelSizes(List<BenchRun> runs) {
+        List<ModelRecord> models = new ArrayList<>();
+        for (BenchRun run : runs) {
+            if (models.stream().noneMatch(m -> m.sameModel(run.model()))) {
+                models.add(run.model());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (ModelRecord m : models) {
+            String text = m.name() + ": " + m.precisionOrFp32() + ", " + String.format(Locale.ROOT, "%.1f MB", m.bytes() / 1e6);
+            if (!"fp32".equals(m.precisionOrFp32())) {
+                for (ModelRecord f : models) {
+                    if (f != m && "fp32".equals(f.precisionOrFp32()) && f.sameNetwork(m) && f.bytes() > 0) {
+                        text += String.format(Locale.ROOT, " (%.2fx %s)", m.bytes() / (double) f.bytes(), f.name());
+                        break;
+                    }
+                }
+            }
+            out.add(text);
+        }
+        return out;
     }
 
     private static String raw(Double v) {

@@ -5,8 +5,11 @@ import dev.graft.benchmarks.system.MachineInfo;
 import java.util.List;
 
 /**
- * One invocation of {@code graft bench} on one machine: the machine, the model, the settings and a result per
- * configuration. A results file holds one run; a merged file holds several.
+ * One model measured by one invocation of {@code graft bench} on one machine: the machine, the model, the settings
+ * and a result per configuration. A results file holds one run per model given (several when one invocation compares,
+ * say, the fp32 and int8 exports of a network: they share the label and machine, and the DJL results, measured once
+ * on the checkpoint, sit in the fp32 model's run); a merged file holds the runs of all its inputs. Keeping one model per
+ * run means a reader that knows nothing of precisions still attributes every figure to the right file.
  *
  * @param label names the run in reports (default: the host name)
  * @param created when the run finished, ISO-8601

@@ -18,6 +18,9 @@ import java.util.List;
  * @param threads intra-op threads
  * @param batch images per inference
  * @param mode {@link BenchConfig#MODEL} or {@link BenchConfig#END_TO_END}
+ * @param precision the numeric precision that ran: the ONNX model's {@code graft.precision} ({@code fp32} when
+ *     absent) for ONNX Runtime, {@code fp32} for DJL (the checkpoint); null in results written before precision was
+ *     recorded, where the run's model says it
  * @param status {@link #OK}, {@link #SKIPPED} (cannot run on this machine) or {@link #FAILED}
  * @param reason why it was skipped or failed
  * @param deviceUsed the device that actually ran, as the engine reported it
@@ -38,7 +41,8 @@ import java.util.List;
  * @param latenciesMs every measured latency in order, rounded to the microsecond
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ConfigResult(String engine, String device, int threads, int batch, String mode, String status, String reason, String deviceUsed,
+public record ConfigResult(String engine, String device, int threads, int batch, String mode, String precision,
+                           String status, String reason, String deviceUsed,
                            Double sessionCreationMs, Double firstInferenceMs, Integer totalInferenceRequests,
                            Double totalInferenceRunTimeS, LatencyStats latencyMs, Double inferencesPerSecond,
                            Double imagesPerSecond, Double mlperfSingleStreamP90Ms, Long peakWorkingSetBytes,
@@ -55,15 +59,23 @@ public record ConfigResult(String engine, String device, int threads, int batch,
     /** A configuration that could not run here, with the reason. */
     public static ConfigResult skipped(BenchConfig config, String reason) {
         return new ConfigResult(config.engine(), config.device(), config.threads(), config.batch(), config.mode(),
-            SKIPPED, reason, null, null, null, null, null, null, null, null, null, null,
+            config.precision(), SKIPPED, reason, null, null, null, null, null, null, null, null, null, null,
             null, null, null, null, null);
     }
 
     /** A configuration that started and failed, with the one-line error. */
     public static ConfigResult failed(BenchConfig config, String reason) {
         return new ConfigResult(config.engine(), config.device(), config.threads(), config.batch(), config.mode(),
-            FAILED, reason, null, null, null, null, null, null, null, null, null, null,
+            config.precision(), FAILED, reason, null, null, null, null, null, null, null, null, null, null,
             null, null, null, null, null);
+    }
+
+    /** The same result with its precision recorded. */
+    public ConfigResult withPrecision(String p) {
+        return new ConfigResult(engine, device, threads, batch, mode, p, status, reason, deviceUsed, sessionCreationMs,
+            firstInferenceMs, totalInferenceRequests, totalInferenceRunTimeS, latencyMs, inferencesPerSecond,
+            imagesPerSecond, mlperfSingleStreamP90Ms, peakWorkingSetBytes, avgCpuUsagePercent, coresBusy,
+            loadAverageBefore, loadAverageAfter, latenciesMs);
     }
 
     /** The configuration this result is for. */

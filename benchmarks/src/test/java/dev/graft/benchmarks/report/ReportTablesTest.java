@@ -29,16 +29,19 @@ class ReportTablesTest {
         LatencyStats s = LatencyStats.ofMillis(latencies);
         double seconds = java.util.Arrays.stream(latencies).sum() / 1000;
         double ips = latencies.length / seconds;
-        return new ConfigResult(engine, device, threads, batch, BenchConfig.MODEL, ConfigResult.OK, null, device, 100.0,
+        return new ConfigResult(engine, device, threads, batch, BenchConfig.MODEL, null, ConfigResult.OK, null, device, 100.0,
             s.max() * 2, latencies.length, seconds, s, ips, ips * batch, batch == 1 ? s.p90() : null, 300L << 20, 50.0,
             1.0, 0.5, 0.6, java.util.Arrays.stream(latencies).boxed().toList());
     }
 
     static BenchRun run(String label, List<ConfigResult> results) {
+        return run(label, new ModelRecord("resnet18", "resnet18.onnx", 1000, "ab".repeat(32), "resnet18", "fp32",
+            List.of(3, 224, 224), 10, null, null), results);
+    }
+
+    static BenchRun run(String label, ModelRecord model, List<ConfigResult> results) {
         MachineInfo m = new MachineInfo(label + "-host", "Test CPU, with a comma", 2, 8L << 30, "Linux", "JVM 17", "1.22.0",
             "0.35.1", "2.7.1", List.of());
-        ModelRecord model = new ModelRecord("resnet18", "resnet18.onnx", 1000, "ab".repeat(32), "resnet18", "fp32",
-            List.of(3, 224, 224), 10, null);
         return new BenchRun(label, "2026-01-01T00:00:00Z", "test", m, model,
             new RunSettings(5, 10, null, null, null, null, true, 0, true, Map.of()), List.of(), results);
     }
@@ -72,10 +75,79 @@ class ReportTablesTest {
         assertThat(value(d.speedups(rows), "laptop · djl cpu t2 b1")).isCloseTo(0.5, within(1e-12));
     }
 
+    static ModelRecord model(String name, String sha, String arch, String precision, long bytes, int outputs) {
+        return new ModelRecord(name, name + ".onnx", bytes, sha.repeat(32), arch, precision, List.of(3, 224, 224),
+            outputs, null, precision.equals("int8") ? "qdq; test" : null);
+    }
+
+    /** One invocation with an fp32 and an int8 export of one network, and a different network: one run per model. */
+    static List<BenchRun> precisions() {
+        ModelRecord fp32 = model("r18", "aa", "resnet18", "fp32", 40_000_000, 10);
+        ModelRecord int8 = model("r18-int8", "bb", "resnet18", "int8", 10_000_000, 10);
+        ModelRecord other = model("r50-int8", "cc", "resnet50", "int8", 25_000_000, 10);
+        return List.of(
+            run("vm", fp32, List.of(ok("ort", "cpu", 2, 1, 30, 30).withPrecision("fp32"),
+                ok("djl", "cpu", 2, 1, 60, 60).withPrecision("fp32"), ok("ort", "cpu", 2, 8, 200, 200).withPrecision("fp32"),
+                ok("ort", "cpu", 1, 1, 40, 40).withPrecision("fp32"))),
+            run("vm", int8, List.of(ok("ort", "cpu", 2, 1, 10, 10).withPrecision("int8"),
+                ok("ort", "cpu", 2, 8, 50, 50).withPrecision("int8"), ok("ort", "cpu", 1, 1, 16, 16).withPrecision("int8"))),
+            run("vm", other, List.of(ok("ort", "cpu", 2, 1, 5, 5).withPrecision("int8"))));
+    }
+
+    @Test
+    void precisionBaselineComparesEachExportWithTheFp32OneOfTheSameNetwork() {
+        List<ReportRow> rows = ReportRow.of(precisions());
+        assertThat(rows).extracting(ReportRow::label).contains("r18 · ort fp32 cpu t2 b1", "r18 · djl fp32 cpu t2 b1",
+            "r18-int8 · ort int8 cpu t2 b8", "r50-int8 · ort int8 cpu t2 b1");
+        Baseline fp32 = Baseline.parse("precision=fp32");
+        Map<ReportRow, Double> up = fp32.speedups(rows);
+        // the same engine, device, threads, batch and mode in fp32: 30/10, 200/50, 40/16; resnet50 has no fp32 row
+        assertThat(value(up, "r18-int8 · ort int8 cpu t2 b1")).isCloseTo(3.0, within(1e-12));
+        assertThat(value(up, "r18-int8 · ort int8 cpu t2 b8")).isCloseTo(4.0, within(1e-12));
+        assertThat(value(up, "r18-int8 · ort int8 cpu t1 b1")).isCloseTo(2.5, within(1e-12));
+        assertThat(up).hasSize(3);
+        assertThat(rows).filteredOn(fp32::matches).extracting(ReportRow::label)
+            .containsExactly("r18 · ort fp32 cpu t2 b1", "r18 · djl fp32 cpu t2 b1", "r18 · ort fp32 cpu t2 b8",
+                "r18 · ort fp32 cpu t1 b1");
+        // a bare precision is a precision; case does not matter
+        assertThat(Baseline.parse("FP32").describe()).isEqualTo("precision=fp32");
+        // against DJL: the int8 export is compared with the checkpoint run filed under its fp32 sibling
+        assertThat(value(Baseline.parse("engine=djl").speedups(rows), "r18-int8 · ort int8 cpu t2 b1"))
+            .isCloseTo(6.0, within(1e-12));
+        // the default takes the first row's precision too when precisions differ
+        assertThat(Baseline.defaultFor(rows).describe())
+            .isEqualTo("run=vm, engine=ort, device=cpu, threads=2, precision=fp32");
+
+        String md = Tables.markdown(precisions(), fp32);
+        assertThat(md).contains("| r18-int8 · ort int8 cpu t2 b1 | r18-int8 | int8 | 10.0 |", "| 3.00× |",
+            "same network, batch and mode",
+            "Models: r18: fp32, 40.0 MB; r18-int8: int8, 10.0 MB (0.25x r18); r50-int8: int8, 25.0 MB.");
+        List<String> csv = Tables.csv(precisions(), fp32).lines().toList();
+        assertThat(csv.get(5)).startsWith("vm,r18-int8,int8,10000000,ort,cpu,cpu,2,1,model,ok,").endsWith(",3,");
+        String html = HtmlReport.render(precisions(), fp32);
+        assertThat(html).contains("<th>Precision</th>", "<td data-v=\"int8\">int8</td>", "<th>vm · r18-int8</th>",
+            "qdq; test");
+    }
+
+    @Test
+    void resultsWithoutPrecisionReadAsTheirModelsPrecision() throws Exception {
+        // a results file as graft bench wrote it before precision was recorded per configuration
+        Path old = dir.resolve("old.json");
+        BenchResults.of(twoMachines()).write(old);
+        Files.writeString(old, Files.readString(old).replace("\"precision\" : \"fp32\",", ""));
+        assertThat(Files.readString(old)).doesNotContain("precision");
+        List<BenchRun> runs = BenchResults.read(old).runs();
+        assertThat(runs.get(0).model().precision()).isNull();
+        List<ReportRow> rows = ReportRow.of(runs);
+        assertThat(rows).allSatisfy(r -> assertThat(r.precision()).isEqualTo("fp32"));
+        assertThat(Baseline.defaultFor(rows).describe()).isEqualTo("run=laptop, engine=ort, device=cpu, threads=2");
+        assertThat(Tables.csv(runs, null).lines().skip(1)).allSatisfy(l -> assertThat(l).contains(",fp32,"));
+    }
+
     @Test
     void badSelectorsAreOneLine() {
         assertThatThrownBy(() -> Baseline.parse("colour=red")).isInstanceOf(GraftException.class)
-            .hasMessageContaining("run, engine, device and threads");
+            .hasMessageContaining("run, engine, device, threads and precision");
         assertThatThrownBy(() -> Baseline.parse(" , ")).hasMessageContaining("--baseline needs a selector");
     }
 
@@ -85,8 +157,8 @@ class ReportTablesTest {
         List<String> lines = csv.lines().toList();
         assertThat(lines).hasSize(1 + 7);
         int columns = lines.get(0).split(",", -1).length;
-        assertThat(lines.get(0)).startsWith("run,model,engine,device,").endsWith(",speedup,reason");
-        assertThat(lines.get(1)).startsWith("laptop,resnet18,ort,cpu,cpu,2,1,model,ok,100,20,3,10,10,10,10,10,10,10,10,0,100,100,10,300,50,1,0.5,0.6,2,");
+        assertThat(lines.get(0)).startsWith("run,model,precision,model_bytes,engine,device,").endsWith(",speedup,reason");
+        assertThat(lines.get(1)).startsWith("laptop,resnet18,fp32,1000,ort,cpu,cpu,2,1,model,ok,100,20,3,10,10,10,10,10,10,10,10,0,100,100,10,300,50,1,0.5,0.6,2,");
         assertThat(lines.get(1).split(",", -1)).hasSize(columns);
         assertThat(lines.get(1).split(",", -1)[columns - 2]).isEqualTo("2");
         assertThat(lines.get(5)).contains("skipped").endsWith(",\"no CUDA, here\"");
@@ -95,7 +167,8 @@ class ReportTablesTest {
     @Test
     void markdownShowsFiguresSpeedupsAndReasons() {
         String md = Tables.markdown(twoMachines(), Baseline.parse("run=laptop,engine=djl"));
-        assertThat(md).contains("| Configuration | Model | P50 ms |", "| laptop · ort cpu t2 b1 | resnet18 | 10.0 |",
+        assertThat(md).contains("| Configuration | Model | Precision | P50 ms |",
+            "| laptop · ort cpu t2 b1 | resnet18 | fp32 | 10.0 |",
             "| 2.00× |", "| 2.50× |", "| 20.00× |", "baseline |", "skipped: no CUDA, here",
             "Speed-up: P50 of the baseline (run=laptop, engine=djl) / P50");
         assertThat(md.lines().filter(l -> l.startsWith("| ")).count()).isEqualTo(1 + 7);
