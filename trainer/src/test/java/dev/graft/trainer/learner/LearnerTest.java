@@ -12,6 +12,7 @@ import dev.graft.models.weights.Tensor;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.SyntheticDataset;
 import dev.graft.trainer.schedule.LearningRates;
+import dev.graft.trainer.schedule.LrFinderMath;
 import dev.graft.trainer.schedule.OneCycle;
 import java.nio.file.Path;
 import java.util.List;
@@ -109,6 +110,32 @@ class LearnerTest {
             }
             assertThat(learner.frozenBelow()).isZero();
             assertThat(learner.epochsDone()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void lrFindSweepsExponentiallyStopsOnDivergenceAndRestoresEveryWeight() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 5);
+        try (Learner learner = small(data, 32, false)) {
+            Map<String, Tensor> before = learner.block().readWeights();
+            Learner.LrFind r = learner.lrFind(1e-7, 10, 100);
+            List<Double> losses = r.losses();
+            // fastai stops once the smoothed loss passes 4x its best, long before the sweep reaches lr 10
+            assertThat(losses.size()).isBetween(20, 99);
+            double best = losses.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+            double last = losses.get(losses.size() - 1);
+            assertThat(last > 4 * best || Double.isNaN(last)).as("last %s, best %s", last, best).isTrue();
+            assertThat(r.lrs()).hasSameSizeAs(losses);
+            for (int i = 0; i < r.lrs().size(); i++) {
+                assertThat(r.lrs().get(i)).isCloseTo(LrFinderMath.sweep(1e-7, 10, i / 100.0), within(1e-15));
+            }
+            assertThat(r.valley()).isIn(r.lrs().toArray());
+            // nothing was trained: weights and BatchNorm statistics are back, bit for bit
+            Map<String, Tensor> after = learner.block().readWeights();
+            assertThat(after.keySet()).isEqualTo(before.keySet());
+            assertThat(before).containsKey("bn1.running_mean");
+            before.forEach((k, v) -> assertThat(java.util.Arrays.equals(after.get(k).toFloatArray(), v.toFloatArray()))
+                .as(k).isTrue());
         }
     }
 
