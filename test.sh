@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export ORT_DISABLE_TELEMETRY=1
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && { ! /usr/bin/python3 -c 'import onnx, torch, torchvision' 2>/dev/null || ! command -v chromium >/dev/null; }; then
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && { ! /usr/bin/python3 -c 'import onnx, torch, torchvision' 2>/dev/null || ! command -v chromium >/dev/null \
+    || ! command -v runc >/dev/null || ! command -v umoci >/dev/null || ! command -v skopeo >/dev/null; }; then
   echo "test.sh: installing test oracles (python3-onnx, python3-torch, python3-torchvision, chromium) from Debian"
-  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision chromium) \
+  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision chromium \
+    skopeo umoci runc curl) \
     >/tmp/graft-test-oracles.log 2>&1 || echo "test.sh: oracles not installed (see /tmp/graft-test-oracles.log); their tests will skip"
 fi
 ./mvnw -B -ntp verify "$@"
@@ -42,4 +44,8 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 [ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }
 ./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
 grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }
-echo "test.sh: README commands: 17 passed, 0 failed"
+# The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
+# (image-test.sh skips where those are missing or containers cannot start).
+./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
+cli/src/image/image-test.sh
+echo "test.sh: README commands: 19 passed, 0 failed"
