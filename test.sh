@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 export ORT_DISABLE_TELEMETRY=1
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && { ! /usr/bin/python3 -c 'import onnx, torch, torchvision' 2>/dev/null || ! command -v chromium >/dev/null \
     || ! command -v runc >/dev/null || ! command -v umoci >/dev/null || ! command -v skopeo >/dev/null; }; then
-  echo "test.sh: installing test oracles (python3-onnx, python3-torch, python3-torchvision, chromium) from Debian"
+  echo "test.sh: installing test tools from Debian (python3-onnx, python3-torch, python3-torchvision, chromium, skopeo, umoci, runc, curl)"
   (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision chromium \
     skopeo umoci runc curl) \
     >/tmp/graft-test-oracles.log 2>&1 || echo "test.sh: oracles not installed (see /tmp/graft-test-oracles.log); their tests will skip"
