@@ -9,8 +9,12 @@ import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Initializer;
 import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
+import dev.graft.trainer.data.SyntheticDataset;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,6 +78,55 @@ class MobileArchCommandTest {
         assertThat(r.out()).contains("parity: largest |difference|");
         r.out().lines().filter(l -> l.contains("parity")).forEach(l -> System.out.println(arch + " " + l.trim()));
         assertThat(out).isNotEmptyFile();
+    }
+
+    @Test
+    void aMobileNetTrainsExportsQuantisesPredictsAndBenchesThroughTheCommands(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("shapes");
+        SyntheticDataset.generate(data, 3, 32, 12, false, 11); // 10 training and 2 validation images per class
+        Path run = dir.resolve("run");
+        var train = SummaryCommandTest.graft("train", "--data", data.toString(), "--arch", "mobilenet_v3_small",
+            "--size", "32", "--batch", "8", "--epochs", "1", "--out", run.toString(), "--no-progress");
+        assertThat(train.code()).as(train.err()).isZero();
+        assertThat(train.out()).contains("mobilenet_v3_small", "data: 30 training and 6 validation images",
+            "checkpoint: " + run, "validation accuracy: ");
+
+        Path fp32 = dir.resolve("m.onnx");
+        var export = SummaryCommandTest.graft("export", "--checkpoint", run.toString(), "--out", fp32.toString());
+        assertThat(export.code()).as(export.err()).isZero();
+        assertThat(export.out()).contains("parity: largest |difference| from the trained DJL model");
+        Path int8 = dir.resolve("m-int8.onnx");
+        var quantise = SummaryCommandTest.graft("export", "--checkpoint", run.toString(), "--quantize", "int8",
+            "--calibration", data.resolve("train").toString(), "--calibration-count", "16", "--out", int8.toString());
+        assertThat(quantise.code()).as(quantise.err()).isZero();
+        assertThat(quantise.out()).contains("int8: qdq", "integer kernels: ", "wrote " + int8);
+        assertThat(Files.size(int8)).isLessThan(Files.size(fp32));
+
+        List<String> images;
+        try (var files = Files.walk(data.resolve("valid"))) {
+            images = files.filter(f -> f.toString().endsWith(".png")).map(Path::toString).sorted().toList();
+        }
+        for (Path model : List.of(fp32, int8)) {
+            List<String> args = new ArrayList<>(List.of("predict", model.toString()));
+            args.addAll(images);
+            args.add("--json");
+            var predict = SummaryCommandTest.graft(args.toArray(String[]::new));
+            assertThat(predict.code()).as(predict.err()).isZero();
+            List<String> lines = predict.out().lines().toList();
+            assertThat(lines).hasSize(images.size());
+            for (String line : lines) {
+                JsonNode o = new ObjectMapper().readTree(line);
+                assertThat(o.get("device").asText()).isEqualTo("cpu");
+                assertThat(o.get("predictions")).hasSize(3);
+                assertThat(o.at("/predictions/0/label").asText()).isIn("circle", "square", "triangle");
+            }
+        }
+
+        var bench = SummaryCommandTest.graft("bench", fp32.toString(), int8.toString(), "--checkpoint", run.toString(),
+            "--threads", "1", "--warmup", "1", "--runs", "4", "--baseline", "precision=fp32", "--no-progress");
+        assertThat(bench.code()).as(bench.err()).isZero();
+        assertThat(bench.out()).contains("| m · ort fp32 cpu t1 b1 |", "| m-int8 · ort int8 cpu t1 b1 |",
+            "| m · djl fp32 cpu t1 b1 |");
     }
 
     @Test
