@@ -658,6 +658,14 @@ public final class Learner implements AutoCloseable {
         return Collections.unmodifiableList(history);
     }
 
+    /**
+     * The native arrays this learner holds right now (parameters, gradients, optimiser state, and anything a step
+     * failed to free). After the first step it must stay constant from epoch to epoch: growth is a leak.
+     */
+    public int liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
     /** Training batches per epoch. */
     public int batchesPerEpoch() {
         return train.batchCount();

@@ -75,6 +75,22 @@ class LearnerTest {
     }
 
     @Test
+    void epochsLeaveNoNativeArraysBehind() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 6);
+        try (Learner learner = small(data, 32, false)) {
+            int before = learner.liveArrays();
+            learner.fitOneCycle(1, LearningRates.of(1e-3)); // creates the optimiser's state: two arrays a parameter
+            int afterOne = learner.liveArrays();
+            assertThat(afterOne).isGreaterThan(before);
+            learner.fitOneCycle(2, LearningRates.of(1e-3));
+            learner.validate();
+            learner.getPreds();
+            assertThat(learner.liveArrays()).as("arrays alive after three more epochs, validation and get_preds")
+                .isEqualTo(afterOne);
+        }
+    }
+
+    @Test
     void freezeBatchNormHoldsBodyStatisticsToo() {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 6, false, 4);
         try (Learner learner = small(data, 32, true)) {
