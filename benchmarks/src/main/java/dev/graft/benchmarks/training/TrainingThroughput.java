@@ -55,8 +55,8 @@ public final class TrainingThroughput {
                 Learner.EpochResult r = learner.fitOneCycle(1, LearningRates.of(1e-3)).get(0);
                 ips.add(r.imagesPerSecond());
                 rss.add(rssKiB());
-                log.printf(Locale.ROOT, "%-5s epoch %d: %7.1f images/s, resident memory %,d KiB%n", mode, e,
-                    r.imagesPerSecond(), rss.get(rss.size() - 1));
+                log.printf(Locale.ROOT, "%-5s epoch %d: %7.1f images/s, resident memory %,d KiB, %,d native arrays%n",
+                    mode, e, r.imagesPerSecond(), rss.get(rss.size() - 1), learner.liveArrays());
             }
         }
         return new Result(mode, ips, rss);
@@ -91,6 +91,10 @@ public final class TrainingThroughput {
             PrintStream out = System.out;
             out.printf(Locale.ROOT, "resnet18 + head, %d px, batch %d, %d training images, %d cores, CPU%n", size,
                 batch, data.train().size(), Runtime.getRuntime().availableProcessors());
+            String tunables = System.getenv("GLIBC_TUNABLES");
+            out.println(tunables == null
+                ? "C allocator: glibc defaults (GLIBC_TUNABLES unset; the README's command sets it, as ./graft does)"
+                : "C allocator: GLIBC_TUNABLES=" + tunables);
             Result full = run(data, "full", epochs, size, batch, Runtime.getRuntime().availableProcessors(), out);
             Result head = run(data, "head", epochs, size, batch, Runtime.getRuntime().availableProcessors(), out);
             for (Result r : List.of(full, head)) {
