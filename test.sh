@@ -44,8 +44,34 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 [ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }
 ./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
 grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }
+# graft serve with the README's options, asked with the README's curl lines, then stopped with SIGTERM.
+port=$((20000 + RANDOM % 20000))
+./graft serve "$tmp/model.onnx" --host 127.0.0.1 --port "$port" --threads 2 --queue 8 --max-body 10MB \
+    >"$tmp/serve.log" 2>&1 &
+serve=$!
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
+curl -sf "http://127.0.0.1:$port/health" | grep -q '"ok"' || { echo "test.sh: graft serve /health"; cat "$tmp/serve.log"; exit 1; }
+curl -sf --data-binary @"$img" "http://127.0.0.1:$port/predict" | grep -q '"predictions"' \
+    || { echo "test.sh: graft serve /predict"; exit 1; }
+curl -sf "http://127.0.0.1:$port/metadata" | grep -q '"labels"' || { echo "test.sh: graft serve /metadata"; exit 1; }
+curl -sf "http://127.0.0.1:$port/metrics" | grep -q 'graft_requests_total' || { echo "test.sh: graft serve /metrics"; exit 1; }
+kill -TERM "$serve"
+code=0; wait "$serve" || code=$?
+[ "$code" = 143 ] || [ "$code" = 0 ] || { echo "test.sh: graft serve exited $code after SIGTERM"; exit 1; }
+# The README's benchmark commands, made short: one JMH benchmark, one iteration; training throughput, 2 epochs.
+ORT_DISABLE_TELEMETRY=1 java -jar benchmarks/target/benchmarks-jmh.jar PreprocessBenchmark -p source=640x480 \
+    -f 1 -wi 0 -i 1 -r 200ms >"$tmp/jmh.log" 2>&1 || { echo "test.sh: JMH"; tail -20 "$tmp/jmh.log"; exit 1; }
+grep -q 'PreprocessBenchmark' "$tmp/jmh.log" || { echo "test.sh: JMH printed no result"; exit 1; }
+java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Dai.djl.offline=true \
+    dev.graft.benchmarks.training.TrainingThroughput 2 32 16 20 >"$tmp/train-bench.log" 2>&1 \
+    || { echo "test.sh: TrainingThroughput"; tail -20 "$tmp/train-bench.log"; exit 1; }
+grep -q 'head-only / full' "$tmp/train-bench.log" || { echo "test.sh: TrainingThroughput printed no result"; exit 1; }
+./mvnw -B -ntp -q -pl benchmarks -am test -Dtest=ClosingNoteCheckpoints -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dgraft.bench.models="$tmp/cnc" -Dgraft.bench.archs=resnet18 >"$tmp/cnc.log" 2>&1 \
+    || { echo "test.sh: ClosingNoteCheckpoints"; tail -20 "$tmp/cnc.log"; exit 1; }
+[ -s "$tmp/cnc/resnet18-224/weights.safetensors" ] || { echo "test.sh: ClosingNoteCheckpoints wrote no checkpoint"; exit 1; }
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
 cli/src/image/image-test.sh
-echo "test.sh: README commands: 19 passed, 0 failed"
+echo "test.sh: README commands: 23 passed, 0 failed"
