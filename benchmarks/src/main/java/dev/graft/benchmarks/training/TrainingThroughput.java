@@ -77,26 +77,28 @@ public final class TrainingThroughput {
     }
 
     /**
-     * {@code TrainingThroughput [epochs=5] [size=64] [batch=32] [perClass=200]}: generates the synthetic set in a
-     * temporary folder, then measures full and head-only training.
+     * {@code TrainingThroughput [epochs=5] [size=64] [batch=32] [perClass=200] [workers=cores]}: generates the
+     * synthetic set in a temporary folder, then measures full and head-only training.
      */
     public static void main(String[] args) throws IOException {
         int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int size = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int batch = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         int perClass = args.length > 3 ? Integer.parseInt(args[3]) : 200;
+        int workers = args.length > 4 ? Integer.parseInt(args[4]) : Runtime.getRuntime().availableProcessors();
         Path dir = Files.createTempDirectory("graft-train-bench");
         try {
             ImageDataset data = SyntheticDataset.generate(dir.resolve("shapes"), 3, size, perClass, false, 1);
             PrintStream out = System.out;
             out.printf(Locale.ROOT, "resnet18 + head, %d px, batch %d, %d training images, %d cores, CPU%n", size,
                 batch, data.train().size(), Runtime.getRuntime().availableProcessors());
+            out.printf(Locale.ROOT, "data loading: %d worker threads%n", workers);
             String tunables = System.getenv("GLIBC_TUNABLES");
             out.println(tunables == null
                 ? "C allocator: glibc defaults (GLIBC_TUNABLES unset; the README's command sets it, as ./graft does)"
                 : "C allocator: GLIBC_TUNABLES=" + tunables);
-            Result full = run(data, "full", epochs, size, batch, Runtime.getRuntime().availableProcessors(), out);
-            Result head = run(data, "head", epochs, size, batch, Runtime.getRuntime().availableProcessors(), out);
+            Result full = run(data, "full", epochs, size, batch, workers, out);
+            Result head = run(data, "head", epochs, size, batch, workers, out);
             for (Result r : List.of(full, head)) {
                 long first = r.rssKiB().get(0);
                 long last = r.rssKiB().get(r.rssKiB().size() - 1);
