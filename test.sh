@@ -44,6 +44,16 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 [ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }
 ./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
 grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }
+# "Your own model, from a folder to a latency table", exactly as the README has it.
+mkdir "$tmp/walk"
+(cd "$tmp/walk" && G="$OLDPWD/graft" \
+  && "$G" data synth --out my-photos --classes 3 --size 64 --per-class 200 --seed 7 \
+  && "$G" train --data my-photos --arch resnet18 --size 64 --batch 32 --fine-tune 10 --lr 6e-3 --lr-mult 1 --out runs/mine \
+  && "$G" export --checkpoint runs/mine --out mine.onnx \
+  && "$G" predict mine.onnx my-photos/valid/circle/*.png --top 3 \
+  && "$G" bench mine.onnx --checkpoint runs/mine --engine ort,djl --threads 2 --batch 1,8 --report mine.html) \
+  >"$tmp/walk.log" 2>&1 || { echo "test.sh: the README's own-model walkthrough"; tail -20 "$tmp/walk.log"; exit 1; }
+grep -q '| djl cpu t2 b8 |' "$tmp/walk/mine.md" || { echo "test.sh: the walkthrough's latency table"; exit 1; }
 # graft serve with the README's options, asked with the README's curl lines, then stopped with SIGTERM.
 port=$((20000 + RANDOM % 20000))
 ./graft serve "$tmp/model.onnx" --host 127.0.0.1 --port "$port" --threads 2 --queue 8 --max-body 10MB \
@@ -74,4 +84,4 @@ grep -q 'head-only / full' "$tmp/train-bench.log" || { echo "test.sh: TrainingTh
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
 cli/src/image/image-test.sh
-echo "test.sh: README commands: 23 passed, 0 failed"
+echo "test.sh: README commands: 28 passed, 0 failed"
