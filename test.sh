@@ -25,7 +25,7 @@ done
 ./graft summary --arch resnet18 --classes 1 --size 160x128 --n-in 4 --lin-ftrs 512,256 --ps 0.3 \
     --first-bn false --bn-final --lin-first --y-range 0,5 >/dev/null
 if ./graft summary --arch resnet19 --classes 3 2>/dev/null; then echo "test.sh: a bad --arch was accepted"; exit 1; fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); serve=""; trap '[ -n "$serve" ] && kill "$serve" 2>/dev/null; rm -rf "$tmp"' EXIT
 ./graft data synth --out "$tmp/shapes" --classes 3 --size 32 --per-class 10 --seed 1 >/dev/null
 ./graft export --weights ../shared/golden/resnet18_c3_64.fastai.safetensors --arch resnet18 --classes 3 --size 64 \
     --out "$tmp/model.onnx" >/dev/null
@@ -67,12 +67,14 @@ curl -sf "http://127.0.0.1:$port/metadata" | grep -q '"labels"' || { echo "test.
 curl -sf "http://127.0.0.1:$port/metrics" | grep -q 'graft_requests_total' || { echo "test.sh: graft serve /metrics"; exit 1; }
 kill -TERM "$serve"
 code=0; wait "$serve" || code=$?
+serve=""
 [ "$code" = 143 ] || [ "$code" = 0 ] || { echo "test.sh: graft serve exited $code after SIGTERM"; exit 1; }
 # The README's benchmark commands, made short: one JMH benchmark, one iteration; training throughput, 2 epochs.
 ORT_DISABLE_TELEMETRY=1 java -jar benchmarks/target/benchmarks-jmh.jar PreprocessBenchmark -p source=640x480 \
     -f 1 -wi 0 -i 1 -r 200ms >"$tmp/jmh.log" 2>&1 || { echo "test.sh: JMH"; tail -20 "$tmp/jmh.log"; exit 1; }
 grep -q 'PreprocessBenchmark' "$tmp/jmh.log" || { echo "test.sh: JMH printed no result"; exit 1; }
-java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Dai.djl.offline=true \
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=4294967296 \
+  java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Dai.djl.offline=true \
     dev.graft.benchmarks.training.TrainingThroughput 2 32 16 20 >"$tmp/train-bench.log" 2>&1 \
     || { echo "test.sh: TrainingThroughput"; tail -20 "$tmp/train-bench.log"; exit 1; }
 grep -q 'head-only / full' "$tmp/train-bench.log" || { echo "test.sh: TrainingThroughput printed no result"; exit 1; }
