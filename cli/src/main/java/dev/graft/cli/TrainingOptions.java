@@ -42,7 +42,8 @@ final class TrainingOptions {
     double validPct;
 
     @Option(names = "--seed", defaultValue = "42",
-        description = "Seeds the split, the initial weights, shuffling and augmentation (default: ${DEFAULT-VALUE}).")
+        description = "Seeds the split, the initial weights, shuffling, augmentation and dropout: the same seed repeats a run "
+            + "on the same machine (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--pretrained", paramLabel = "FILE",

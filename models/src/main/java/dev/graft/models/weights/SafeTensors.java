@@ -433,8 +433,9 @@ public final class SafeTensors {
                 if (key == null || value == null) {
                     throw new GraftException("cannot write " + destination + ": metadata has a null key or value");
                 }
-                meta.put(key, value);
             });
+            // sorted, so the same weights and metadata give the same bytes whatever map the caller used
+            new java.util.TreeMap<>(metadata).forEach(meta::put);
         }
         long offset = 0;
         for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {

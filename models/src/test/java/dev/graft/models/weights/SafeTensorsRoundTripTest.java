@@ -127,6 +127,22 @@ class SafeTensorsRoundTripTest {
     }
 
     @Test
+    void theSameContentGivesTheSameBytesWhateverTheMetadataMapsOrder() throws IOException {
+        Map<String, Tensor> tensors = Map.of("x", Tensor.ofFloats(new long[] {2}, new float[] {1, 2}));
+        Map<String, String> ab = new LinkedHashMap<>();
+        ab.put("format", "graft");
+        ab.put("arch", "resnet18");
+        Map<String, String> ba = new LinkedHashMap<>();
+        ba.put("arch", "resnet18");
+        ba.put("format", "graft");
+        SafeTensors.write(dir.resolve("ab.safetensors"), tensors, ab);
+        SafeTensors.write(dir.resolve("ba.safetensors"), tensors, ba);
+        assertThat(Files.readAllBytes(dir.resolve("ab.safetensors")))
+            .isEqualTo(Files.readAllBytes(dir.resolve("ba.safetensors")));
+        assertThat(SafeTensors.toBytes(tensors, ab)).isEqualTo(SafeTensors.toBytes(tensors, ba));
+    }
+
+    @Test
     void noMetadataMeansNoMetadataEntry() {
         byte[] bytes = SafeTensors.toBytes(Map.of("x", Tensor.ofFloats(new long[] {1}, new float[] {1})), Map.of());
         assertThat(new String(bytes, StandardCharsets.UTF_8)).doesNotContain("__metadata__");

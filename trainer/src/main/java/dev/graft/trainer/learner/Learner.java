@@ -79,6 +79,7 @@ public final class Learner implements AutoCloseable {
     private final List<EpochResult> history = new ArrayList<>();
     private int frozenBelow;
     private int epochsDone;
+    private final long seed;
 
     /** The learning rate and momentum of each layer group at one optimiser step, as the schedule set them. */
     public record Step(double[] lr, double[] mom) {
@@ -143,6 +144,7 @@ public final class Learner implements AutoCloseable {
         this.runDir = b.runDir;
         this.runInfo = b.runInfo;
         this.epochsDone = done;
+        this.seed = b.seed;
         this.manager = NDManager.newBaseManager();
         try {
             this.block = new NetworkBlock(network, b.seed);
@@ -337,6 +339,9 @@ public final class Learner implements AutoCloseable {
         double last = Double.NaN;
         int done = 0;
         lastEpochImages = 0;
+        // Dropout draws from PyTorch's global generator: seeding it per epoch makes the masks depend on (seed, epoch)
+        // alone, not on what ran before (an lr_find, another learner), so a seeded run repeats.
+        Engine.getInstance().setRandomSeed(dropoutSeed(seed, epochNumber));
         try (DataLoader.Epoch ep = train.epoch(epochNumber); ProgressBar bar = progressBar(epochNumber)) {
             for (Batch b : ep) {
                 Step s = schedule.at(b.index());
@@ -369,6 +374,13 @@ public final class Learner implements AutoCloseable {
             }
         }
         return last;
+    }
+
+    /** A non-negative int (PyTorch's manual seed) mixed from the learner's seed and the epoch. */
+    static int dropoutSeed(long seed, int epoch) {
+        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + 0x2545F4914F6CDD1DL;
+        z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+        return (int) ((z ^ (z >>> 29)) & 0x7FFFFFFF);
     }
 
     private ProgressBar progressBar(int epoch) {
@@ -749,7 +761,7 @@ public final class Learner implements AutoCloseable {
             return this;
         }
 
-        /** Seeds the initial weights, the shuffling and the augmentation. */
+        /** Seeds the initial weights, the shuffling, the augmentation and dropout: the same seed repeats a run. */
         public Builder seed(long s) {
             this.seed = s;
             return this;

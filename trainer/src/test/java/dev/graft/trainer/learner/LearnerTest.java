@@ -130,6 +130,31 @@ class LearnerTest {
     }
 
     @Test
+    void theSameSeedRepeatsARunBitForBitWhateverRanBefore() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 9);
+        Map<String, Tensor> first;
+        try (Learner learner = small(data, 32, false)) {
+            learner.fitOneCycle(2, LearningRates.of(1e-2));
+            first = learner.block().readWeights();
+        }
+        Map<String, Tensor> again;
+        try (Learner other = small(data, 32, false); Learner learner = small(data, 32, false)) {
+            other.lrFind(1e-5, 1, 5); // draws dropout masks from the same global generator first
+            learner.fitOneCycle(2, LearningRates.of(1e-2));
+            again = learner.block().readWeights();
+        }
+        assertThat(again.keySet()).isEqualTo(first.keySet());
+        first.forEach((k, v) -> assertThat(java.util.Arrays.equals(again.get(k).toFloatArray(), v.toFloatArray()))
+            .as(k).isTrue());
+        try (Learner learner = Learner.builder(data).network(resnet18(3)).size(32).batchSize(8).workers(1).seed(2)
+                .progress(false).out(System.out).build()) {
+            learner.fitOneCycle(2, LearningRates.of(1e-2));
+            float[] w = learner.block().readWeights().get("conv1.weight").toFloatArray();
+            assertThat(java.util.Arrays.equals(w, first.get("conv1.weight").toFloatArray())).isFalse();
+        }
+    }
+
+    @Test
     void lrFindSweepsExponentiallyStopsOnDivergenceAndRestoresEveryWeight() {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 5);
         try (Learner learner = small(data, 32, false)) {
