@@ -77,8 +77,17 @@ public final class DjlEngine implements BenchEngine {
             throw new EngineUnavailableException("DJL's default device is " + def + "; the trainer's InferenceModel cannot"
                 + " be pinned to the CPU");
         }
+        // PyTorch's thread count is process-wide: set for this session, given back when it closes, so training or
+        // another benchmark later in the same process runs with the count it had
+        int before = JniUtils.getNumThreads();
         JniUtils.setNumThreads(threads);
-        InferenceModel model = InferenceModel.load(network, weights, height, width);
+        InferenceModel model;
+        try {
+            model = InferenceModel.load(network, weights, height, width);
+        } catch (RuntimeException e) {
+            JniUtils.setNumThreads(before);
+            throw e;
+        }
         String used = def.isGpu() ? "cuda:" + def.getDeviceId() : "cpu";
         return new BenchSession() {
             @Override
@@ -93,7 +102,11 @@ public final class DjlEngine implements BenchEngine {
 
             @Override
             public void close() {
-                model.close();
+                try {
+                    model.close();
+                } finally {
+                    JniUtils.setNumThreads(before);
+                }
             }
         };
     }

@@ -42,6 +42,21 @@ class EnginesAgreeTest {
     }
 
     @Test
+    void aDjlSessionGivesPyTorchsThreadCountBackWhenItCloses() {
+        TestModels.Model model = TestModels.resnet18(64);
+        Checkpoint c = Checkpoint.read(model.checkpoint());
+        BenchEngine djl = DjlEngine.of(c.network(), c.weights(), 64, 64);
+        ai.djl.engine.Engine.getEngine("PyTorch"); // loads the native library the thread count lives in
+        int before = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        int asked = before == 1 ? 2 : 1;
+        try (BenchSession d = djl.open("cpu", asked)) {
+            assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).isEqualTo(asked);
+        }
+        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).as("training after a benchmark keeps its threads")
+            .isEqualTo(before);
+    }
+
+    @Test
     void cudaIsUnavailableWithTheReason() {
         TestModels.Model model = TestModels.resnet18(64);
         BenchEngine ort = OrtEngine.of(model.onnx(), 3, 64, 64);
