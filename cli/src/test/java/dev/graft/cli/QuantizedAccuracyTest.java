@@ -28,6 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The held-out set is a second synthetic set drawn with another seed (240 images, so 1 point is 2.4 images). The
  * figures come from {@link PrecisionReport}, the code behind {@code graft export --eval}, on the two files the command
  * wrote.
+ *
+ * <p>The training is seeded (dropout included), so on one machine the fp32 model is always the same (93.75% here);
+ * trained with other seeds or rates it reached 73-95% on the held-out set, and int8 stayed within 0.42 points of it
+ * with at least 98.33% agreement every time. The fp32 floor is therefore "far above chance (33%)", not a figure one
+ * recipe happens to reach: a CI machine whose CPU rounds differently once trained a model to 88.75%.
  */
 class QuantizedAccuracyTest {
     @TempDir
@@ -58,7 +63,7 @@ class QuantizedAccuracyTest {
         System.out.printf("held-out top-1: fp32 %.2f%%, int8 %.2f%%, agreement %.2f%%%n", 100 * r.fp32Top1(),
             100 * r.lowerTop1(), 100 * r.agreement());
         assertThat(r.fp32Top1()).as("the fp32 model must have learnt the task for the comparison to mean anything")
-            .isGreaterThanOrEqualTo(0.9);
+            .isGreaterThanOrEqualTo(0.8);
         assertThat(Math.abs(r.lowerTop1() - r.fp32Top1())).isLessThanOrEqualTo(0.01);
         assertThat(r.agreement()).isGreaterThanOrEqualTo(0.98);
     }
