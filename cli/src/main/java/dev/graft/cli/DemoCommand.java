@@ -91,9 +91,10 @@ final class DemoCommand implements Callable<Integer> {
         }
         run("what is trained: the body and the added head", "summary", "--arch", arch, "--classes",
             String.valueOf(classCount(dataDir)), "--size", sz);
-        run("lr_find: a learning-rate sweep (weights restored afterwards)", "lr-find", "--data", dataDir.toString(),
-            "--arch", arch, "--size", sz, "--batch", batch, "--iterations", quick ? "10" : "50", "--plot",
-            lrSvg.toString());
+        List<String> lrFind = new ArrayList<>(List.of("lr-find", "--data", dataDir.toString(), "--arch", arch, "--size",
+            sz, "--batch", batch, "--iterations", quick ? "10" : "50", "--plot", lrSvg.toString()));
+        lrFind.addAll(progress);
+        run("lr_find: a learning-rate sweep (weights restored afterwards)", lrFind.toArray(String[]::new));
         List<String> train = new ArrayList<>(List.of("train", "--data", dataDir.toString(), "--arch", arch, "--size",
             sz, "--batch", batch, "--fine-tune", String.valueOf(epochs), "--freeze-epochs", "1", "--lr", "6e-3",
             "--lr-mult", "1", "--out", run.toString()));

@@ -44,6 +44,9 @@ final class LrFindCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "100", description = "Steps of the sweep (default: ${DEFAULT-VALUE}).")
     int iterations;
 
+    @Option(names = "--no-progress", description = "No progress bar (the sweep's summary is still printed).")
+    boolean noProgress;
+
     @Option(names = "--unfrozen", description = "Sweep with the body trainable (default: frozen when --pretrained is given, as fastai's vision_learner is).")
     boolean unfrozen;
 
@@ -71,7 +74,7 @@ final class LrFindCommand implements Callable<Integer> {
         boolean frozen = body != null && !unfrozen;
         try (Learner learner = Learner.builder(data).network(net).bodyWeights(body).size(training.size)
                 .batchSize(training.batch).workers(training.workers()).seed(training.seed)
-                .freezeBatchNorm(training.freezeBn).progress(true).out(null).build()) {
+                .freezeBatchNorm(training.freezeBn).progress(!noProgress).out(null).build()) {
             o.printf(Locale.ROOT, "lr_find: %s + head on %d images, device %s, body %s, %d steps from %s to %s%n",
                 net.arch(), data.train().size(), learner.device(), frozen ? "frozen" : "trainable", iterations,
                 LrFindPlotFmt.fmt(startLr), LrFindPlotFmt.fmt(endLr));

@@ -12,8 +12,18 @@ class DemoCommandTest {
     @Test
     void quickDemoRunsEveryStep(@TempDir Path dir) {
         Path out = dir.resolve("demo");
-        var r = SummaryCommandTest.graft("demo", "--quick", "--no-progress", "--out", out.toString());
+        // progress bars write to System.err itself: with --no-progress no step (lr-find included) may draw one
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream bars = new java.io.ByteArrayOutputStream();
+        SummaryCommandTest.Run r;
+        System.setErr(new java.io.PrintStream(bars, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r = SummaryCommandTest.graft("demo", "--quick", "--no-progress", "--out", out.toString());
+        } finally {
+            System.setErr(stderr);
+        }
         assertThat(r.code()).as(r.err()).isZero();
+        assertThat(bars.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("│");
         for (int step = 1; step <= 8; step++) {
             assertThat(r.out()).contains("== step " + step + "/8");
         }
