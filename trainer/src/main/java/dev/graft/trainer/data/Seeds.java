@@ -1,7 +1,10 @@
 package dev.graft.trainer.data;
 
-/** Derives independent seeds so that an item's augmentation depends only on (seed, epoch, item), never on threads. */
-final class Seeds {
+/**
+ * Derives independent seeds from a run's one seed, so that what is random in a run (shuffling, each item's
+ * augmentation, dropout) depends only on (seed, epoch, item), never on threads or on what ran before.
+ */
+public final class Seeds {
     private Seeds() {
     }
 
@@ -15,6 +18,11 @@ final class Seeds {
 
     static long forItem(long seed, int epoch, int itemIndex) {
         return mix(mix(seed, epoch), 0x51ED27L + itemIndex);
+    }
+
+    /** PyTorch's manual seed (a non-negative int) for the dropout masks of one epoch. */
+    public static int forDropout(long seed, int epoch) {
+        return (int) (mix(mix(seed, epoch), 0xD809L) & 0x7FFFFFFF);
     }
 
     private static long splitMix(long z) {

@@ -26,6 +26,7 @@ import dev.graft.trainer.data.DataLoader;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.ImageTransforms;
 import dev.graft.trainer.data.Normalization;
+import dev.graft.trainer.data.Seeds;
 import dev.graft.trainer.data.Split;
 import dev.graft.trainer.model.NetworkBlock;
 import dev.graft.trainer.schedule.LearningRates;
@@ -341,7 +342,7 @@ public final class Learner implements AutoCloseable {
         lastEpochImages = 0;
         // Dropout draws from PyTorch's global generator: seeding it per epoch makes the masks depend on (seed, epoch)
         // alone, not on what ran before (an lr_find, another learner), so a seeded run repeats.
-        Engine.getInstance().setRandomSeed(dropoutSeed(seed, epochNumber));
+        Engine.getInstance().setRandomSeed(Seeds.forDropout(seed, epochNumber));
         try (DataLoader.Epoch ep = train.epoch(epochNumber); ProgressBar bar = progressBar(epochNumber)) {
             for (Batch b : ep) {
                 Step s = schedule.at(b.index());
@@ -374,13 +375,6 @@ public final class Learner implements AutoCloseable {
             }
         }
         return last;
-    }
-
-    /** A non-negative int (PyTorch's manual seed) mixed from the learner's seed and the epoch. */
-    static int dropoutSeed(long seed, int epoch) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + 0x2545F4914F6CDD1DL;
-        z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
-        return (int) ((z ^ (z >>> 29)) & 0x7FFFFFFF);
     }
 
     private ProgressBar progressBar(int epoch) {
