@@ -55,6 +55,37 @@ class AdamTest {
                 }
             }
             assertThat(weight.getArray().toFloatArray()).isNotEqualTo(bias.getArray().toFloatArray());
+            assertThat(weight.getArray().getGradient().toFloatArray()).containsOnly(0f);
+            assertThat(bias.getArray().getGradient().toFloatArray()).containsOnly(0f);
+        }
+    }
+
+    /**
+     * Gradients near eps, where eps's place in the formula decides the step: fastai adds eps to the debiased root,
+     * so the fused update must be handed eps scaled by the debiasing (an unscaled eps moves these weights several times less).
+     */
+    @Test
+    void tinyGradientsMeetEpsWhereFastaiPutsIt() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] w0 = {0.5f, -1.0f, 2.0f};
+            float[] c = {3e-6f, -7e-6f, 1.1e-5f};
+            Parameter weight = tiny(m, "w", w0);
+            Adam adam = new Adam(0.99, 1e-5, 0);
+            adam.add(weight, 0, false);
+            double[] w = toDouble(w0);
+            double[] ga = new double[3], sa = new double[3];
+            for (int step = 1; step <= 3; step++) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                     NDManager sub = m.newSubManager()) {
+                    gc.backward(weight.getArray().mul(sub.create(c)).sum());
+                }
+                adam.step(new double[] {0.1}, new double[] {0.9});
+                w = expected(w, toDouble(c), ga, sa, step, 0.1, 0.9, false);
+                float[] got = weight.getArray().toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    assertThat((double) got[i]).isCloseTo(w[i], within(1e-6));
+                }
+            }
         }
     }
 
