@@ -8,19 +8,28 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Two Adam steps on a tiny parameter against fastai's formulas evaluated by hand in double precision. */
+/**
+ * Adam steps on tiny parameters against fastai's formulas evaluated by hand in double precision, through both update
+ * paths: the fused pass over CPU memory ({@code cpu} true) and the engine's update that GPUs use.
+ */
 class AdamTest {
 
-    @Test
-    void twoStepsFollowFastaiFormulas() {
+    @ParameterizedTest(name = "cpu update {0}")
+    @ValueSource(booleans = {true, false})
+    void twoStepsFollowFastaiFormulas(boolean cpu) {
         try (NDManager m = NDManager.newBaseManager()) {
             float[] w0 = {0.5f, -1.0f, 2.0f};
             float[] c = {0.3f, -0.7f, 1.1f};
             Parameter weight = tiny(m, "w", w0);
             Parameter bias = tiny(m, "b", w0);
-            Adam adam = new Adam(0.99, 1e-5, 0.01);
+            Adam adam = new Adam(0.99, 1e-5, 0.01, cpu);
             adam.add(weight, 0, true);
             adam.add(bias, 0, false);
             double[] lr = {0.1};
@@ -64,13 +73,14 @@ class AdamTest {
      * Gradients near eps, where eps's place in the formula decides the step: fastai adds eps to the debiased root,
      * so the fused update must be handed eps scaled by the debiasing (an unscaled eps moves these weights several times less).
      */
-    @Test
-    void tinyGradientsMeetEpsWhereFastaiPutsIt() {
+    @ParameterizedTest(name = "cpu update {0}")
+    @ValueSource(booleans = {true, false})
+    void tinyGradientsMeetEpsWhereFastaiPutsIt(boolean cpu) {
         try (NDManager m = NDManager.newBaseManager()) {
             float[] w0 = {0.5f, -1.0f, 2.0f};
             float[] c = {3e-6f, -7e-6f, 1.1e-5f};
             Parameter weight = tiny(m, "w", w0);
-            Adam adam = new Adam(0.99, 1e-5, 0);
+            Adam adam = new Adam(0.99, 1e-5, 0, cpu);
             adam.add(weight, 0, false);
             double[] w = toDouble(w0);
             double[] ga = new double[3], sa = new double[3];
@@ -89,16 +99,84 @@ class AdamTest {
         }
     }
 
-    @Test
-    void frozenParametersAreLeftBitIdentical() {
+    @ParameterizedTest(name = "cpu update {0}")
+    @ValueSource(booleans = {true, false})
+    void frozenParametersAreLeftBitIdentical(boolean cpu) {
         try (NDManager m = NDManager.newBaseManager()) {
             float[] w0 = {0.5f, -1.0f, 2.0f};
             Parameter weight = tiny(m, "w", w0);
-            Adam adam = Adam.defaults();
+            Adam adam = new Adam(Adam.SQR_MOM, Adam.EPS, Adam.WD, cpu);
             adam.add(weight, 0, true);
             weight.freeze(true);
             adam.step(new double[] {1.0}, new double[] {0.9});
             assertThat(weight.getArray().toFloatArray()).containsExactly(w0);
+        }
+    }
+
+    /**
+     * Parameters several blocks long (the CPU update splits them into blocks run on all cores, the last one partial)
+     * take the same steps on both paths, gradients zeroed, over a changing momentum and learning rate per group.
+     */
+    @Test
+    void cpuUpdateMatchesTheEngineUpdateAcrossBlocks() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            int[] sizes = {3 * Adam.BLOCK + 123, 7, Adam.BLOCK};
+            List<Parameter> onCpu = new ArrayList<>();
+            List<Parameter> onEngine = new ArrayList<>();
+            Adam cpu = new Adam(0.99, 1e-5, 0.01, true);
+            Adam engine = new Adam(0.99, 1e-5, 0.01, false);
+            m.getEngine().setRandomSeed(3);
+            float[] initial = null;
+            for (int i = 0; i < sizes.length; i++) {
+                float[] values = m.randomNormal(new Shape(sizes[i])).toFloatArray();
+                initial = i == 0 ? values : initial;
+                Parameter a = tiny(m, "a" + i, values);
+                Parameter b = tiny(m, "b" + i, values);
+                cpu.add(a, i % 2, i != 1);
+                engine.add(b, i % 2, i != 1);
+                onCpu.add(a);
+                onEngine.add(b);
+            }
+            for (int step = 0; step < 4; step++) {
+                try (NDManager sub = m.newSubManager()) {
+                    for (int i = 0; i < sizes.length; i++) {
+                        NDArray c = sub.randomNormal(new Shape(sizes[i]));
+                        for (List<Parameter> side : List.of(onCpu, onEngine)) {
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                                NDArray p = side.get(i).getArray();
+                                gc.backward(p.mul(c).sum().add(p.square().sum().mul(0.1)));
+                            }
+                        }
+                    }
+                }
+                double[] lr = {1e-3 * (step + 1), 3e-3};
+                double[] mom = {0.95 - 0.05 * step, 0.9};
+                cpu.step(lr, mom);
+                engine.step(lr, mom);
+                for (int i = 0; i < sizes.length; i++) {
+                    float[] got = onCpu.get(i).getArray().toFloatArray();
+                    float[] want = onEngine.get(i).getArray().toFloatArray();
+                    for (int k = 0; k < got.length; k++) {
+                        assertThat(got[k]).as("parameter %d element %d step %d", i, k, step)
+                            .isCloseTo(want[k], within(2e-6f + 1e-6f * Math.abs(want[k])));
+                    }
+                    assertThat(onCpu.get(i).getArray().getGradient().toFloatArray()).containsOnly(0f);
+                }
+            }
+            assertThat(onCpu.get(0).getArray().toFloatArray()).as("the steps moved the weights")
+                .isNotEqualTo(initial);
+        }
+    }
+
+    /** The CPU path writes through the engine's direct buffers, so it must see an array's own memory. */
+    @Test
+    void directBuffersOfCpuArraysAreTheirMemory() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
+            assertThat(Adam.sharesCpuMemory(a)).isTrue();
+            assertThat(a.toFloatArray()).containsExactly(1, 2, 3, 4, 5, 6);
+            assertThat(Adam.sharesCpuMemory(a.transpose())).as("a transposed view is copied, not shared").isFalse();
+            assertThat(Adam.sharesCpuMemory(m.create(new int[] {1, 2}))).isFalse();
         }
     }
 
