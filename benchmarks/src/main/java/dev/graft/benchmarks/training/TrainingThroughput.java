@@ -55,8 +55,12 @@ public final class TrainingThroughput {
                 Learner.EpochResult r = learner.fitOneCycle(1, LearningRates.of(1e-3)).get(0);
                 ips.add(r.imagesPerSecond());
                 rss.add(rssKiB());
-                log.printf(Locale.ROOT, "%-5s epoch %d: %7.1f images/s, resident memory %,d KiB, %,d native arrays%n",
-                    mode, e, r.imagesPerSecond(), rss.get(rss.size() - 1), learner.liveArrays());
+                int batches = learner.batchesPerEpoch();
+                log.printf(Locale.ROOT, "%-5s epoch %d: %7.1f images/s, resident memory %,d KiB, %,d native arrays;"
+                    + " per batch: data wait %.1f ms, forward+backward %.1f ms, optimiser %.1f ms%n",
+                    mode, e, r.imagesPerSecond(), rss.get(rss.size() - 1), learner.liveArrays(),
+                    1000 * r.dataSeconds() / batches, 1000 * r.modelSeconds() / batches,
+                    1000 * r.optimiserSeconds() / batches);
             }
         }
         return new Result(mode, ips, rss);

@@ -35,7 +35,9 @@ import dev.graft.trainer.schedule.OneCycle;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -91,10 +93,13 @@ public final class Learner implements AutoCloseable {
      * {@code secondMetric} is error_rate (single-label), F1 (multi-label, fastai's F1ScoreMulti: macro average over
      * labels at the 0.5 threshold) or NaN;
      * {@code seconds} is the whole epoch, {@code trainSeconds} its training part and {@code trainImages} the images
-     * trained on (so throughput is {@code trainImages / trainSeconds}).
+     * trained on (so throughput is {@code trainImages / trainSeconds}). Where the training part went:
+     * {@code dataSeconds} waiting for the loader's next batch, {@code modelSeconds} in forward, loss and backward,
+     * {@code optimiserSeconds} in Adam's steps (what is left is bookkeeping and the progress bar).
      */
     public record EpochResult(int epoch, double trainLoss, double validLoss, double metric, double secondMetric,
-                              double seconds, double trainSeconds, int trainImages) {
+                              double seconds, double trainSeconds, int trainImages, double dataSeconds,
+                              double modelSeconds, double optimiserSeconds) {
         /** Training images per second in this epoch, validation excluded. */
         public double imagesPerSecond() {
             return trainImages / trainSeconds;
@@ -264,11 +269,11 @@ public final class Learner implements AutoCloseable {
             }, smooth, -1);
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             int images = lastEpochImages;
+            long[] parts = lastEpochNanos.clone();
             Validation v = validate();
             epochsDone++;
             EpochResult r = new EpochResult(e, trainLoss, v.loss(), v.metric(), v.secondMetric(),
-                (System.nanoTime() - t0) / 1e9,
-                trainSeconds, images);
+                (System.nanoTime() - t0) / 1e9, trainSeconds, images, parts[0] / 1e9, parts[1] / 1e9, parts[2] / 1e9);
             results.add(r);
             history.add(r);
             printRow(r);
@@ -336,15 +341,27 @@ public final class Learner implements AutoCloseable {
 
     private int lastEpochImages;
 
+    /** Nanoseconds of the last trained epoch spent waiting for data, in the model, and in the optimiser. */
+    private final long[] lastEpochNanos = new long[3];
+
     private double trainEpoch(int epochNumber, Schedule schedule, LrFinderMath.SmoothLoss smooth, int maxSteps) {
         double last = Double.NaN;
         int done = 0;
         lastEpochImages = 0;
+        Arrays.fill(lastEpochNanos, 0);
         // Dropout draws from PyTorch's global generator: seeding it per epoch makes the masks depend on (seed, epoch)
         // alone, not on what ran before (an lr_find, another learner), so a seeded run repeats.
         Engine.getInstance().setRandomSeed(Seeds.forDropout(seed, epochNumber));
         try (DataLoader.Epoch ep = train.epoch(epochNumber); ProgressBar bar = progressBar(epochNumber)) {
-            for (Batch b : ep) {
+            Iterator<Batch> batches = ep.iterator();
+            while (true) {
+                long waiting = System.nanoTime();
+                if (!batches.hasNext()) {
+                    break;
+                }
+                Batch b = batches.next();
+                long model = System.nanoTime();
+                lastEpochNanos[0] += model - waiting;
                 Step s = schedule.at(b.index());
                 steps.add(s);
                 double loss;
@@ -357,7 +374,10 @@ public final class Learner implements AutoCloseable {
                         gc.backward(l);
                         loss = l.getFloat();
                     }
+                    long optimiser = System.nanoTime();
+                    lastEpochNanos[1] += optimiser - model;
                     adam.step(s.lr(), s.mom());
+                    lastEpochNanos[2] += System.nanoTime() - optimiser;
                 }
                 last = smooth.add(loss);
                 done++;

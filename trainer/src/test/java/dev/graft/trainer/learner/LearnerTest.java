@@ -83,7 +83,13 @@ class LearnerTest {
             learner.fitOneCycle(1, LearningRates.of(1e-3)); // on the CPU, Adam keeps its averages in Java arrays
             int afterOne = learner.liveArrays();
             assertThat(afterOne).as("arrays alive after the first epoch").isEqualTo(before);
-            learner.fitOneCycle(2, LearningRates.of(1e-3));
+            for (Learner.EpochResult r : learner.fitOneCycle(2, LearningRates.of(1e-3))) {
+                assertThat(r.modelSeconds()).as("forward, loss and backward").isPositive();
+                assertThat(r.optimiserSeconds()).as("Adam's steps").isPositive();
+                assertThat(r.dataSeconds()).as("waiting for batches").isNotNegative();
+                assertThat(r.dataSeconds() + r.modelSeconds() + r.optimiserSeconds()).as("parts of the training time")
+                    .isLessThanOrEqualTo(r.trainSeconds());
+            }
             learner.validate();
             learner.getPreds();
             assertThat(learner.liveArrays()).as("arrays alive after three more epochs, validation and get_preds")
