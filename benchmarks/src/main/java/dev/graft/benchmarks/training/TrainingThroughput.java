@@ -17,7 +17,8 @@ import java.util.Locale;
 /**
  * Training throughput of the trainer on the CPU: images per second for full training (everything trainable) and
  * head-only training (body frozen with its BatchNorm, so no gradient flows through it), and the process's resident
- * memory after every epoch, which must stay flat (a leak of native NDArrays shows as steady growth).
+ * memory after every epoch, which must stay flat (a leak of native NDArrays shows as steady growth; run it with
+ * {@code -XX:+AlwaysPreTouch} so that the Java heap's first use does not look like growth).
  *
  * <p>A benchmark, not a test: it prints its figures and judges nothing. Data comes from the synthetic generator
  * through the same loader users train with, so decoding and augmentation are included.
@@ -101,6 +102,12 @@ public final class TrainingThroughput {
             out.println(tunables == null
                 ? "C allocator: glibc defaults (GLIBC_TUNABLES unset; the README's command sets it, as ./graft does)"
                 : "C allocator: GLIBC_TUNABLES=" + tunables);
+            boolean preTouch = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+                .contains("-XX:+AlwaysPreTouch");
+            out.println(preTouch
+                ? "Java heap: pre-touched (-XX:+AlwaysPreTouch): resident memory moves with native memory and heap resizes"
+                : "Java heap: paged in as it is first used (the README's command adds -XX:+AlwaysPreTouch), so resident"
+                    + " memory also grows with the Java heap");
             Result full = run(data, "full", epochs, size, batch, workers, out);
             Result head = run(data, "head", epochs, size, batch, workers, out);
             for (Result r : List.of(full, head)) {
