@@ -105,9 +105,10 @@ public final class TrainingThroughput {
             boolean preTouch = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
                 .contains("-XX:+AlwaysPreTouch");
             out.println(preTouch
-                ? "Java heap: pre-touched (-XX:+AlwaysPreTouch): resident memory moves with native memory and heap resizes"
-                : "Java heap: paged in as it is first used (the README's command adds -XX:+AlwaysPreTouch), so resident"
-                    + " memory also grows with the Java heap");
+                ? "Java heap: pre-touched (-XX:+AlwaysPreTouch): resident memory moves with native memory and"
+                    + " heap resizes"
+                : "Java heap: paged in as it is first used (the README's command adds -XX:+AlwaysPreTouch), so"
+                    + " resident memory also grows with the Java heap");
             Result full = run(data, "full", epochs, size, batch, workers, out);
             Result head = run(data, "head", epochs, size, batch, workers, out);
             for (Result r : List.of(full, head)) {
