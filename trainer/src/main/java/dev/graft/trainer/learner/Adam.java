@@ -1,11 +1,9 @@
 package dev.graft.trainer.learner;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import java.nio.ByteBuffer;
+import dev.graft.trainer.model.CpuMemory;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -161,7 +159,7 @@ public final class Adam {
                 NDArray grad = p.getGradient();
                 grads.add(grad);
                 if (s.path == Path.UNDECIDED) {
-                    s.path = cpuUpdate && sharesCpuMemory(p) && sharesCpuMemory(grad) ? Path.CPU : Path.ENGINE;
+                    s.path = cpuUpdate && CpuMemory.isShared(p) && CpuMemory.isShared(grad) ? Path.CPU : Path.ENGINE;
                 }
                 double l = lr[s.group];
                 double m = mom[s.group];
@@ -209,28 +207,6 @@ public final class Adam {
     /** The array's elements as floats in its own memory. */
     private static FloatBuffer floats(NDArray a) {
         return a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
-    /**
-     * Whether {@code a} is a float32 array whose direct buffer is its own memory, so writes through the buffer reach it
-     * (the engine hands out a copy for arrays off the CPU or laid out with gaps). Checked by writing through one
-     * buffer and reading through another; the value is put back.
-     */
-    static boolean sharesCpuMemory(NDArray a) {
-        if (a == null || !Device.cpu().equals(a.getDevice()) || a.getDataType() != DataType.FLOAT32
-                || a.size() == 0) {
-            return false;
-        }
-        ByteBuffer first = a.toByteBuffer(true);
-        ByteBuffer second = a.toByteBuffer(true);
-        if (!first.isDirect() || !second.isDirect() || first.capacity() != a.size() * Float.BYTES) {
-            return false;
-        }
-        int original = first.getInt(0);
-        first.putInt(0, ~original);
-        boolean shared = second.getInt(0) == ~original;
-        first.putInt(0, original);
-        return shared;
     }
 
     /** Drops the moving averages (after loading other weights, say): the next step starts from step 1. */

@@ -49,8 +49,17 @@ import java.util.Set;
  * (momentum {@code m}: {@code running = (1 - m) running + m batch}, the variance unbiased). BatchNorm nodes listed in
  * {@link #setEvalBatchNorm} stay in evaluation mode even during training (fastai's frozen BatchNorm). Dropout and
  * stochastic depth are active only in training. The mobile activations (ReLU6, Hardswish, Hardsigmoid, SiLU) are
- * composed from NDArray operations with PyTorch's definitions, so autograd differentiates them like any other. Intermediate arrays are closed as soon as their last reader has run, so a forward pass
- * leaves only its output behind in the input's manager.
+ * composed from NDArray operations with PyTorch's definitions, so autograd differentiates them like any other.
+ * Intermediate arrays are closed as soon as their last reader has run, so a forward pass leaves only its output behind
+ * in the input's manager.
+ *
+ * <p>Two shortcuts keep a frozen part cheap without changing what it computes (beyond float rounding). A convolution
+ * read only by a BatchNorm is run as one convolution with the BatchNorm folded into its weight and bias whenever both
+ * are constant in the pass: all their parameters frozen and the BatchNorm using its running statistics. The fold is
+ * made on first use and remade after {@link #loadWeights}, {@link #updateWeights}, {@link #setEvalBatchNorm} or a
+ * change of the arrays or of what is frozen; an array changed in place by other code is not noticed, so change
+ * weights through those methods. And a max-pool whose input needs no gradient runs in Java ({@code CpuMaxPool}),
+ * because the engine's CPU pool always takes its slower with-indices path.
  */
 public final class NetworkBlock extends AbstractBlock {
     private static final byte VERSION = 1;
@@ -64,6 +73,12 @@ public final class NetworkBlock extends AbstractBlock {
     /** How many times each value (node id or {@link Network#INPUT}) is read. */
     private final Map<String, Integer> reads = new LinkedHashMap<>();
     private volatile Set<String> evalBatchNorm = Set.of();
+    /** Convolution node id to the BatchNorm node that alone reads it: the pairs that may be folded. */
+    private final Map<String, Node> batchNormAfter = new LinkedHashMap<>();
+    /** Folded weights of the constant convolution + BatchNorm pairs, by convolution node id. */
+    private final Map<String, Folded> folds = new LinkedHashMap<>();
+    /** Bumped whenever weights are loaded or BatchNorm modes change, so folds made before are not reused. */
+    private int weightsVersion;
     /** Graft's seeded initial weights, computed when DJL first initialises the parameters, then dropped. */
     private Map<String, Tensor> seedWeights;
 
@@ -100,6 +115,15 @@ public final class NetworkBlock extends AbstractBlock {
             }
             for (String in : n.inputs()) {
                 reads.merge(in, 1, Integer::sum);
+            }
+        }
+        for (Node n : network.nodes()) {
+            if (n.layer() instanceof Layer.BatchNorm && n.inputs().size() == 1) {
+                String in = n.inputs().get(0);
+                if (!in.equals(Network.INPUT) && network.node(in).layer() instanceof Layer.Conv2d
+                        && reads.getOrDefault(in, 0) == 1 && !in.equals(network.output().id())) {
+                    batchNormAfter.put(in, n);
+                }
             }
         }
     }
@@ -157,7 +181,10 @@ public final class NetworkBlock extends AbstractBlock {
             }
             ids.add(id);
         }
-        evalBatchNorm = Collections.unmodifiableSet(ids);
+        synchronized (folds) {
+            evalBatchNorm = Collections.unmodifiableSet(ids);
+            weightsVersion++;
+        }
     }
 
     /** The BatchNorm nodes currently held in evaluation mode during training. */
@@ -242,12 +269,34 @@ public final class NetworkBlock extends AbstractBlock {
         values.put(Network.INPUT, input);
         pending.put(input, reads.getOrDefault(Network.INPUT, 0));
         String outputId = network.output().id();
+        Set<String> foldedAway = new LinkedHashSet<>();
+        // Values a gradient must reach: those computed from a trainable parameter or from an input that needs one.
+        // Tracked here because the engine answers hasGradient() truthfully for leaves only.
+        Set<String> needGradient = new LinkedHashSet<>();
+        if (input.hasGradient()) {
+            needGradient.add(Network.INPUT);
+        }
         for (Node n : network.nodes()) {
             List<NDArray> in = new ArrayList<>(n.inputs().size());
+            boolean gradientIn = false;
             for (String id : n.inputs()) {
                 in.add(values.get(id));
+                gradientIn |= needGradient.contains(id);
             }
-            NDArray out = compute(n, in, store, device, training, frozenBn);
+            if (gradientIn || !frozen(n)) {
+                needGradient.add(n.id());
+            }
+            NDArray out;
+            Node bn = batchNormAfter.get(n.id());
+            Folded folded = bn == null ? null : folded(n, bn, device, training, frozenBn);
+            if (folded != null) {
+                out = convolution((Layer.Conv2d) n.layer(), in.get(0), folded.weight, folded.bias);
+                foldedAway.add(bn.id());
+            } else if (foldedAway.contains(n.id())) {
+                out = in.get(0); // this BatchNorm is inside the folded convolution before it
+            } else {
+                out = compute(n, in, store, device, training, frozenBn, gradientIn);
+            }
             values.put(n.id(), out);
             int uses = reads.getOrDefault(n.id(), 0) + (n.id().equals(outputId) ? 1 : 0);
             pending.merge(out, uses, Integer::sum);
@@ -274,14 +323,13 @@ public final class NetworkBlock extends AbstractBlock {
     // ---- one node --------------------------------------------------------------------------------------------
 
     private NDArray compute(Node n, List<NDArray> in, ParameterStore store, Device device, boolean training,
-                            Set<String> frozenBn) {
+                            Set<String> frozenBn, boolean gradientIn) {
         NDArray x = in.get(0);
         Layer layer = n.layer();
         if (layer instanceof Layer.Conv2d c) {
             NDArray w = value(store, n, "weight", device, training);
             NDArray b = c.bias() ? value(store, n, "bias", device, training) : null;
-            return x.getNDArrayInternal().convolution(x, w, b, new Shape(c.strideH(), c.strideW()),
-                new Shape(c.padH(), c.padW()), new Shape(c.dilation(), c.dilation()), c.groups()).singletonOrThrow();
+            return convolution(c, x, w, b);
         } else if (layer instanceof Layer.BatchNorm bn) {
             boolean batchStats = training && !frozenBn.contains(n.id());
             // DJL's momentum weighs the old running value (running = m' running + (1 - m') batch), PyTorch's the
@@ -295,6 +343,12 @@ public final class NetworkBlock extends AbstractBlock {
         } else if (layer instanceof Layer.Relu) {
             return Activation.relu(x);
         } else if (layer instanceof Layer.MaxPool p) {
+            if (!gradientIn && CpuMaxPool.applies(x)) {
+                NDArray pooled = CpuMaxPool.pool(x, p.kernel(), p.stride(), p.padding());
+                if (pooled != null) {
+                    return pooled;
+                }
+            }
             return Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
                 new Shape(p.padding(), p.padding()), false);
         } else if (layer instanceof Layer.Add) {
@@ -350,6 +404,92 @@ public final class NetworkBlock extends AbstractBlock {
             return training && d.p() > 0 ? stochasticDepth(x, d) : x;
         }
         throw new IllegalStateException("no DJL translation for " + layer.kind());
+    }
+
+    private static NDArray convolution(Layer.Conv2d c, NDArray x, NDArray w, NDArray b) {
+        return x.getNDArrayInternal().convolution(x, w, b, new Shape(c.strideH(), c.strideW()),
+            new Shape(c.padH(), c.padW()), new Shape(c.dilation(), c.dilation()), c.groups()).singletonOrThrow();
+    }
+
+    // ---- folding constant BatchNorm into the convolution before it ------------------------------------------
+
+    /**
+     * A convolution with its BatchNorm folded in: {@code s = gamma / sqrt(running_var + eps)}, weight {@code w * s}
+     * per output channel, bias {@code (b - running_mean) * s + beta}. Valid while the arrays it was made from are
+     * the parameters' arrays and no weights were loaded since.
+     */
+    private record Folded(NDArray weight, NDArray bias, List<NDArray> sources, int version) {
+        void close() {
+            weight.close();
+            bias.close();
+        }
+    }
+
+    /**
+     * The folded weights for a convolution and the BatchNorm that alone reads it, or null unless the pair is
+     * constant in this pass: every parameter of both frozen (no gradient, so no optimiser step moves them) and the
+     * BatchNorm normalising with its running statistics (evaluation, or held in evaluation mode). A frozen body in
+     * head-only training is then one convolution per pair instead of a convolution and a BatchNorm pass.
+     */
+    private Folded folded(Node conv, Node bn, Device device, boolean training, Set<String> frozenBn) {
+        boolean constant = (!training || frozenBn.contains(bn.id())) && frozen(conv) && frozen(bn);
+        List<NDArray> sources = new ArrayList<>(6);
+        if (constant) {
+            byNode.get(conv.id()).values().forEach(p -> sources.add(p.getArray()));
+            byNode.get(bn.id()).values().forEach(p -> sources.add(p.getArray()));
+            constant = sources.stream().allMatch(a -> device.equals(a.getDevice()));
+        }
+        synchronized (folds) {
+            Folded f = folds.get(conv.id());
+            if (f != null && !(constant && f.version == weightsVersion && sameArrays(f.sources, sources))) {
+                folds.remove(conv.id()).close();
+                f = null;
+            }
+            if (constant && f == null) {
+                f = fold((Layer.Conv2d) conv.layer(), (Layer.BatchNorm) bn.layer(), conv.id(), bn.id(), sources);
+                folds.put(conv.id(), f);
+            }
+            return f;
+        }
+    }
+
+    private Folded fold(Layer.Conv2d c, Layer.BatchNorm b, String convId, String bnId, List<NDArray> sources) {
+        NDArray w = byName.get(convId + ".weight").getArray();
+        NDArray gamma = byName.get(bnId + ".weight").getArray();
+        NDArray beta = byName.get(bnId + ".bias").getArray();
+        NDArray mean = byName.get(bnId + ".running_mean").getArray();
+        NDArray var = byName.get(bnId + ".running_var").getArray();
+        try (NDArray shifted = var.add((float) b.eps()); NDArray std = shifted.sqrt(); NDArray scale = gamma.div(std);
+             NDArray perChannel = scale.reshape(-1, 1, 1, 1)) {
+            NDArray weight = w.mul(perChannel);
+            NDArray centred = c.bias() ? byName.get(convId + ".bias").getArray().sub(mean) : mean.neg();
+            try (centred; NDArray scaled = centred.mul(scale)) {
+                return new Folded(weight, scaled.add(beta), List.copyOf(sources), weightsVersion);
+            }
+        }
+    }
+
+    /** How many convolution + BatchNorm pairs currently run folded (for tests). */
+    int foldedPairs() {
+        synchronized (folds) {
+            return folds.size();
+        }
+    }
+
+    private boolean frozen(Node n) {
+        return byNode.getOrDefault(n.id(), Map.of()).values().stream().noneMatch(Parameter::requiresGradient);
+    }
+
+    private static boolean sameArrays(List<NDArray> a, List<NDArray> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** PyTorch's Hardsigmoid, relu6(x + 3) / 6. */
@@ -433,6 +573,9 @@ public final class NetworkBlock extends AbstractBlock {
                 parts.add(wrong.size() + " of the wrong shape (" + shortList(wrong) + ")");
             }
             throw new GraftException("weights do not fit " + network.arch() + ": " + String.join("; ", parts));
+        }
+        synchronized (folds) {
+            weightsVersion++;
         }
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
             Tensor t = e.getValue();

@@ -168,18 +168,6 @@ class AdamTest {
         }
     }
 
-    /** The CPU path writes through the engine's direct buffers, so it must see an array's own memory. */
-    @Test
-    void directBuffersOfCpuArraysAreTheirMemory() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray a = m.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
-            assertThat(Adam.sharesCpuMemory(a)).isTrue();
-            assertThat(a.toFloatArray()).containsExactly(1, 2, 3, 4, 5, 6);
-            assertThat(Adam.sharesCpuMemory(a.transpose())).as("a transposed view is copied, not shared").isFalse();
-            assertThat(Adam.sharesCpuMemory(m.create(new int[] {1, 2}))).isFalse();
-        }
-    }
-
     private static double[] expected(double[] p, double[] grad, double[] gradAvg, double[] sqrAvg, int step,
                                      double lr, double mom, boolean decay) {
         double[] out = new double[p.length];
