@@ -80,6 +80,8 @@ GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold
 grep -q 'head-only / full' "$tmp/train-bench.log" || { echo "test.sh: TrainingThroughput printed no result"; exit 1; }
 grep -q 'per batch: data wait .* optimiser' "$tmp/train-bench.log" \
     || { echo "test.sh: TrainingThroughput printed no time breakdown"; exit 1; }
+grep -q "outside the JVM's own .* -> " "$tmp/train-bench.log" \
+    || { echo "test.sh: TrainingThroughput printed no native memory"; exit 1; }
 ./mvnw -B -ntp -q -pl benchmarks -am test -Dtest=ClosingNoteCheckpoints -Dsurefire.failIfNoSpecifiedTests=false \
     -Dgraft.bench.models="$tmp/cnc" -Dgraft.bench.archs=resnet18 >"$tmp/cnc.log" 2>&1 \
     || { echo "test.sh: ClosingNoteCheckpoints"; tail -20 "$tmp/cnc.log"; exit 1; }
