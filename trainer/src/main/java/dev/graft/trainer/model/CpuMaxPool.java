@@ -30,8 +30,8 @@ final class CpuMaxPool {
 
     /**
      * Whether {@link #pool} can take this input: float32 [N, C, H, W] on the CPU. Whether the input needs a gradient
-     * is the caller's to know: the engine's {@code hasGradient()} is false for every array an operation made, even
-     * one inside the autograd graph, so only a leaf can be asked.
+     * is the caller's to know: DJL 0.35.1's {@code hasGradient()} answered false for an array an operation made
+     * inside the autograd graph (its gradient function was {@code MulBackward0}), so only a leaf can be asked.
      */
     static boolean applies(NDArray x) {
         return Device.cpu().equals(x.getDevice()) && x.getDataType() == DataType.FLOAT32
