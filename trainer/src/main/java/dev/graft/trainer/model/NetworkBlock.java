@@ -271,7 +271,7 @@ public final class NetworkBlock extends AbstractBlock {
         String outputId = network.output().id();
         Set<String> foldedAway = new LinkedHashSet<>();
         // Values a gradient must reach: those computed from a trainable parameter or from an input that needs one.
-        // Tracked here because the engine answers hasGradient() truthfully for leaves only.
+        // Tracked here because DJL's hasGradient() can be asked of leaves only (see CpuMaxPool#applies).
         Set<String> needGradient = new LinkedHashSet<>();
         if (input.hasGradient()) {
             needGradient.add(Network.INPUT);
