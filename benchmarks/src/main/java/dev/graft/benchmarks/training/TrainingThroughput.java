@@ -8,6 +8,8 @@ import dev.graft.trainer.learner.Learner;
 import dev.graft.trainer.schedule.LearningRates;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,7 +81,7 @@ public final class TrainingThroughput {
      * code, class metadata), which grow while the JIT compiles the first epochs' hot methods.
      */
     static long jvmKiB() {
-        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         return (memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted()) / 1024;
     }
 
@@ -118,7 +120,7 @@ public final class TrainingThroughput {
             out.println(tunables == null
                 ? "C allocator: glibc defaults (GLIBC_TUNABLES unset; the README's command sets it, as ./graft does)"
                 : "C allocator: GLIBC_TUNABLES=" + tunables);
-            boolean preTouch = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+            boolean preTouch = ManagementFactory.getRuntimeMXBean().getInputArguments()
                 .contains("-XX:+AlwaysPreTouch");
             out.println(preTouch
                 ? "Java heap: pre-touched (-XX:+AlwaysPreTouch): resident memory moves with native memory and"

@@ -685,8 +685,9 @@ public final class Learner implements AutoCloseable {
     }
 
     /**
-     * The native arrays this learner holds right now (parameters and buffers, the optimiser's state on a GPU, and
-     * anything a step failed to free). After the first step it must stay constant from epoch to epoch: growth is a leak.
+     * The native arrays this learner holds right now (parameters and buffers, the folded weights of frozen
+     * convolution + BatchNorm pairs, the optimiser's state on a GPU, and anything a step failed to free). After the
+     * first step it must stay constant from epoch to epoch: growth is a leak.
      */
     public int liveArrays() {
         return manager.getManagedArrays().size();
