@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An opened safetensors file whose tensors are views onto a read-only memory mapping.
+ * An opened weight file whose tensors are views onto a read-only memory mapping: a safetensors file, or a PyTorch
+ * checkpoint opened through {@link WeightFiles} (where only tensors saved as strided views are copies).
  *
  * <p>It exists so that loading a checkpoint costs neither time nor heap: nothing is read until a tensor's bytes are
  * touched, and the operating system pages them in and out as it sees fit. Closing only forgets the tensors; tensors
@@ -30,12 +31,15 @@ public final class TensorFile implements AutoCloseable {
         return path;
     }
 
-    /** The header's free-form {@code __metadata__} strings (for example {@code format=pt}); empty when absent. */
+    /**
+     * Free-form strings about the file: a safetensors header's {@code __metadata__} (for example {@code format=pt}),
+     * plus, when opened through {@link WeightFiles}, the keys it documents ({@code source.format} and others).
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** Tensor names in the order their data lies in the file. */
+    /** Tensor names in the order their data lies in the file (for a PyTorch checkpoint, its state dict's order). */
     public List<String> names() {
         return List.copyOf(open().keySet());
     }

@@ -1,0 +1,179 @@
+package dev.graft.models.weights.torch;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The values the pickle machine builds. Python's {@code None} is Java's null, {@code int} a {@link Long} (or a
+ * {@link java.math.BigInteger} beyond 64 bits), {@code float} a {@link Double}, {@code bool} a {@link Boolean},
+ * {@code str} a {@link String} and {@code list} an {@link ArrayList}; the rest are the classes here. None of them can
+ * do anything: they only hold what the file said.
+ */
+final class Py {
+    private Py() {
+    }
+
+    /** A reference to {@code module.name}, never resolved to anything in the JVM. */
+    record Global(String module, String name) {
+        @Override
+        public String toString() {
+            return module + "." + name;
+        }
+    }
+
+    /** An immutable tuple; its hash is computed once from its items' (already computed) hashes. */
+    static final class Tuple {
+        final Object[] items;
+        final int depth;
+        private final int hash;
+
+        Tuple(Object[] items) {
+            this.items = items;
+            int d = 0;
+            for (Object item : items) {
+                if (item instanceof Tuple t) {
+                    d = Math.max(d, t.depth);
+                }
+            }
+            this.depth = d + 1;
+            this.hash = Arrays.hashCode(items);
+        }
+
+        int size() {
+            return items.length;
+        }
+
+        Object get(int i) {
+            return items[i];
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof Tuple t && hash == t.hash && Arrays.equals(items, t.items);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public String toString() {
+            return "tuple of " + items.length;
+        }
+    }
+
+    /** A dict, or an {@code OrderedDict}: insertion order is kept, as Python keeps it. */
+    static final class Dict {
+        final LinkedHashMap<Object, Object> items = new LinkedHashMap<>();
+        /** Instance attributes set by BUILD (an OrderedDict's {@code _metadata}); never needed, kept for completeness. */
+        Object attributes;
+
+        @Override
+        public String toString() {
+            return "dict of " + items.size();
+        }
+    }
+
+    /** A set or frozenset, as the items it was built from. */
+    static final class PySet {
+        final List<Object> items = new ArrayList<>();
+    }
+
+    /** A bytes or bytearray value. */
+    record Bytes(byte[] value) {
+    }
+
+    /**
+     * An inert stand-in for an instance of a class Graft does not implement, or for the result of calling a function
+     * it does not implement: it records the class or function by name, the arguments it would have been called with and
+     * the state BUILD would have given it. Nothing is ever called.
+     */
+    static final class Placeholder {
+        final Global type;
+        final Tuple args;
+        /** Whether the file asked for a call ({@code REDUCE}) rather than a bare instance ({@code NEWOBJ}). */
+        final boolean called;
+        /** The instance's {@code __dict__}, merged from every BUILD; keys are attribute names. */
+        final Map<Object, Object> state = new LinkedHashMap<>();
+        /** Anything else BUILD gave it (a non-dict state). */
+        Object otherState;
+        /** Items appended or set on it, when it stands for a list or dict subclass. */
+        final List<Object> listItems = new ArrayList<>();
+        final Map<Object, Object> dictItems = new LinkedHashMap<>();
+
+        Placeholder(Global type, Tuple args, boolean called) {
+            this.type = type;
+            this.args = args;
+            this.called = called;
+        }
+
+        @Override
+        public String toString() {
+            return type + (called ? "(...)" : " object");
+        }
+    }
+
+    /** A typed storage named by a persistent id; its bytes are bound once they are located. */
+    static final class Storage {
+        final String key;
+        final ScalarType type;
+        final long numel;
+        java.nio.ByteBuffer data;
+
+        Storage(String key, ScalarType type, long numel) {
+            this.key = key;
+            this.type = type;
+            this.numel = numel;
+        }
+    }
+
+    /** A tensor as {@code _rebuild_tensor_v2} describes it, already checked against its storage's size. */
+    record TensorRef(Storage storage, long offset, long[] size, long[] stride) {
+        @Override
+        public String toString() {
+            return "tensor " + Arrays.toString(size);
+        }
+    }
+
+    /** A short description of a value for a one-line message, never its contents. */
+    static String describe(Object value) {
+        if (value == null) {
+            return "None";
+        }
+        if (value instanceof String) {
+            return "a str";
+        }
+        if (value instanceof Long || value instanceof java.math.BigInteger) {
+            return "an int";
+        }
+        if (value instanceof Double) {
+            return "a float";
+        }
+        if (value instanceof Boolean) {
+            return "a bool";
+        }
+        if (value instanceof List<?> l) {
+            return "a list of " + l.size();
+        }
+        if (value instanceof Dict d) {
+            return "a dict of " + d.items.size();
+        }
+        if (value instanceof Tuple t) {
+            return "a tuple of " + t.size();
+        }
+        if (value instanceof Placeholder p) {
+            return "a " + p;
+        }
+        if (value instanceof TensorRef t) {
+            return "a " + t;
+        }
+        if (value instanceof Global g) {
+            return g.toString();
+        }
+        return "a " + value.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    }
+}
