@@ -64,6 +64,7 @@ final class Contents {
                     }
                 }
                 if (inner == null) {
+                    checkStateDictGlobals(source, foreign, dict, false);
                     throw PickleMachine.fail(source, "it holds a dict with keys " + keys(dict)
                             + " but no state dict under " + String.join(", ", WRAPPERS) + "; " + SAVE_A_STATE_DICT);
                 }
