@@ -19,9 +19,9 @@ import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.LoadMode;
-import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
 import dev.graft.models.weights.TensorFile;
+import dev.graft.models.weights.WeightFiles;
 import dev.graft.models.weights.WeightLoader;
 import dev.graft.trainer.model.InferenceModel;
 import java.io.IOException;
@@ -65,7 +65,7 @@ final class ExportCommand implements Callable<Integer> {
         @Option(names = "--checkpoint", paramLabel = "DIR", description = "A checkpoint folder written by graft train.")
         Path checkpoint;
 
-        @Option(names = "--weights", paramLabel = "FILE", description = "Whole-model safetensors (fastai state dict or Graft names); needs --arch and --classes.")
+        @Option(names = "--weights", paramLabel = "FILE", description = "Whole-model weights: safetensors or a PyTorch/fastai file (.pth, .pt, .bin, export.pkl), fastai state dict or Graft names; needs --arch and --classes.")
         Path weights;
     }
 
@@ -168,7 +168,7 @@ final class ExportCommand implements Callable<Integer> {
             }
             network = model.build();
             sourceHash = Checkpoint.sha256(source.weights);
-            try (TensorFile file = SafeTensors.open(source.weights)) {
+            try (TensorFile file = WeightFiles.open(source.weights)) {
                 Map<String, Tensor> copied = new LinkedHashMap<>();
                 WeightLoader.load(network, file.all(), LoadMode.ALL).tensors()
                     .forEach((k, v) -> copied.put(k, Tensor.ofFloats(v.shape(), v.toFloatArray())));

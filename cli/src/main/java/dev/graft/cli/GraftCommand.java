@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
         TrainCommand.class,
         LrFindCommand.class,
         ExportCommand.class,
+        ConvertCommand.class,
         PredictCommand.class,
         ServeCommand.class,
         BenchCommand.class,

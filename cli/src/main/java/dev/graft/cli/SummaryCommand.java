@@ -5,8 +5,8 @@ import dev.graft.models.summary.NetworkSummary;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.models.weights.LoadMode;
-import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.TensorFile;
+import dev.graft.models.weights.WeightFiles;
 import dev.graft.models.weights.WeightLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,10 +36,10 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--freeze-to", defaultValue = "-1", description = "Trainable state shown: fastai's freeze_to(n); -1 = freeze() (a new learner), 0 = unfreeze() (default: ${DEFAULT-VALUE}).")
     int freezeTo;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Check that a whole-model safetensors file (fastai state dict or Graft names) fits, strictly.")
+    @Option(names = "--weights", paramLabel = "FILE", description = "Check that a whole-model weight file (safetensors or PyTorch .pth/.pt/.bin/.pkl; fastai state dict or Graft names) fits, strictly.")
     Path weights;
 
-    @Option(names = "--pretrained", paramLabel = "FILE", description = "Check that a pretrained-body safetensors file (torchvision names) fits the body.")
+    @Option(names = "--pretrained", paramLabel = "FILE", description = "Check that a pretrained-body weight file (safetensors or PyTorch .pth; torchvision names) fits the body.")
     Path pretrained;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
@@ -71,7 +71,7 @@ final class SummaryCommand implements Callable<Integer> {
 
     /** Loads the file strictly into the network (throws a one-line error when it does not fit). */
     private static String check(Network net, Path file, LoadMode mode) {
-        try (TensorFile tensors = SafeTensors.open(file)) {
+        try (TensorFile tensors = WeightFiles.open(file)) {
             WeightLoader.Loaded loaded = WeightLoader.load(net, tensors.all(), mode);
             return "weights: " + file + " fits the " + (mode == LoadMode.ALL ? "whole model" : "body") + " ("
                 + loaded.tensors().size() + " tensors, " + loaded.naming().name().toLowerCase(java.util.Locale.ROOT)

@@ -4,9 +4,9 @@ import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.LoadMode;
-import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
 import dev.graft.models.weights.TensorFile;
+import dev.graft.models.weights.WeightFiles;
 import dev.graft.models.weights.WeightLoader;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.ImageDecoder;
@@ -47,7 +47,8 @@ final class TrainingOptions {
     long seed;
 
     @Option(names = "--pretrained", paramLabel = "FILE",
-        description = "Pretrained body weights (safetensors: torchvision/timm names or a fastai state dict). "
+        description = "Pretrained body weights: safetensors or a PyTorch file such as torchvision's resnet34-b627a593.pth "
+            + "(torchvision/timm names, or a fastai state dict). "
             + "Without it the body starts from random initialisation.")
     Path pretrained;
 
@@ -124,7 +125,7 @@ final class TrainingOptions {
         if (!Files.isRegularFile(pretrained)) {
             throw new GraftException("pretrained weights not found: " + pretrained);
         }
-        try (TensorFile file = SafeTensors.open(pretrained)) {
+        try (TensorFile file = WeightFiles.open(pretrained)) {
             Map<String, Tensor> loaded = WeightLoader.load(net, file.all(), LoadMode.BODY).tensors();
             Map<String, Tensor> copy = new java.util.LinkedHashMap<>();
             loaded.forEach((k, v) -> copy.put(k, Tensor.ofFloats(v.shape(), v.toFloatArray())));
