@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 
 /**
  * Reading a torchvision state dict saved by {@code torch.save} (zip and legacy formats) against reading the same
- * tensors from safetensors: median time of several alternated rounds, their ratio, and the peak resident memory each
- * read adds.
+ * tensors from safetensors: median time of several alternated rounds, their ratio, and the peak resident memory a
+ * fresh JVM adds reading each file once.
  *
  * <p>"Reading" is what every Graft command does with a weight file: open it and touch every byte of every tensor
  * (here a checksum, which also proves the formats hold the same values). The files are written once by Debian's
@@ -55,14 +55,21 @@ public final class CheckpointReadSpeed {
         "        f.write(b)",
         "");
 
-    /** One timed read: its duration, the checksum of every byte, the bytes read and the peak memory it added. */
-    record Read(double millis, long checksum, long bytes, long peakAddedBytes) {
+    /** One timed read: its duration, the checksum of every byte and the bytes read. */
+    record Read(double millis, long checksum, long bytes) {
     }
 
     private CheckpointReadSpeed() {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--peak-of")) {
+            // a fresh process reads one file once: nothing mapped before, so its peak growth is what the read costs
+            long before = ProcessMetrics.rssBytes();
+            Read r = read(Path.of(args[1]));
+            System.out.println(ProcessMetrics.peakRssBytes() - before + " " + r.bytes());
+            return;
+        }
         String arch = args.length > 0 ? args[0] : "resnet152";
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Path dir = Files.createTempDirectory("graft-read-speed");
@@ -107,13 +114,9 @@ public final class CheckpointReadSpeed {
                 + " legacy .pth %.1f ms%n", arch, bytes / 1e6, rounds, s, z, l);
             System.out.printf(Locale.ROOT, "zip .pth / safetensors read time: %.3f (target at most 1.10); legacy / safetensors:"
                 + " %.3f (reported only)%n", z / s, l / s);
-            if (ProcessMetrics.peakResetWorks()) {
-                System.out.printf(Locale.ROOT, "peak resident memory added by one read (tensors: %.1f MB): safetensors %.1f MB,"
-                    + " zip .pth %.1f MB, legacy .pth %.1f MB%n", bytes / 1e6, maxPeak(safeReads) / 1e6,
-                    maxPeak(zipReads) / 1e6, maxPeak(legacyReads) / 1e6);
-            } else {
-                System.out.println("peak resident memory: not measurable here (/proc/self/clear_refs refused)");
-            }
+            System.out.printf(Locale.ROOT, "peak resident memory a fresh JVM adds reading the file once (tensors: %.1f MB):"
+                + " safetensors %.1f MB, zip .pth %.1f MB, legacy .pth %.1f MB%n", bytes / 1e6, peakOf(safetensors) / 1e6,
+                peakOf(zip) / 1e6, peakOf(legacy) / 1e6);
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
@@ -123,11 +126,20 @@ public final class CheckpointReadSpeed {
         }
     }
 
+    /** The peak resident memory a new JVM adds reading {@code file} once, in bytes. */
+    private static long peakOf(Path file) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path"), CheckpointReadSpeed.class.getName(), "--peak-of", file.toString())
+            .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new GraftException("the memory probe failed: " + out);
+        }
+        return Long.parseLong(out.split("\\s+")[0]);
+    }
+
     /** Opens the file and touches every byte of every tensor; the mapping is dropped before the next read. */
     static Read read(Path file) throws IOException {
-        System.gc();
-        boolean reset = ProcessMetrics.resetPeakRss();
-        long before = ProcessMetrics.rssBytes();
         long start = System.nanoTime();
         long checksum = 0;
         long bytes = 0;
@@ -147,16 +159,11 @@ public final class CheckpointReadSpeed {
             }
         }
         double millis = (System.nanoTime() - start) / 1e6;
-        long peak = reset ? ProcessMetrics.peakRssBytes() - before : -1;
-        return new Read(millis, checksum, bytes, peak);
+        return new Read(millis, checksum, bytes);
     }
 
     private static double median(List<Read> reads) {
         double[] m = reads.stream().mapToDouble(Read::millis).sorted().toArray();
         return m.length % 2 == 1 ? m[m.length / 2] : (m[m.length / 2 - 1] + m[m.length / 2]) / 2;
-    }
-
-    private static long maxPeak(List<Read> reads) {
-        return reads.stream().mapToLong(Read::peakAddedBytes).max().orElse(-1);
     }
 }
