@@ -144,6 +144,7 @@ final class ExportCommand implements Callable<Integer> {
         Task task;
         List<String> labelList = null;
         String sourceHash;
+        FastaiExportInfo fastaiExport = FastaiExportInfo.NONE;
         int[] hw = size == null ? null : CliOptions.parseSize(size);
         ExportOptions.Builder b = ExportOptions.builder();
         if (source.checkpoint != null) {
@@ -173,11 +174,21 @@ final class ExportCommand implements Callable<Integer> {
                 WeightLoader.load(network, file.all(), LoadMode.ALL).tensors()
                     .forEach((k, v) -> copied.put(k, Tensor.ofFloats(v.shape(), v.toFloatArray())));
                 weights = copied;
+                fastaiExport = FastaiExportInfo.of(file.metadata(), source.weights);
             }
             task = multiLabel ? Task.MULTI_LABEL
                 : regression ? Task.REGRESSION : Task.SINGLE_LABEL;
             if (labels != null) {
                 labelList = readLabels(labels);
+            } else if (fastaiExport.vocab() != null) {
+                labelList = fastaiExport.vocab();
+                o.println("labels: " + labelList.size() + " classes from " + source.weights + " (fastai's dls.vocab)");
+            }
+            if (mean == null && std == null && fastaiExport.mean() != null && fastaiExport.std() != null) {
+                mean = fastaiExport.mean();
+                std = fastaiExport.std();
+                o.println("normalisation: mean " + mean + ", std " + std + " from " + source.weights
+                    + " (fastai's Normalize)");
             }
             if (network.inputChannels() != 3 && (channels == null || mean == null || std == null)) {
                 throw new GraftException("a " + network.inputChannels() + "-channel model needs --channels (e.g. RGBA), --mean"
