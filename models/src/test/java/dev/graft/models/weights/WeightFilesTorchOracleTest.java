@@ -56,6 +56,10 @@ class WeightFilesTorchOracleTest {
             assertThat(read.get("bf16").dtype()).isEqualTo(DType.BF16);
             assertThat(read.get("transposed").shape()).containsExactly(4, 5);
             assertThat(read.get("tied.a")).isEqualTo(read.get("tied.b"));
+            // contiguous tensors are views of the mapped file, not copies; strided views are gathered
+            assertThat(read.get("f32").data().isDirect()).isTrue();
+            assertThat(read.get("offset").data().isDirect()).isTrue();
+            assertThat(read.get("transposed").data().isDirect()).isFalse();
         }
     }
 
@@ -76,6 +80,8 @@ class WeightFilesTorchOracleTest {
     void fastaiLearnSaveWithAndWithoutTheOptimiser() throws Exception {
         assertSameAsPyTorch(TorchFixtures.file("fastai.learn-save.pth"), "fastai");
         assertSameAsPyTorch(TorchFixtures.file("fastai.learn-save-no-opt.pth"), "fastai");
+        // fastai's optimiser state names fastcore's L and numpy scalars: tolerated there, as inert placeholders
+        assertSameAsPyTorch(TorchFixtures.file("fastai.learn-save-fastai-opt.pth"), "fastai");
         try (TensorFile read = WeightFiles.open(TorchFixtures.file("fastai.learn-save.pth"))) {
             assertThat(read.metadata()).containsEntry("source.wrapper", "model");
         }
@@ -89,6 +95,24 @@ class WeightFilesTorchOracleTest {
         try (TensorFile read = WeightFiles.open(TorchFixtures.file("resnet18.whole.pth"))) {
             assertThat(read.metadata()).containsEntry("source.content", "module")
                 .containsEntry("source.class", "torchvision.models.resnet.ResNet");
+        }
+    }
+
+    /** The fixture pickles stand-ins under fastai's names (fastai is not installed); see make_fixtures.py. */
+    @Test
+    void anExportPklLikeFileGivesTheModelTheLabelsAndTheNormalisation() throws Exception {
+        Path file = TorchFixtures.file("export.pkl");
+        assertSameAsPyTorch(file, "export");
+        try (TensorFile read = WeightFiles.open(file)) {
+            assertThat(read.metadata())
+                .containsEntry("source.format", "torch-zip")
+                .containsEntry("source.content", "fastai-export")
+                .containsEntry("fastai.vocab", "[\"cat\",\"dog\",\"say \\\"hi\\\"\",\"café\"]")
+                .containsEntry("fastai.normalize.mean", "[0.485,0.456,0.406]")
+                .containsEntry("fastai.normalize.std", "[0.229,0.224,0.225]");
+            Network resnet18c4 = VisionModel.builder().setArch("resnet18").setClasses(4).build();
+            WeightLoader.Loaded loaded = WeightLoader.load(resnet18c4, read.all(), LoadMode.ALL);
+            assertThat(loaded.naming()).isEqualTo(Naming.FASTAI);
         }
     }
 

@@ -108,3 +108,76 @@ views = {
 save(views, 'views.zip.pth')
 save(views, 'views.legacy.pth', _use_new_zipfile_serialization=False)
 expect('views', views)
+
+# An export.pkl-like file. fastai cannot be installed here, so this is NOT written by fastai: it pickles stand-in
+# classes under fastai's own module and class names, with the attributes fastai's source gives them (Learner.export
+# runs torch.save(self) after dls.new_empty() and opt=None; labels live in Categorize.vocab, a CategoryMap whose items
+# are a fastcore L; normalisation in the Normalize batch transform's mean and std, shaped [1, 3, 1, 1]).
+import functools, pathlib
+import numpy as np
+
+def stand_in(module_name, *class_names):
+    parts = module_name.split('.')
+    for i in range(1, len(parts) + 1):
+        name = '.'.join(parts[:i])
+        if name not in sys.modules:
+            sys.modules[name] = types.ModuleType(name)
+            if i > 1:
+                setattr(sys.modules['.'.join(parts[:i - 1])], parts[i - 1], sys.modules[name])
+    module = sys.modules[module_name]
+    made = []
+    for class_name in class_names:
+        cls = type(class_name, (object,), {'__module__': module_name})
+        setattr(module, class_name, cls)
+        made.append(cls)
+    return made
+
+(L,) = stand_in('fastcore.foundation', 'L')
+(Pipeline,) = stand_in('fastcore.transform', 'Pipeline')
+Learner, = stand_in('fastai.learner', 'Learner')
+DataLoaders, TfmdDL, Datasets, TfmdLists = stand_in('fastai.data.core', 'DataLoaders', 'TfmdDL', 'Datasets', 'TfmdLists')
+Categorize, CategoryMap, Normalize, IntToFloatTensor, ToTensor = stand_in(
+    'fastai.data.transforms', 'Categorize', 'CategoryMap', 'Normalize', 'IntToFloatTensor', 'ToTensor')
+(Resize,) = stand_in('fastai.vision.augment', 'Resize')
+(CrossEntropyLossFlat,) = stand_in('fastai.losses', 'CrossEntropyLossFlat')
+(TrainEvalCallback, Recorder) = stand_in('fastai.callback.core', 'TrainEvalCallback', 'Recorder')
+
+def obj(cls, **attrs):
+    o = cls.__new__(cls)
+    o.__dict__.update(attrs)
+    return o
+
+def l(*items):
+    return obj(L, items=list(items))
+
+vocab = obj(CategoryMap, items=l('cat', 'dog', 'say "hi"', 'café'), o2i={'cat': 0, 'dog': 1, 'say "hi"': 2, 'café': 3})
+categorize = obj(Categorize, vocab=vocab, add_na=False, sort=True, split_idx=None, order=1)
+normalize = obj(Normalize, mean=torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1),
+                std=torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), axes=(0, 2, 3), split_idx=None, order=99)
+after_batch = obj(Pipeline, fs=l(obj(IntToFloatTensor, div=255.0, div_mask=1, order=10), normalize), split_idx=None)
+after_item = obj(Pipeline, fs=l(obj(Resize, size=(224, 224), method='crop', pad_mode='reflection', order=1),
+                                obj(ToTensor, order=5)), split_idx=None)
+tls = [obj(TfmdLists, items=l(), tfms=obj(Pipeline, fs=l(), split_idx=None)),
+       obj(TfmdLists, items=l(), tfms=obj(Pipeline, fs=l(categorize), split_idx=None))]
+dataset = obj(Datasets, tls=tls, n_inp=1)
+loaders = [obj(TfmdDL, dataset=dataset, bs=64, shuffle=shuffle, after_item=after_item, after_batch=after_batch,
+               device=torch.device('cpu')) for shuffle in (True, False)]
+dls = obj(DataLoaders, loaders=loaders, path=pathlib.PurePosixPath('.'), device=torch.device('cpu'))
+export_model = randomise(nn.Sequential(
+    nn.Sequential(*list(torchvision.models.resnet18().children())[:-2]),
+    nn.Sequential(AdaptiveConcatPool2d(), nn.Flatten(), nn.BatchNorm1d(1024), nn.Dropout(0.25),
+                  nn.Linear(1024, 512, bias=False), nn.ReLU(inplace=True), nn.BatchNorm1d(512), nn.Dropout(0.5),
+                  nn.Linear(512, 4, bias=False))))
+learner = obj(Learner, dls=dls, model=export_model, loss_func=obj(CrossEntropyLossFlat, axis=-1, flatten=True),
+              opt_func=functools.partial(torch.optim.Adam, betas=(0.9, 0.99)), opt=None, lr=np.float64(0.001),
+              splitter=None, path=pathlib.PurePosixPath('.'), model_dir='models', wd=None, wd_bn_bias=False,
+              train_bn=True, moms=(0.95, 0.85, 0.95), cbs=l(obj(TrainEvalCallback), obj(Recorder, train_metrics=False)),
+              metrics=l(), logger=print)
+save(learner, 'export.pkl')
+expect('export', export_model.state_dict())
+
+# learn.save with fastai's own optimiser state: {'state': [...], 'hypers': L of dicts}, numpy scalars among the hypers
+# (stand-ins under fastcore's name again; the model half is the fastai-style model above)
+fastai_opt = {'state': [{'grad_avg': torch.zeros(2), 'step': 1}],
+              'hypers': l({'lr': np.float64(0.001), 'mom': 0.9, 'wd': 0.01, 'eps': 1e-05})}
+save({'model': sd, 'opt': fastai_opt}, 'fastai.learn-save-fastai-opt.pth')
