@@ -179,4 +179,30 @@ class ConvertCommandTest {
         assertThat(r.err().strip()).doesNotContain("\n").doesNotContain("Exception");
         assertThat(out).doesNotExist();
     }
+
+    @Test
+    void exportPklGivesTheModelItsLabelsAndItsNormalisation() throws Exception {
+        // the models module's fixture script writes an export.pkl-like Learner (stand-ins under fastai's names)
+        Path script = Path.of("../models/src/test/resources/dev/graft/models/weights/torch/make_fixtures.py");
+        assertThat(script).isRegularFile();
+        Path fixtures = dir.resolve("fixtures");
+        Files.createDirectories(fixtures);
+        assertThat(python(Files.readString(script), fixtures.toString())).as("make_fixtures.py").isEmpty();
+        Path onnx = dir.resolve("pets.onnx");
+        Run r = graft("export", "--weights", fixtures.resolve("export.pkl").toString(), "--arch", "resnet18",
+            "--classes", "4", "--size", "64", "--out", onnx.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("labels: 4 classes from", "(fastai's dls.vocab)",
+            "normalisation: mean [0.485", "(fastai's Normalize)");
+        Path image = dir.resolve("pkl-img");
+        assertThat(graft("data", "synth", "--out", image.toString(), "--classes", "2", "--size", "64", "--per-class",
+            "1", "--seed", "5").code()).isZero();
+        String png;
+        try (Stream<Path> files = Files.walk(image)) {
+            png = files.filter(f -> f.toString().endsWith(".png")).map(Path::toString).sorted().findFirst().orElseThrow();
+        }
+        Run p = graft("predict", onnx.toString(), png, "--top", "4");
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.out()).contains("cat ", "dog ", "say \"hi\" ", "café ");
+    }
 }

@@ -38,7 +38,9 @@ def randomise(model):
     # random running statistics too, so that no two buffers hold the same bytes by chance
     with torch.no_grad():
         for k, v in model.state_dict().items():
-            if v.dtype.is_floating_point:
+            if k.endswith('running_var'):
+                v.copy_(torch.rand_like(v) + 0.05)  # a variance: positive, so the model also exports and runs
+            elif v.dtype.is_floating_point:
                 v.copy_(torch.randn_like(v))
     return model
 
