@@ -181,13 +181,19 @@ class ConvertCommandTest {
     }
 
     @Test
-    void exportPklGivesTheModelItsLabelsAndItsNormalisation() throws Exception {
+    void exportPklGivesTheModelItsLabelsAndItsNormalisationAndTorchvisionFilesFitTheBody() throws Exception {
         // the models module's fixture script writes an export.pkl-like Learner (stand-ins under fastai's names)
         Path script = Path.of("../models/src/test/resources/dev/graft/models/weights/torch/make_fixtures.py");
         assertThat(script).isRegularFile();
         Path fixtures = dir.resolve("fixtures");
         Files.createDirectories(fixtures);
         assertThat(python(Files.readString(script), fixtures.toString())).as("make_fixtures.py").isEmpty();
+        for (String file : List.of("resnet18.zip.pth", "resnet18.legacy.pth")) {
+            Run body = graft("summary", "--arch", "resnet18", "--classes", "4", "--pretrained",
+                fixtures.resolve(file).toString());
+            assertThat(body.code()).as(body.err()).isZero();
+            assertThat(body.out()).contains("fits the body (100 tensors, graft names, 2 ignored)");
+        }
         Path onnx = dir.resolve("pets.onnx");
         Run r = graft("export", "--weights", fixtures.resolve("export.pkl").toString(), "--arch", "resnet18",
             "--classes", "4", "--size", "64", "--out", onnx.toString());
