@@ -62,7 +62,11 @@ final class PickleMachine {
     private final Function<Object, Object> persistentLoad;
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
+    /** Memo entries at small indices (the usual case: pickle numbers them 0, 1, 2...), and the rest. */
+    private Object[] memoArray = new Object[1024];
+    private int memoArrayCount;
     private final Map<Long, Object> memo = new HashMap<>();
+    private static final Object ABSENT = new Object();
     private final Set<String> foreign = new LinkedHashSet<>();
     private int protocol;
 
@@ -207,7 +211,7 @@ final class PickleMachine {
                 case 'q' -> memoPut(u8());
                 case 'r' -> memoPut(Integer.toUnsignedLong(i32()));
                 case 'p' -> memoPut(textIndex(line()));
-                case 0x94 -> memoPut(memo.size());
+                case 0x94 -> memoPut(memoArrayCount + memo.size());
                 case 'h' -> push(memoGet(u8()));
                 case 'j' -> push(memoGet(Integer.toUnsignedLong(i32())));
                 case 'g' -> push(memoGet(textIndex(line())));
@@ -591,17 +595,39 @@ final class PickleMachine {
     }
 
     private void memoPut(long index) {
-        if (!memo.containsKey(index) && memo.size() >= MAX_MEMO) {
+        Object value = peek();
+        if (index < MAX_MEMO) {
+            int i = (int) index;
+            if (i >= memoArray.length) {
+                Object[] grown = new Object[(int) Math.min(MAX_MEMO, Math.max(i + 1L, 2L * memoArray.length))];
+                System.arraycopy(memoArray, 0, grown, 0, memoArray.length);
+                memoArray = grown;
+            }
+            if (memoArray[i] == null) {
+                checkMemoRoom();
+                memoArrayCount++;
+            }
+            memoArray[i] = value == null ? ABSENT : value;
+            return;
+        }
+        if (!memo.containsKey(index)) {
+            checkMemoRoom();
+        }
+        memo.put(index, value);
+    }
+
+    private void checkMemoRoom() {
+        if (memoArrayCount + memo.size() >= MAX_MEMO) {
             throw fail("its memo grows beyond " + MAX_MEMO + " entries");
         }
-        memo.put(index, peek());
     }
 
     private Object memoGet(long index) {
-        if (!memo.containsKey(index)) {
+        Object value = index < memoArray.length ? memoArray[(int) index] : memo.getOrDefault(index, null);
+        if (value == null && (index < memoArray.length || !memo.containsKey(index))) {
             throw fail("it refers to memo entry " + index + ", which was never stored");
         }
-        return memo.get(index);
+        return value == ABSENT ? null : value;
     }
 
     // ---- reading ----------------------------------------------------------------------------------------------
@@ -646,9 +672,17 @@ final class PickleMachine {
     }
 
     private String utf8(int n) {
+        byte[] bytes = bytes(n);
+        boolean ascii = true;
+        for (byte b : bytes) {
+            ascii &= b >= 0;
+        }
+        if (ascii) {
+            return new String(bytes, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes(n))).toString();
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw fail("a string at byte " + pos + " is not valid UTF-8");
         }

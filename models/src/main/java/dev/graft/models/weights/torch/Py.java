@@ -16,11 +16,40 @@ final class Py {
     private Py() {
     }
 
-    /** A reference to {@code module.name}, never resolved to anything in the JVM. */
-    record Global(String module, String name) {
+    /** A reference to {@code module.name}, never resolved to anything in the JVM; only compared by name. */
+    static final class Global {
+        private final String module;
+        private final String name;
+        private final String full;
+
+        Global(String module, String name) {
+            this.module = module;
+            this.name = name;
+            this.full = module + "." + name;
+        }
+
+        String module() {
+            return module;
+        }
+
+        String name() {
+            return name;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Global g && full.equals(g.full);
+        }
+
+        @Override
+        public int hashCode() {
+            return full.hashCode();
+        }
+
+        /** {@code module.name}. */
         @Override
         public String toString() {
-            return module + "." + name;
+            return full;
         }
     }
 

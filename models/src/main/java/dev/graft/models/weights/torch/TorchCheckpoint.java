@@ -112,7 +112,8 @@ public final class TorchCheckpoint {
     // ---- zip ------------------------------------------------------------------------------------------------
 
     private static TorchCheckpoint readZip(String source, FileChannel channel) throws IOException {
-        ZipArchive zip = ZipArchive.read(source, channel);
+        Mapping mapping = new Mapping(channel);
+        ZipArchive zip = ZipArchive.read(source, channel, mapping.whole);
         Map<String, ZipArchive.Entry> entries = zip.entries();
         String top = null;
         for (String name : entries.keySet()) {
@@ -155,7 +156,6 @@ public final class TorchCheckpoint {
         if (pickle.size() > MAX_PICKLE_BYTES) {
             throw PickleMachine.fail(source, "its data.pkl is " + pickle.size() + " bytes, too large for a checkpoint");
         }
-        Mapping mapping = new Mapping(channel);
         ByteBuffer pickleBytes = ZipArchive.read(channel, pickle.dataOffset(), (int) pickle.size());
         Map<String, Py.Storage> storages = new HashMap<>();
         String dataPrefix = top + "data/";

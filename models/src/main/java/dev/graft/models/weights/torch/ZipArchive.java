@@ -38,7 +38,11 @@ final class ZipArchive {
         return entries;
     }
 
-    static ZipArchive read(String source, FileChannel channel) throws IOException {
+    /**
+     * @param whole the whole file mapped, when it fits one buffer: local headers are then read from it rather than
+     *     with one system call each; null for larger files
+     */
+    static ZipArchive read(String source, FileChannel channel, ByteBuffer whole) throws IOException {
         long fileSize = channel.size();
         int tail = (int) Math.min(fileSize, 22 + 65_535 + 20);
         ByteBuffer end = read(channel, fileSize - tail, tail);
@@ -130,7 +134,9 @@ final class ZipArchive {
             if (localOffset < 0 || localOffset > directoryOffset - 30 || size < 0 || compressed < 0) {
                 throw PickleMachine.fail(source, "truncated or corrupt zip: entry '" + name + "' lies outside the file");
             }
-            ByteBuffer local = read(channel, localOffset, 30);
+            ByteBuffer local = whole != null
+                    ? whole.slice((int) localOffset, 30).order(ByteOrder.LITTLE_ENDIAN)
+                    : read(channel, localOffset, 30);
             if (local.getInt(0) != 0x04034b50) {
                 throw PickleMachine.fail(source, "corrupt zip: entry '" + name + "' has no local header");
             }
@@ -156,9 +162,16 @@ final class ZipArchive {
 
     private static String name(String source, ByteBuffer dir, int at, int length) {
         String name;
+        byte[] bytes = new byte[length];
+        dir.get(at, bytes);
+        boolean ascii = true;
+        for (byte b : bytes) {
+            ascii &= b >= 0;
+        }
         try {
-            name = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(dir.slice(at, length)).toString();
+            name = ascii ? new String(bytes, StandardCharsets.US_ASCII)
+                    : StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw PickleMachine.fail(source, "a zip entry name is not valid UTF-8");
         }
