@@ -53,7 +53,12 @@ final class Py {
         }
     }
 
-    /** An immutable tuple; its hash is computed once from its items' (already computed) hashes. */
+    /**
+     * An immutable tuple. Its hash is computed once, from its items' own cached or shallow hashes: lists, dicts and
+     * objects count by identity, so hashing never walks into a container (a hostile pickle can make those shared
+     * exponentially or nested without bound). Value equality therefore only holds for tuples of simple values and
+     * tuples, which is all a dict key in a checkpoint ever is.
+     */
     static final class Tuple {
         final Object[] items;
         final int depth;
@@ -62,13 +67,30 @@ final class Py {
         Tuple(Object[] items) {
             this.items = items;
             int d = 0;
+            int h = 1;
             for (Object item : items) {
                 if (item instanceof Tuple t) {
                     d = Math.max(d, t.depth);
                 }
+                h = 31 * h + shallowHash(item);
             }
             this.depth = d + 1;
-            this.hash = Arrays.hashCode(items);
+            this.hash = h;
+        }
+
+        private static int shallowHash(Object item) {
+            if (item == null) {
+                return 0;
+            }
+            if (isValue(item)) {
+                return item.hashCode();
+            }
+            return System.identityHashCode(item);
+        }
+
+        private static boolean isValue(Object item) {
+            return item instanceof Tuple || item instanceof String || item instanceof Long || item instanceof Double
+                    || item instanceof Boolean || item instanceof java.math.BigInteger || item instanceof Global;
         }
 
         int size() {
@@ -81,7 +103,21 @@ final class Py {
 
         @Override
         public boolean equals(Object o) {
-            return o == this || o instanceof Tuple t && hash == t.hash && Arrays.equals(items, t.items);
+            if (o == this) {
+                return true;
+            }
+            if (!(o instanceof Tuple t) || hash != t.hash || items.length != t.items.length) {
+                return false;
+            }
+            for (int i = 0; i < items.length; i++) {
+                Object a = items[i];
+                Object b = t.items[i];
+                boolean same = a == b || (a != null && isValue(a) && a.equals(b));
+                if (!same) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
