@@ -25,7 +25,7 @@ final class ZipArchive {
     static final int MAX_ENTRIES = 1_000_000;
 
     /** An entry's name and where its (stored, uncompressed) bytes are in the file. */
-    record Entry(String name, long dataOffset, long size, int method) {
+    record Entry(String name, long dataOffset, long size, int method, int crc) {
     }
 
     private final Map<String, Entry> entries;
@@ -88,6 +88,7 @@ final class ZipArchive {
                 throw PickleMachine.fail(source, "corrupt zip: central directory entry " + i + " is malformed");
             }
             int flags = dir.getShort(at + 8) & 0xffff;
+            int crc = dir.getInt(at + 16);
             int method = dir.getShort(at + 10) & 0xffff;
             long compressed = Integer.toUnsignedLong(dir.getInt(at + 20));
             long size = Integer.toUnsignedLong(dir.getInt(at + 24));
@@ -147,7 +148,7 @@ final class ZipArchive {
             if (method == 0 && compressed != size) {
                 throw PickleMachine.fail(source, "corrupt zip: stored entry '" + name + "' has two different sizes");
             }
-            entries.put(name, new Entry(name, dataOffset, method == 0 ? size : compressed, method));
+            entries.put(name, new Entry(name, dataOffset, method == 0 ? size : compressed, method, crc));
             spans.add(new long[] {localOffset, dataOffset + compressed});
             at = next;
         }

@@ -238,6 +238,15 @@ class HostileCheckpointTest {
     }
 
     @Test
+    void aCorruptPickleIsCaughtByItsCrc() throws IOException {
+        Path file = zip(stateDict(p -> { }));
+        byte[] bytes = Files.readAllBytes(file);
+        replaceAll(bytes, "cpu", "cpv");
+        Files.write(file, bytes);
+        assertRefused(file, "archive/data.pkl is corrupt (CRC mismatch)");
+    }
+
+    @Test
     void duplicateDictKeysAreRefused() throws IOException {
         Path file = zip(stateDict(p -> p.str("w").floatTensor("0", 4, 0, new long[] {4}, new long[] {1})));
         assertRefused(file, "the key 'w' appears twice");
