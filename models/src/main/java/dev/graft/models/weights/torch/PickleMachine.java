@@ -430,21 +430,23 @@ final class PickleMachine {
 
     /** Checks that a view lies within its storage; the element count is bounded so its bytes fit one buffer. */
     static Py.TensorRef checkedTensor(String source, Py.Storage storage, long offset, long[] size, long[] stride) {
-        String what = "a tensor " + java.util.Arrays.toString(size) + " in storage '" + storage.key + "'";
+        // the message prefix is only built when something is wrong: this runs once per tensor
+        java.util.function.Supplier<String> describe = () -> "a tensor " + java.util.Arrays.toString(size)
+                + " in storage '" + storage.key + "'";
         if (offset < 0) {
-            throw fail(source, what + " has a negative storage offset " + offset);
+            throw fail(source, describe.get() + " has a negative storage offset " + offset);
         }
         long numel = 1;
         long last = offset;
         try {
             for (int i = 0; i < size.length; i++) {
                 if (size[i] < 0 || stride[i] < 0) {
-                    throw fail(source, what + " has a negative size or stride");
+                    throw fail(source, describe.get() + " has a negative size or stride");
                 }
                 numel = Math.multiplyExact(numel, size[i]);
             }
             if (Math.multiplyExact(numel, (long) storage.type.elementSize()) > Integer.MAX_VALUE) {
-                throw fail(source, what + " takes more than 2 GiB; Graft holds tensors of at most 2 GiB");
+                throw fail(source, describe.get() + " takes more than 2 GiB; Graft holds tensors of at most 2 GiB");
             }
             if (numel > 0) {
                 for (int i = 0; i < size.length; i++) {
@@ -452,10 +454,10 @@ final class PickleMachine {
                 }
             }
         } catch (ArithmeticException e) {
-            throw fail(source, what + " has sizes or strides so large they overflow");
+            throw fail(source, describe.get() + " has sizes or strides so large they overflow");
         }
         if (numel > 0 ? last >= storage.numel : offset > storage.numel) {
-            throw fail(source, what + " with offset " + offset + " and strides " + java.util.Arrays.toString(stride)
+            throw fail(source, describe.get() + " with offset " + offset + " and strides " + java.util.Arrays.toString(stride)
                     + " reaches element " + last + " of a storage of " + storage.numel + " elements");
         }
         return new Py.TensorRef(storage, offset, size, stride);

@@ -62,20 +62,19 @@ final class Py {
     static final class Tuple {
         final Object[] items;
         final int depth;
-        private final int hash;
+        /** Computed when first asked for: almost no tuple is ever a dict key. */
+        private int hash;
+        private boolean hashed;
 
         Tuple(Object[] items) {
             this.items = items;
             int d = 0;
-            int h = 1;
             for (Object item : items) {
                 if (item instanceof Tuple t) {
                     d = Math.max(d, t.depth);
                 }
-                h = 31 * h + shallowHash(item);
             }
             this.depth = d + 1;
-            this.hash = h;
         }
 
         private static int shallowHash(Object item) {
@@ -106,7 +105,7 @@ final class Py {
             if (o == this) {
                 return true;
             }
-            if (!(o instanceof Tuple t) || hash != t.hash || items.length != t.items.length) {
+            if (!(o instanceof Tuple t) || hashCode() != t.hashCode() || items.length != t.items.length) {
                 return false;
             }
             for (int i = 0; i < items.length; i++) {
@@ -122,6 +121,14 @@ final class Py {
 
         @Override
         public int hashCode() {
+            if (!hashed) {
+                int h = 1;
+                for (Object item : items) {
+                    h = 31 * h + shallowHash(item); // a nested tuple's hash is computed once, and cached, too
+                }
+                hash = h;
+                hashed = true;
+            }
             return hash;
         }
 

@@ -112,8 +112,7 @@ public final class TorchCheckpoint {
     // ---- zip ------------------------------------------------------------------------------------------------
 
     private static TorchCheckpoint readZip(String source, FileChannel channel) throws IOException {
-        Mapping mapping = new Mapping(channel);
-        ZipArchive zip = ZipArchive.read(source, channel, mapping.whole);
+        ZipArchive zip = ZipArchive.read(source, channel);
         Map<String, ZipArchive.Entry> entries = zip.entries();
         String top = null;
         for (String name : entries.keySet()) {
@@ -156,6 +155,7 @@ public final class TorchCheckpoint {
         if (pickle.size() > MAX_PICKLE_BYTES) {
             throw PickleMachine.fail(source, "its data.pkl is " + pickle.size() + " bytes, too large for a checkpoint");
         }
+        Mapping mapping = new Mapping(channel);
         ByteBuffer pickleBytes = ZipArchive.read(channel, pickle.dataOffset(), (int) pickle.size());
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         crc.update(pickleBytes.duplicate());

@@ -38,11 +38,7 @@ final class ZipArchive {
         return entries;
     }
 
-    /**
-     * @param whole the whole file mapped, when it fits one buffer: local headers are then read from it rather than
-     *     with one system call each; null for larger files
-     */
-    static ZipArchive read(String source, FileChannel channel, ByteBuffer whole) throws IOException {
+    static ZipArchive read(String source, FileChannel channel) throws IOException {
         long fileSize = channel.size();
         int tail = (int) Math.min(fileSize, 22 + 65_535 + 20);
         ByteBuffer end = read(channel, fileSize - tail, tail);
@@ -82,6 +78,7 @@ final class ZipArchive {
         ByteBuffer dir = read(channel, directoryOffset, (int) directorySize);
         Map<String, Entry> entries = new LinkedHashMap<>();
         List<long[]> spans = new ArrayList<>();
+        ByteBuffer local = ByteBuffer.allocate(30).order(ByteOrder.LITTLE_ENDIAN);
         int at = 0;
         for (long i = 0; i < count; i++) {
             if (at + 46 > dir.limit() || dir.getInt(at) != 0x02014b50) {
@@ -135,9 +132,14 @@ final class ZipArchive {
             if (localOffset < 0 || localOffset > directoryOffset - 30 || size < 0 || compressed < 0) {
                 throw PickleMachine.fail(source, "truncated or corrupt zip: entry '" + name + "' lies outside the file");
             }
-            ByteBuffer local = whole != null
-                    ? whole.slice((int) localOffset, 30).order(ByteOrder.LITTLE_ENDIAN)
-                    : read(channel, localOffset, 30);
+            // a small read rather than a look into a mapping: measured here, 932 reads of 30 bytes took about 1 ms,
+            // first touches of 932 mapped pages 2 to 20 ms
+            local.clear();
+            while (local.hasRemaining()) {
+                if (channel.read(local, localOffset + local.position()) < 0) {
+                    throw PickleMachine.fail(source, "truncated zip: entry '" + name + "' has no local header");
+                }
+            }
             if (local.getInt(0) != 0x04034b50) {
                 throw PickleMachine.fail(source, "corrupt zip: entry '" + name + "' has no local header");
             }
