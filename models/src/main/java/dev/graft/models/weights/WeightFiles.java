@@ -76,10 +76,11 @@ public final class WeightFiles {
             throw new GraftException("cannot read " + source + ": it is not a weight file Graft knows (safetensors, a"
                     + " torch.save checkpoint such as .pth/.pt/.bin, or fastai's export.pkl)");
         }
-        TensorFile file = SafeTensors.open(path);
-        Map<String, String> metadata = new LinkedHashMap<>(file.metadata());
-        metadata.put(SOURCE_FORMAT, "safetensors");
-        return new TensorFile(path, metadata, new LinkedHashMap<>(file.all()));
+        try (TensorFile file = SafeTensors.open(path)) {
+            Map<String, String> metadata = new LinkedHashMap<>(file.metadata());
+            metadata.put(SOURCE_FORMAT, "safetensors");
+            return new TensorFile(path, metadata, new LinkedHashMap<>(file.all()));
+        }
     }
 
     private static TensorFile fromTorch(Path path, TorchCheckpoint checkpoint) {

@@ -175,7 +175,12 @@ final class Contents {
         }
         Set<Object> nonPersistent = Collections.emptySet();
         if (module.state.get("_non_persistent_buffers_set") instanceof Py.PySet set) {
-            nonPersistent = new java.util.HashSet<>(set.items);
+            nonPersistent = new java.util.HashSet<>();
+            for (Object item : set.items) {
+                if (item instanceof String name) { // only names can match; nothing else is hashed
+                    nonPersistent.add(name);
+                }
+            }
         }
         for (String kind : List.of("_parameters", "_buffers")) {
             for (Map.Entry<Object, Object> e : ((Py.Dict) module.state.get(kind)).items.entrySet()) {

@@ -62,7 +62,11 @@ final class PickleMachine {
     private final Function<Object, Object> persistentLoad;
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
+    /** Memo entries at small indices (the usual case: pickle numbers them 0, 1, 2...), and the rest. */
+    private Object[] memoArray = new Object[1024];
+    private int memoArrayCount;
     private final Map<Long, Object> memo = new HashMap<>();
+    private static final Object ABSENT = new Object();
     private final Set<String> foreign = new LinkedHashSet<>();
     private int protocol;
 
@@ -207,7 +211,7 @@ final class PickleMachine {
                 case 'q' -> memoPut(u8());
                 case 'r' -> memoPut(Integer.toUnsignedLong(i32()));
                 case 'p' -> memoPut(textIndex(line()));
-                case 0x94 -> memoPut(memo.size());
+                case 0x94 -> memoPut(memoArrayCount + memo.size());
                 case 'h' -> push(memoGet(u8()));
                 case 'j' -> push(memoGet(Integer.toUnsignedLong(i32())));
                 case 'g' -> push(memoGet(textIndex(line())));
@@ -426,21 +430,23 @@ final class PickleMachine {
 
     /** Checks that a view lies within its storage; the element count is bounded so its bytes fit one buffer. */
     static Py.TensorRef checkedTensor(String source, Py.Storage storage, long offset, long[] size, long[] stride) {
-        String what = "a tensor " + java.util.Arrays.toString(size) + " in storage '" + storage.key + "'";
+        // the message prefix is only built when something is wrong: this runs once per tensor
+        java.util.function.Supplier<String> describe = () -> "a tensor " + java.util.Arrays.toString(size)
+                + " in storage '" + storage.key + "'";
         if (offset < 0) {
-            throw fail(source, what + " has a negative storage offset " + offset);
+            throw fail(source, describe.get() + " has a negative storage offset " + offset);
         }
         long numel = 1;
         long last = offset;
         try {
             for (int i = 0; i < size.length; i++) {
                 if (size[i] < 0 || stride[i] < 0) {
-                    throw fail(source, what + " has a negative size or stride");
+                    throw fail(source, describe.get() + " has a negative size or stride");
                 }
                 numel = Math.multiplyExact(numel, size[i]);
             }
             if (Math.multiplyExact(numel, (long) storage.type.elementSize()) > Integer.MAX_VALUE) {
-                throw fail(source, what + " takes more than 2 GiB; Graft holds tensors of at most 2 GiB");
+                throw fail(source, describe.get() + " takes more than 2 GiB; Graft holds tensors of at most 2 GiB");
             }
             if (numel > 0) {
                 for (int i = 0; i < size.length; i++) {
@@ -448,10 +454,10 @@ final class PickleMachine {
                 }
             }
         } catch (ArithmeticException e) {
-            throw fail(source, what + " has sizes or strides so large they overflow");
+            throw fail(source, describe.get() + " has sizes or strides so large they overflow");
         }
         if (numel > 0 ? last >= storage.numel : offset > storage.numel) {
-            throw fail(source, what + " with offset " + offset + " and strides " + java.util.Arrays.toString(stride)
+            throw fail(source, describe.get() + " with offset " + offset + " and strides " + java.util.Arrays.toString(stride)
                     + " reaches element " + last + " of a storage of " + storage.numel + " elements");
         }
         return new Py.TensorRef(storage, offset, size, stride);
@@ -591,17 +597,39 @@ final class PickleMachine {
     }
 
     private void memoPut(long index) {
-        if (!memo.containsKey(index) && memo.size() >= MAX_MEMO) {
+        Object value = peek();
+        if (index < MAX_MEMO) {
+            int i = (int) index;
+            if (i >= memoArray.length) {
+                Object[] grown = new Object[(int) Math.min(MAX_MEMO, Math.max(i + 1L, 2L * memoArray.length))];
+                System.arraycopy(memoArray, 0, grown, 0, memoArray.length);
+                memoArray = grown;
+            }
+            if (memoArray[i] == null) {
+                checkMemoRoom();
+                memoArrayCount++;
+            }
+            memoArray[i] = value == null ? ABSENT : value;
+            return;
+        }
+        if (!memo.containsKey(index)) {
+            checkMemoRoom();
+        }
+        memo.put(index, value);
+    }
+
+    private void checkMemoRoom() {
+        if (memoArrayCount + memo.size() >= MAX_MEMO) {
             throw fail("its memo grows beyond " + MAX_MEMO + " entries");
         }
-        memo.put(index, peek());
     }
 
     private Object memoGet(long index) {
-        if (!memo.containsKey(index)) {
+        Object value = index < memoArray.length ? memoArray[(int) index] : memo.getOrDefault(index, null);
+        if (value == null && (index < memoArray.length || !memo.containsKey(index))) {
             throw fail("it refers to memo entry " + index + ", which was never stored");
         }
-        return memo.get(index);
+        return value == ABSENT ? null : value;
     }
 
     // ---- reading ----------------------------------------------------------------------------------------------
@@ -646,9 +674,17 @@ final class PickleMachine {
     }
 
     private String utf8(int n) {
+        byte[] bytes = bytes(n);
+        boolean ascii = true;
+        for (byte b : bytes) {
+            ascii &= b >= 0;
+        }
+        if (ascii) {
+            return new String(bytes, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes(n))).toString();
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw fail("a string at byte " + pos + " is not valid UTF-8");
         }

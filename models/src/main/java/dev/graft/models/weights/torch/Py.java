@@ -16,19 +16,55 @@ final class Py {
     private Py() {
     }
 
-    /** A reference to {@code module.name}, never resolved to anything in the JVM. */
-    record Global(String module, String name) {
+    /** A reference to {@code module.name}, never resolved to anything in the JVM; only compared by name. */
+    static final class Global {
+        private final String module;
+        private final String name;
+        private final String full;
+
+        Global(String module, String name) {
+            this.module = module;
+            this.name = name;
+            this.full = module + "." + name;
+        }
+
+        String module() {
+            return module;
+        }
+
+        String name() {
+            return name;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Global g && full.equals(g.full);
+        }
+
+        @Override
+        public int hashCode() {
+            return full.hashCode();
+        }
+
+        /** {@code module.name}. */
         @Override
         public String toString() {
-            return module + "." + name;
+            return full;
         }
     }
 
-    /** An immutable tuple; its hash is computed once from its items' (already computed) hashes. */
+    /**
+     * An immutable tuple. Its hash is computed once, from its items' own cached or shallow hashes: lists, dicts and
+     * objects count by identity, so hashing never walks into a container (a hostile pickle can make those shared
+     * exponentially or nested without bound). Value equality therefore only holds for tuples of simple values and
+     * tuples, which is all a dict key in a checkpoint ever is.
+     */
     static final class Tuple {
         final Object[] items;
         final int depth;
-        private final int hash;
+        /** Computed when first asked for: almost no tuple is ever a dict key. */
+        private int hash;
+        private boolean hashed;
 
         Tuple(Object[] items) {
             this.items = items;
@@ -39,7 +75,21 @@ final class Py {
                 }
             }
             this.depth = d + 1;
-            this.hash = Arrays.hashCode(items);
+        }
+
+        private static int shallowHash(Object item) {
+            if (item == null) {
+                return 0;
+            }
+            if (isValue(item)) {
+                return item.hashCode();
+            }
+            return System.identityHashCode(item);
+        }
+
+        private static boolean isValue(Object item) {
+            return item instanceof Tuple || item instanceof String || item instanceof Long || item instanceof Double
+                    || item instanceof Boolean || item instanceof java.math.BigInteger || item instanceof Global;
         }
 
         int size() {
@@ -52,11 +102,33 @@ final class Py {
 
         @Override
         public boolean equals(Object o) {
-            return o == this || o instanceof Tuple t && hash == t.hash && Arrays.equals(items, t.items);
+            if (o == this) {
+                return true;
+            }
+            if (!(o instanceof Tuple t) || hashCode() != t.hashCode() || items.length != t.items.length) {
+                return false;
+            }
+            for (int i = 0; i < items.length; i++) {
+                Object a = items[i];
+                Object b = t.items[i];
+                boolean same = a == b || (a != null && isValue(a) && a.equals(b));
+                if (!same) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
         public int hashCode() {
+            if (!hashed) {
+                int h = 1;
+                for (Object item : items) {
+                    h = 31 * h + shallowHash(item); // a nested tuple's hash is computed once, and cached, too
+                }
+                hash = h;
+                hashed = true;
+            }
             return hash;
         }
 

@@ -157,6 +157,12 @@ public final class TorchCheckpoint {
         }
         Mapping mapping = new Mapping(channel);
         ByteBuffer pickleBytes = ZipArchive.read(channel, pickle.dataOffset(), (int) pickle.size());
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(pickleBytes.duplicate());
+        if ((int) crc.getValue() != pickle.crc()) {
+            // storages are not checked (that would read every byte at open); the pickle is small and says where they are
+            throw PickleMachine.fail(source, "its " + pickle.name() + " is corrupt (CRC mismatch)");
+        }
         Map<String, Py.Storage> storages = new HashMap<>();
         String dataPrefix = top + "data/";
         PickleMachine machine = new PickleMachine(source, pickleBytes, pid -> {

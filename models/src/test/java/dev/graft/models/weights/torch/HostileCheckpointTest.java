@@ -143,6 +143,16 @@ class HostileCheckpointTest {
             lists.op('a');
         }
         assertRefused(zip(lists.op('s').stop()), "no state dict");
+
+        // the same list inside a tuple: a tuple's hash must not walk into it
+        PickleBuilder tuple = PickleBuilder.protocol(2).op('}').str("w");
+        for (int i = 0; i < 200_000; i++) {
+            tuple.op(']');
+        }
+        for (int i = 0; i < 199_999; i++) {
+            tuple.op('a');
+        }
+        assertRefused(zip(tuple.op(0x85).op('s').stop()), "no state dict");
     }
 
     @Test
@@ -155,6 +165,19 @@ class HostileCheckpointTest {
         long start = System.nanoTime();
         assertRefused(zip(bomb.get(100).op('s').stop()), "no state dict");
         assertThat(System.nanoTime() - start).isLessThan(5_000_000_000L);
+
+        // the same bomb inside a tuple, a dict key candidate, and a set: nothing may hash it deeply
+        PickleBuilder inTuple = PickleBuilder.protocol(2).op('}').str("w").op(']').put(0).op('0');
+        for (int i = 1; i <= 100; i++) {
+            inTuple.op(']').get(i - 1).op('a').get(i - 1).op('a').put(i).op('0');
+        }
+        assertRefused(zip(inTuple.get(100).op(0x85).get(100).op(0x85).op(0x86).op('s').stop()), "no state dict");
+        PickleBuilder asKey = PickleBuilder.protocol(2).op('}').op(']').put(0).op('0');
+        for (int i = 1; i <= 100; i++) {
+            asKey.op(']').get(i - 1).op('a').get(i - 1).op('a').put(i).op('0');
+        }
+        assertRefused(zip(asKey.get(100).op(0x85).op('N').op('s').stop()), "a dict key is a list of 2");
+        assertThat(System.nanoTime() - start).isLessThan(10_000_000_000L);
 
         PickleBuilder memo = PickleBuilder.protocol(2).op('N');
         for (int i = 0; i <= PickleMachine.MAX_MEMO; i++) {
@@ -212,6 +235,15 @@ class HostileCheckpointTest {
         replaceAll(bytes, "archive/data/9", "archive/data/0");
         Files.write(file, bytes);
         assertRefused(file, "'archive/data/0' appears twice");
+    }
+
+    @Test
+    void aCorruptPickleIsCaughtByItsCrc() throws IOException {
+        Path file = zip(stateDict(p -> { }));
+        byte[] bytes = Files.readAllBytes(file);
+        replaceAll(bytes, "cpu", "cpv");
+        Files.write(file, bytes);
+        assertRefused(file, "archive/data.pkl is corrupt (CRC mismatch)");
     }
 
     @Test
