@@ -22,7 +22,8 @@ import java.util.Map;
  * before the directory and apart from each other; names must be relative paths without {@code ..}; no name may repeat.
  */
 final class ZipArchive {
-    static final int MAX_ENTRIES = 1_000_000;
+    /** Far beyond any checkpoint (a storage per entry), and bounds the time a crafted directory can cost. */
+    static final int MAX_ENTRIES = 262_144;
 
     /** An entry's name and where its (stored, uncompressed) bytes are in the file. */
     record Entry(String name, long dataOffset, long size, int method, int crc) {
