@@ -71,7 +71,11 @@ final class ZipArchive {
             directoryOffset = record.getLong(48);
         }
         long directoryEnd = fileSize - tail + eocd;
-        if (count < 0 || count > MAX_ENTRIES || directoryOffset < 0 || directorySize < 0
+        if (count < 0 || count > MAX_ENTRIES) {
+            throw PickleMachine.fail(source, "its zip directory lists " + count + " entries, more than a checkpoint"
+                    + " has (at most " + MAX_ENTRIES + ")");
+        }
+        if (directoryOffset < 0 || directorySize < 0
                 || directorySize > Integer.MAX_VALUE || directoryOffset > directoryEnd
                 || directoryOffset + directorySize > directoryEnd) {
             throw PickleMachine.fail(source, "truncated or corrupt zip: its central directory does not fit the file");
