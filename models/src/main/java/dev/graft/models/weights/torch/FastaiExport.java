@@ -32,7 +32,10 @@ final class FastaiExport {
             if (mean == null && p.type.name().equals("Normalize")
                     && p.state.get("mean") instanceof Py.TensorRef m && p.state.get("std") instanceof Py.TensorRef s) {
                 mean = floats(source, m);
-                std = floats(source, s);
+                std = mean == null ? null : floats(source, s);
+                if (std == null) {
+                    mean = null;
+                }
             }
         }
         if (vocab != null) {
@@ -67,6 +70,13 @@ final class FastaiExport {
     }
 
     private static float[] floats(String source, Py.TensorRef t) {
+        long numel = 1;
+        for (long d : t.size()) {
+            numel *= d; // bounded when the view was rebuilt
+        }
+        if (numel > 64) {
+            return null; // per-channel statistics; anything larger is not what fastai's Normalize holds
+        }
         ByteBuffer data = Materialiser.contiguous(source, t, new long[] {Long.MAX_VALUE}).order(ByteOrder.LITTLE_ENDIAN);
         ScalarType type = t.storage().type;
         int n = data.remaining() / type.elementSize();

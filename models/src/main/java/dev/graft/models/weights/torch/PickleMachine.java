@@ -754,8 +754,13 @@ final class PickleMachine {
         return fail(source, problem);
     }
 
+    /**
+     * The one-line refusal. Names and keys quoted in it come from the file, so control characters (a newline in a
+     * key, say) are replaced, and an absurdly long problem is cut, to keep it one readable line.
+     */
     static GraftException fail(String source, String problem) {
-        return new GraftException("cannot read " + source + ": " + problem);
+        String line = problem.length() > 500 ? problem.substring(0, 500) + "..." : problem;
+        return new GraftException(("cannot read " + source + ": " + line).replaceAll("\\p{Cntrl}", "?"));
     }
 
     private static Set<String> allowed() {

@@ -22,7 +22,8 @@ import java.util.Map;
  * before the directory and apart from each other; names must be relative paths without {@code ..}; no name may repeat.
  */
 final class ZipArchive {
-    static final int MAX_ENTRIES = 1_000_000;
+    /** Far beyond any checkpoint (a storage per entry), and bounds the time a crafted directory can cost. */
+    static final int MAX_ENTRIES = 262_144;
 
     /** An entry's name and where its (stored, uncompressed) bytes are in the file. */
     record Entry(String name, long dataOffset, long size, int method, int crc) {
@@ -70,7 +71,11 @@ final class ZipArchive {
             directoryOffset = record.getLong(48);
         }
         long directoryEnd = fileSize - tail + eocd;
-        if (count < 0 || count > MAX_ENTRIES || directoryOffset < 0 || directorySize < 0
+        if (count < 0 || count > MAX_ENTRIES) {
+            throw PickleMachine.fail(source, "its zip directory lists " + count + " entries, more than a checkpoint"
+                    + " has (at most " + MAX_ENTRIES + ")");
+        }
+        if (directoryOffset < 0 || directorySize < 0
                 || directorySize > Integer.MAX_VALUE || directoryOffset > directoryEnd
                 || directoryOffset + directorySize > directoryEnd) {
             throw PickleMachine.fail(source, "truncated or corrupt zip: its central directory does not fit the file");

@@ -253,6 +253,14 @@ class HostileCheckpointTest {
     }
 
     @Test
+    void namesFromTheFileCannotBreakTheMessageIntoLines() throws IOException {
+        Path key = zip(stateDict(p -> p.str("evil\nkey").str("not a tensor")));
+        assertRefused(key, "'evil?key'");
+        Path global = zip(stateDict(p -> p.str("x").str("os\nfake").str("line").op(0x93).op(')').op('R')));
+        assertRefused(global, "os?fake.line");
+    }
+
+    @Test
     void truncatedFilesAreRefused() throws IOException {
         Path whole = zip(stateDict(p -> { }));
         byte[] bytes = Files.readAllBytes(whole);

@@ -99,7 +99,8 @@ final class PickleBuilder {
 
     /** A zip as torch.save writes it: {@code archive/data.pkl}, the storages, {@code archive/version}; all stored. */
     static Path torchZip(Path file, byte[] dataPkl, Map<String, byte[]> entries) throws IOException {
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
+        try (OutputStream os = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
+             ZipOutputStream zip = new ZipOutputStream(os)) {
             stored(zip, "archive/data.pkl", dataPkl);
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 stored(zip, e.getKey(), e.getValue());

@@ -123,6 +123,19 @@ class PickleReadingTest {
     }
 
     @Test
+    void aZip64ArchiveIsRead() throws IOException {
+        // over 65,535 entries make java.util.zip write the zip64 end records, as PyTorch does for files over 4 GB
+        Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+        entries.put("archive/data/0", PickleBuilder.floats(1, 2, 3, 4));
+        for (int i = 0; i < 70_000; i++) {
+            entries.put("archive/extra/" + i, new byte[0]);
+        }
+        Path file = PickleBuilder.torchZip(dir.resolve("in.pth"), PickleBuilder.protocol(2).op('}').str("w")
+            .floatTensor("0", 4, 0, new long[] {4}, new long[] {1}).op('s').stop(), entries);
+        assertThat(values(TorchCheckpoint.read(file).tensors().get("w"))).containsExactly(1, 2, 3, 4);
+    }
+
+    @Test
     void absurdIntegersAreRefused() throws IOException {
         PickleBuilder p = PickleBuilder.protocol(2).op(0x8b).ops("\u00ff\u00ff\u00ff\u007f");
         assertThatThrownBy(() -> TorchCheckpoint.read(zip(p.stop()))).isInstanceOf(GraftException.class)
