@@ -52,11 +52,13 @@ final class ConvertCommand implements Callable<Integer> {
         try (TensorFile file = WeightFiles.open(in)) {
             Map<String, Tensor> tensors = file.all();
             Map<String, String> metadata = new TreeMap<>(file.metadata());
+            // a safetensors reader reports its own format under this key, so the origin is kept under another one
+            String format = metadata.remove(WeightFiles.SOURCE_FORMAT);
+            metadata.put("graft.source_format", format);
             metadata.put("graft.converted_from", String.valueOf(in.getFileName()));
             metadata.put("graft.source_sha256", Checkpoint.sha256(in));
             long bytes = tensors.values().stream().mapToLong(Tensor::byteSize).sum();
             SafeTensors.write(out, tensors, metadata);
-            String format = file.metadata().getOrDefault("source.format", "safetensors");
             o.printf(Locale.ROOT, "converted %s (%s, %d tensors, %.1f MB) to %s in %.1f s%n", in, format, tensors.size(),
                 bytes / 1e6, out, (System.nanoTime() - start) / 1e9);
         }

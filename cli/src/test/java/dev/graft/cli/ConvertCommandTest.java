@@ -100,6 +100,7 @@ class ConvertCommandTest {
                     assertThat(a.data()).as(tensor).isEqualTo(e.data());
                 }
                 assertThat(actual.metadata()).containsEntry("graft.converted_from", name)
+                    .containsEntry("graft.source_format", name.startsWith("legacy") ? "torch-legacy" : "torch-zip")
                     .containsKey("graft.source_sha256");
             }
         }
