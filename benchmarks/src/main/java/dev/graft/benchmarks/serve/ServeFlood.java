@@ -234,9 +234,12 @@ public final class ServeFlood {
                 + " decode budget %d MB, bound idle + budget + 256 MB = %d MB: %s (peak / bound %.2f)%n",
                 idleRss / 1024, peak / 1024, hwm / 1024, peakSampled.get() / 1024, budgetMb, boundMb,
                 peak / 1024 <= boundMb ? "within" : "OVER", peak / 1024.0 / boundMb);
-        System.out.printf(Locale.ROOT, "small image latency: idle median %.1f ms (%d requests), during the flood"
-                + " median %.1f ms (%d requests): ratio %.2f (target under 2)%n", idleMedian, idle.size(),
-                floodMedian, during.size(), floodMedian / idleMedian);
+        double[] i = idle.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] d = during.stream().mapToDouble(Double::doubleValue).toArray();
+        System.out.printf(Locale.ROOT, "small image latency: idle median %.1f ms (p90 %.1f, max %.1f; %d requests),"
+                + " during the flood median %.1f ms (p90 %.1f, max %.1f; %d requests): median ratio %.2f (target"
+                + " under 2)%n", idleMedian, quantile(i, 0.9), quantile(i, 1), i.length, floodMedian,
+                quantile(d, 0.9), quantile(d, 1), d.length, floodMedian / idleMedian);
     }
 
     private static HttpResponse<Void> sendFull(HttpClient http, URI uri, byte[] body)
@@ -258,6 +261,15 @@ public final class ServeFlood {
         double[] v = values.clone();
         Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static double quantile(double[] values, double q) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[(int) Math.min(v.length - 1, Math.ceil(q * v.length) - 1)];
     }
 
     /** A {@code side} x {@code side} RGB PNG that compresses to little: bands of colour with a few edges. */
