@@ -476,7 +476,8 @@ final class PredictionServer {
                 return;
             }
         }
-        new BodyReader(ex).start();
+        // sized from the declared length, but a declaration alone (with no bytes behind it) reserves at most 256 KB
+        new BodyReader(ex, length == null ? 8192 : (int) Math.min(256 << 10, Long.parseLong(length.trim()))).start();
     }
 
     private void tooLarge(Exchange ex) {
@@ -491,12 +492,14 @@ final class PredictionServer {
     private final class BodyReader implements Runnable {
         private final Exchange ex;
         private final AtomicBoolean done = new AtomicBoolean();
-        private byte[] buf = new byte[8192];
+        private byte[] buf;
         private int size;
         private ScheduledFuture<?> deadline;
 
-        BodyReader(Exchange ex) {
+        /** @param expected the declared length (already checked against the limit), or a first guess */
+        BodyReader(Exchange ex, int expected) {
             this.ex = ex;
+            this.buf = new byte[Math.max(1, expected)];
         }
 
         void start() {

@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Serve an exported ONNX model over HTTP (Jetty, ONNX Runtime).",
         "POST /predict with the image bytes as the body; GET /health, /metadata, /metrics (Prometheus).",
-        "A full queue answers 503 at once; slow clients are cut off after the header and body timeouts; decoding",
-        "memory is bounded by --decode-budget; SIGTERM lets running requests finish, then exits.",
+        "A full queue answers 503 at once; slow clients are cut off after the header and body timeouts.",
+        "Decoding memory is bounded by --decode-budget. SIGTERM lets running requests finish, then exits.",
         "Limits, timeouts and measured figures: docs/serve.md."})
 final class ServeCommand implements Callable<Integer> {
     @Spec
