@@ -58,10 +58,11 @@ final class DecodeBudget {
     }
 
     /**
-     * The memory decoding {@code encoded} will take, from its header only. Bytes that no reader recognises cost the
-     * floor: decoding them fails at once.
+     * The memory decoding {@code encoded} will take, from its header only. Bytes that no reader recognises, and images
+     * over {@code maxPixels} (which the decoder refuses from their header), cost the floor: decoding them fails at once,
+     * so they must not wait for room they will never use.
      */
-    static long cost(byte[] encoded) {
+    static long cost(byte[] encoded, long maxPixels) {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -71,7 +72,7 @@ final class DecodeBudget {
             try {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                if (pixels <= 0) {
+                if (pixels <= 0 || pixels > maxPixels) {
                     return MIN_COST;
                 }
                 return Math.max(MIN_COST, pixels * (rasterBytesPerPixel(reader) + PACKED_BYTES_PER_PIXEL));

@@ -588,7 +588,7 @@ final class PredictionServer {
                 return;
             }
             float[] chw;
-            long cost = DecodeBudget.cost(body);
+            long cost = DecodeBudget.cost(body, model.options().maxPixels());
             try (DecodeBudget.Lease lease = budget.acquire(cost, config.decodeWait())) {
                 if (lease == null) {
                     ex.response.getHeaders().put(HttpHeader.RETRY_AFTER,

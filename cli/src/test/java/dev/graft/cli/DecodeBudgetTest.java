@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class DecodeBudgetTest {
+    private static final long MAX = dev.graft.edge.image.ImageDecoder.DEFAULT_MAX_PIXELS;
 
     private static byte[] encode(BufferedImage img, String format) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -39,12 +40,14 @@ class DecodeBudgetTest {
         byte[] argb = encode(new BufferedImage(1000, 1000, BufferedImage.TYPE_INT_ARGB), "png");
         byte[] grey = encode(new BufferedImage(2000, 1000, BufferedImage.TYPE_BYTE_GRAY), "jpeg");
         System.out.printf("3000 x 2000 RGB PNG of %d bytes costs %d bytes to decode%n", rgb.length,
-                DecodeBudget.cost(rgb));
-        assertThat(DecodeBudget.cost(rgb)).isEqualTo(3000L * 2000 * (3 + 4));
-        assertThat(DecodeBudget.cost(argb)).isEqualTo(1000L * 1000 * (4 + 4));
-        assertThat(DecodeBudget.cost(grey)).isEqualTo(2000L * 1000 * (1 + 4));
-        assertThat(DecodeBudget.cost("hello".getBytes())).isEqualTo(256 << 10);
-        assertThat(DecodeBudget.cost(new byte[0])).isEqualTo(256 << 10);
+                DecodeBudget.cost(rgb, MAX));
+        assertThat(DecodeBudget.cost(rgb, MAX)).isEqualTo(3000L * 2000 * (3 + 4));
+        assertThat(DecodeBudget.cost(argb, MAX)).isEqualTo(1000L * 1000 * (4 + 4));
+        assertThat(DecodeBudget.cost(grey, MAX)).isEqualTo(2000L * 1000 * (1 + 4));
+        assertThat(DecodeBudget.cost("hello".getBytes(), MAX)).isEqualTo(256 << 10);
+        assertThat(DecodeBudget.cost(new byte[0], MAX)).isEqualTo(256 << 10);
+        // over the decoder's pixel limit: refused from the header, so it must not wait for room
+        assertThat(DecodeBudget.cost(rgb, 1_000_000)).isEqualTo(256 << 10);
     }
 
     @Test
@@ -100,7 +103,7 @@ class DecodeBudgetTest {
                     10 << 20).withDecodeBudget(1 << 20, Duration.ZERO));
             try {
                 byte[] png = EdgeFixtures.encode(EdgeFixtures.picture(1000, 800, 5), "png"); // about 8 MB to decode
-                assertThat(DecodeBudget.cost(png)).isGreaterThan(1 << 20);
+                assertThat(DecodeBudget.cost(png, MAX)).isGreaterThan(1 << 20);
                 HttpClient c = HttpClient.newHttpClient();
                 URI base = URI.create("http://127.0.0.1:" + server.address().getPort());
                 HttpResponse<String> r = c.send(HttpRequest.newBuilder(base.resolve("/predict"))
