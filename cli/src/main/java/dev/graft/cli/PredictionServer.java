@@ -176,6 +176,8 @@ final class PredictionServer {
         predictions.allowCoreThreadTimeOut(true);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "graft-http-timeouts"));
 
+        // Jetty's threads never wait on a client or a prediction (bodies are read as they arrive, predictions run on
+        // the threads above), so a small pool serves every connection.
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
         pool.setName("graft-http");
         pool.setDaemon(true);
