@@ -10,7 +10,8 @@ set -euo pipefail
 out="$1"
 ort_native="$2"
 java_home="${3:-${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}}"
-modules="java.base,java.desktop,java.logging,java.management,java.sql,java.xml,jdk.httpserver,jdk.unsupported"
+# java.naming: Jetty's utilities (the HTTP server) require it.
+modules="java.base,java.desktop,java.logging,java.management,java.naming,java.sql,java.xml,jdk.unsupported"
 
 [ -x "$java_home/bin/jlink" ] || { echo "make-root: no jlink in $java_home (set JAVA_HOME to a JDK)" >&2; exit 1; }
 [ -d "$java_home/jmods" ] || { echo "make-root: $java_home has no jmods (Debian: apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }

@@ -20,9 +20,11 @@ import picocli.CommandLine.Spec;
  * {@link PredictionServer} for the behaviour.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Serve an exported ONNX model over HTTP (JDK HTTP server, ONNX Runtime).",
+    description = {"Serve an exported ONNX model over HTTP (Jetty, ONNX Runtime).",
         "POST /predict with the image bytes as the body; GET /health, /metadata, /metrics (Prometheus).",
-        "A full queue answers 503 at once; SIGTERM lets running requests finish, then exits."})
+        "A full queue answers 503 at once; slow clients are cut off after the header and body timeouts.",
+        "Decoding memory is bounded by --decode-budget. SIGTERM lets running requests finish, then exits.",
+        "Limits, timeouts and measured figures: docs/serve.md."})
 final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -45,6 +47,21 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", defaultValue = "10MB", description = "Largest request body, e.g. 512KB, 10MB (default: ${DEFAULT-VALUE}); larger is 413.")
     String maxBody;
 
+    @Option(names = "--header-timeout", defaultValue = "10", description = "Seconds a connection gets to send a request's headers, counted from when it opens or its previous response ends (default: ${DEFAULT-VALUE}); then it is closed.")
+    double headerTimeout;
+
+    @Option(names = "--body-timeout", defaultValue = "30", description = "Seconds an upload gets to send its whole body once its headers are in (default: ${DEFAULT-VALUE}); then 408 and the connection is closed.")
+    double bodyTimeout;
+
+    @Option(names = "--max-connections", defaultValue = "512", description = "Connections open at once; more wait to be accepted (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--decode-budget", defaultValue = "512MB", description = "Memory that decoding images may take at once, estimated from each image's header (default: ${DEFAULT-VALUE}).")
+    String decodeBudget;
+
+    @Option(names = "--decode-wait", defaultValue = "5", description = "Seconds an image waits for room in the decoding budget before 503 with Retry-After (default: ${DEFAULT-VALUE}).")
+    double decodeWait;
+
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
     String device;
 
@@ -64,7 +81,10 @@ final class ServeCommand implements Callable<Integer> {
         int cpus = Runtime.getRuntime().availableProcessors();
         int t = threads == null ? cpus : threads;
         int intra = intraOpThreads == null ? Math.max(1, cpus / Math.max(1, t)) : intraOpThreads;
-        PredictionServer.Config config = new PredictionServer.Config(host, port, t, queue, parseSize(maxBody));
+        PredictionServer.Config config = new PredictionServer.Config(host, port, t, queue,
+                parseSize(maxBody, "--max-body"), seconds(headerTimeout, "--header-timeout"),
+                seconds(bodyTimeout, "--body-timeout"), parseSize(decodeBudget, "--decode-budget"),
+                seconds(decodeWait, "--decode-wait"), maxConnections);
         if (grace < 0) {
             throw new GraftException("--grace must be 0 or more seconds, not " + grace);
         }
@@ -91,9 +111,9 @@ final class ServeCommand implements Callable<Integer> {
         err.flush();
         var a = server.address();
         out.printf(Locale.ROOT, "graft: serving %s (%s, %s, %d outputs) on %s with %s: http://%s:%d/predict"
-                + " (threads %d, queue %d, max body %d bytes)%n", model, m.metadata().arch(),
+                + " (threads %d, queue %d, max body %d bytes, decode budget %d MB)%n", model, m.metadata().arch(),
                 m.task().metadataValue(), m.numOutputs(), m.device(), "ONNX Runtime " + m.runtimeVersion(),
-                a.getHostString(), a.getPort(), t, queue, config.maxBody());
+                a.getHostString(), a.getPort(), t, queue, config.maxBody(), config.decodeBudget() >> 20);
         out.flush();
         Thread hook = new Thread(() -> {
             out.println("graft: stopping (letting running requests finish, up to " + grace + " s)");
@@ -108,8 +128,16 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Whole or fractional seconds, finite and not negative (the zero check is the server's). */
+    static Duration seconds(double s, String option) {
+        if (!Double.isFinite(s) || s < 0 || s > 86_400) {
+            throw new GraftException(option + " takes seconds from 0 to 86400, not " + s);
+        }
+        return Duration.ofNanos(Math.round(s * 1e9));
+    }
+
     /** {@code 10MB}, {@code 512KB}, {@code 1GB} or a number of bytes (binary units: 1 KB = 1024 bytes). */
-    static long parseSize(String text) {
+    static long parseSize(String text, String option) {
         String t = text.trim().toUpperCase(Locale.ROOT).replace(" ", "");
         long unit = 1;
         String digits = t;
@@ -129,6 +157,6 @@ final class ServeCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new GraftException("--max-body takes a size like 10MB, 512KB or 1048576, up to 2GB, not '" + text + "'");
+        throw new GraftException(option + " takes a size like 10MB, 512KB or 1048576, up to 2GB, not '" + text + "'");
     }
 }
