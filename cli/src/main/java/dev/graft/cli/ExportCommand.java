@@ -225,7 +225,7 @@ final class ExportCommand implements Callable<Integer> {
         if (reportThreads < 1) {
             throw new GraftException("--report-threads must be at least 1, not " + reportThreads);
         }
-        OnnxFiles.checkTarget(out);
+        OnnxFiles.checkTarget(out, inputs());
         ExportOptions options = b.build();
         ImagePreprocessor pre = target == Precision.FP32 ? null : ImagePreprocessor.of(options);
         List<ImageFolder.Labelled> evalImages = eval == null ? List.of() : ImageFolder.labelled(eval, options.labels());
@@ -254,7 +254,7 @@ final class ExportCommand implements Callable<Integer> {
                     evalImages, pre, String.valueOf(eval), progress);
             }
         }
-        OnnxFiles.writeAtomically(written, out);
+        OnnxFiles.writeAtomically(written, out, inputs());
         double secs = (System.nanoTime() - start) / 1e9;
         o.printf(Locale.ROOT, "graph: %d nodes (%s)%n", r.nodeCount(), histogram(r.opHistogram()));
         o.printf(Locale.ROOT, "parity: largest |difference| from the trained DJL model %.3g (tolerance %.0e; batch %d, %dx%d, seed %d)%n",
@@ -270,6 +270,13 @@ final class ExportCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "wrote %s (%.1f MB, %s, opset %d, %s) in %.1f s%n", out, Files.size(out) / 1e6,
             target.metadataValue(), opset, options.resolvedActivation().metadataValue(), secs);
         return 0;
+    }
+
+    /** The files this export reads: --out naming any of them (by any path or link) is refused. */
+    private Path[] inputs() {
+        Path c = source.checkpoint;
+        return new Path[] {source.weights, labels, c == null ? null : c.resolve(Checkpoint.WEIGHTS_FILE),
+            c == null ? null : c.resolve(Checkpoint.META_FILE), c == null ? null : c.resolve(Checkpoint.NETWORK_FILE)};
     }
 
     private Precision precision() {

@@ -70,6 +70,7 @@ final class LrFindCommand implements Callable<Integer> {
         }
         Network net = model.build();
         Map<String, Tensor> body = training.bodyWeights(net);
+        LrFindPlot.checkTarget(plot, training.pretrained);
         training.checkImages(data, spec.commandLine().getErr());
         boolean frozen = body != null && !unfrozen;
         try (Learner learner = Learner.builder(data).network(net).bodyWeights(body).size(training.size)
@@ -83,7 +84,7 @@ final class LrFindCommand implements Callable<Integer> {
                 learner.freeze();
             }
             Learner.LrFind r = learner.lrFind(startLr, endLr, iterations);
-            LrFindPlot.write(r, plot);
+            LrFindPlot.write(r, plot, training.pretrained);
             o.printf(Locale.ROOT, "suggested learning rate (valley): %s after %d steps%n", LrFindPlotFmt.fmt(r.valley()),
                 r.losses().size());
             o.printf(Locale.ROOT, "curve: %s%n", plot);

@@ -38,7 +38,7 @@ public final class InputFiles {
      * @param limitName how the user raises the cap, for the message (e.g. {@code "--max-image-bytes"}); may be null
      * @return its size in bytes
      * @throws NoSuchFileException if it does not exist
-     * @throws FileRefusedException if it is a folder, device, FIFO or socket, or larger than {@code maxBytes}
+     * @throws FileRefusedException if it is a directory, device, FIFO or socket, or larger than {@code maxBytes}
      * @throws IOException if its attributes cannot be read
      */
     public static long checkRegular(Path file, long maxBytes, String limitName) throws IOException {
@@ -46,7 +46,7 @@ public final class InputFiles {
         checkCap(maxBytes);
         BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
         if (a.isDirectory()) {
-            throw new FileRefusedException(file + " is a folder, not a file");
+            throw new FileRefusedException(file + " is a directory, not a file");
         }
         if (!a.isRegularFile()) {
             throw new FileRefusedException(file + " is " + kindFollowingLinks(file)

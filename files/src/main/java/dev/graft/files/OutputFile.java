@@ -113,7 +113,7 @@ public final class OutputFile {
      * @param target the path as the user gave it (messages quote it as given)
      * @param what how messages name the content, e.g. {@code "the ONNX model"}
      * @param inputs every file the command reads that must survive it (null entries and missing files are ignored)
-     * @throws FileRefusedException if the target breaks a rule or its folder is missing or unwritable
+     * @throws FileRefusedException if the target breaks a rule or its directory is missing or unwritable
      */
     public static OutputFile of(Path target, String what, Path... inputs) throws FileRefusedException {
         return of(target, what, Arrays.asList(inputs));
@@ -150,7 +150,7 @@ public final class OutputFile {
             throw refused("not a file path");
         }
         if (!Files.isDirectory(directory)) {
-            throw refused("folder " + directory + (Files.exists(directory) ? " is not a folder" : " does not exist"));
+            throw refused("directory " + directory + (Files.exists(directory) ? " is not a directory" : " does not exist"));
         }
         BasicFileAttributes attributes;
         try {
@@ -166,7 +166,7 @@ public final class OutputFile {
                         + " through them: name the file itself");
             }
             if (attributes.isDirectory()) {
-                throw refused("it is a folder; name a file");
+                throw refused("it is a directory; name a file");
             }
             if (!attributes.isRegularFile()) {
                 throw refused("it is " + kind(absolute) + ", not a regular file; Graft only replaces regular files");
@@ -397,7 +397,7 @@ public final class OutputFile {
                 return "a symbolic link";
             }
             if (a.isDirectory()) {
-                return "a folder";
+                return "a directory";
             }
             if (a.isRegularFile()) {
                 return "a regular file";
@@ -435,7 +435,7 @@ public final class OutputFile {
             return "permission denied";
         }
         if (e instanceof NoSuchFileException) {
-            return "no such file or folder";
+            return "no such file or directory";
         }
         if (e instanceof FileSystemException fse && fse.getReason() != null) {
             return fse.getReason();

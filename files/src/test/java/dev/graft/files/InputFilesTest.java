@@ -94,7 +94,7 @@ class InputFilesTest {
     @Test
     void refusesFoldersAndReportsMissingFiles() throws IOException {
         assertThatThrownBy(() -> InputFiles.readAllBytes(dir, 1000, null))
-                .isInstanceOf(FileRefusedException.class).hasMessage(dir + " is a folder, not a file");
+                .isInstanceOf(FileRefusedException.class).hasMessage(dir + " is a directory, not a file");
         assertThatThrownBy(() -> InputFiles.readAllBytes(dir.resolve("missing.png"), 1000, null))
                 .isInstanceOf(NoSuchFileException.class);
     }

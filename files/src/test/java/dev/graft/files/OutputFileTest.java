@@ -59,7 +59,7 @@ class OutputFileTest {
     @Test
     void refusesAFolder() throws IOException {
         Path folder = Files.createDirectory(dir.resolve("out.onnx"));
-        assertRefused(folder, "it is a folder");
+        assertRefused(folder, "it is a directory");
         assertThat(Files.isDirectory(folder)).isTrue();
     }
 
@@ -105,7 +105,7 @@ class OutputFileTest {
 
     @Test
     void refusesAMissingFolder() {
-        assertRefused(dir.resolve("no/such/model.onnx"), "folder " + dir.resolve("no/such") + " does not exist");
+        assertRefused(dir.resolve("no/such/model.onnx"), "directory " + dir.resolve("no/such") + " does not exist");
     }
 
     @Test
