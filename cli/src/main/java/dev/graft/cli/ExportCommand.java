@@ -132,6 +132,10 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--eval", paramLabel = "DIR", description = "Labelled images (DIR/<label>/*) to report top-1 accuracy of fp32 and the lower precision, and their agreement.")
     Path eval;
 
+    @Option(names = "--max-image-bytes", defaultValue = "64MB", paramLabel = "SIZE", description = CliOptions.MAX_IMAGE_BYTES_HELP
+        + " For --calibration and --eval images.")
+    String maxImageBytes;
+
     @Option(names = "--report-threads", defaultValue = "2", paramLabel = "N", description = "ONNX Runtime threads for the latency report of an fp16/int8 export (default: ${DEFAULT-VALUE}).")
     int reportThreads;
 
@@ -208,7 +212,8 @@ final class ExportCommand implements Callable<Integer> {
             b.optLabels(labelList);
         }
         Precision target = precision();
-        b.optPrecision(target).optQuantizeHead(quantizeHead);
+        b.optPrecision(target).optQuantizeHead(quantizeHead)
+            .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes));
         if (calibration != null) {
             b.optCalibrationImages(calibration);
         }

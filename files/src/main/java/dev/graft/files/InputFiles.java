@@ -38,7 +38,8 @@ public final class InputFiles {
      * @param limitName how the user raises the cap, for the message (e.g. {@code "--max-image-bytes"}); may be null
      * @return its size in bytes
      * @throws NoSuchFileException if it does not exist
-     * @throws FileRefusedException if it is a directory, device, FIFO or socket, or larger than {@code maxBytes}
+     * @throws FileRefusedException if it is a directory, device, FIFO or socket
+     * @throws ByteCapExceededException if it is larger than {@code maxBytes}
      * @throws IOException if its attributes cannot be read
      */
     public static long checkRegular(Path file, long maxBytes, String limitName) throws IOException {
@@ -49,8 +50,7 @@ public final class InputFiles {
             throw new FileRefusedException(file + " is a directory, not a file");
         }
         if (!a.isRegularFile()) {
-            throw new FileRefusedException(file + " is " + kindFollowingLinks(file)
-                    + ", not a regular file; only regular files are read");
+            throw new FileRefusedException(file + " is " + kind(file) + ", not a regular file; only regular files are read");
         }
         if (a.size() > maxBytes) {
             throw tooLarge(file.toString(), a.size(), maxBytes, limitName);
@@ -80,7 +80,7 @@ public final class InputFiles {
      *
      * @param name how messages name the stream (e.g. {@code "the request body"})
      * @param limitName how the user raises the cap, for the message; may be null
-     * @throws FileRefusedException if the stream holds more than {@code maxBytes}
+     * @throws ByteCapExceededException if the stream holds more than {@code maxBytes}
      */
     public static byte[] readAllBytes(InputStream in, long maxBytes, String name, String limitName) throws IOException {
         Objects.requireNonNull(in, "in");
@@ -93,10 +93,10 @@ public final class InputFiles {
     }
 
     /** The refusal of an input over its cap: its size when known, the cap, and how to raise it. */
-    public static FileRefusedException tooLarge(String name, long size, long maxBytes, String limitName) {
-        return new FileRefusedException(name + " is " + (size >= 0 ? describeBytes(size) : "more than "
+    public static ByteCapExceededException tooLarge(String name, long size, long maxBytes, String limitName) {
+        return new ByteCapExceededException(name + " is " + (size >= 0 ? describeBytes(size) : "more than "
                 + describeBytes(maxBytes)) + ", over the limit of " + describeBytes(maxBytes)
-                + (limitName == null ? "" : " (raise it with " + limitName + ")"));
+                + (limitName == null ? "" : " (raise it with " + limitName + ")"), size, maxBytes);
     }
 
     /**
@@ -164,7 +164,8 @@ public final class InputFiles {
         return OutputFile.reason(e);
     }
 
-    private static String kindFollowingLinks(Path file) {
+    /** What {@code file} is, in words ("a regular file", "a character device", "a FIFO"), following links. */
+    public static String kind(Path file) {
         try {
             return OutputFile.kind(file.toRealPath());
         } catch (IOException | SecurityException e) {
