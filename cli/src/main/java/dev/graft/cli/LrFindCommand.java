@@ -74,7 +74,7 @@ final class LrFindCommand implements Callable<Integer> {
         training.checkImages(data, spec.commandLine().getErr());
         boolean frozen = body != null && !unfrozen;
         try (Learner learner = Learner.builder(data).network(net).bodyWeights(body).size(training.size)
-                .batchSize(training.batch).workers(training.workers()).seed(training.seed)
+                .batchSize(training.batch).workers(training.workers()).maxImageBytes(training.maxImageBytes()).seed(training.seed)
                 .freezeBatchNorm(training.freezeBn).progress(!noProgress).out(null).build()) {
             o.printf(Locale.ROOT, "lr_find: %s + head on %d images, device %s, body %s, %d steps from %s to %s%n",
                 net.arch(), data.train().size(), learner.device(), frozen ? "frozen" : "trainable", iterations,
