@@ -12,16 +12,13 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,8 +26,6 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A file the user named for a command to write ({@code --out}, {@code --report}, {@code --plot}), written so that the
@@ -72,14 +67,6 @@ public final class OutputFile {
     /** The same where the file system cannot lock files, so whether its writer lives cannot be asked. */
     public static final Duration STALE_AFTER_WITHOUT_LOCKS = Duration.ofHours(1);
 
-    /** Long names are cut in the temporary's name so that it stays within the usual 255-byte limit on names. */
-    private static final int NAME_CHARS_IN_TEMP = 200;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    /**
-     * Temporaries this process is writing. They are never probed for a lock: closing a second channel on a file drops
-     * every POSIX lock the process holds on it, the writer's included.
-     */
-    private static final Set<Path> WRITING = ConcurrentHashMap.newKeySet();
 
     private final Path target;
     private final Path absolute;
@@ -101,7 +88,7 @@ public final class OutputFile {
 
     private OutputFile(Path target, String what, List<Path> inputs) {
         this.target = target;
-        this.absolute = target.toAbsolutePath().normalize();
+        this.absolute = target.toAbsolutePath();
         this.directory = absolute.getParent();
         this.what = what;
         this.inputs = inputs;
@@ -197,51 +184,17 @@ public final class OutputFile {
     public void write(ChannelContent content) throws IOException {
         Objects.requireNonNull(content, "content");
         check();
-        removeStaleTemporaries(absolute);
-        Path temp = null;
-        boolean moved = false;
-        try {
-            FileChannel opened = null;
-            for (int attempt = 0; opened == null; attempt++) {
-                temp = directory.resolve(temporaryPrefix(absolute.getFileName().toString())
-                        + Long.toHexString(RANDOM.nextLong()) + ".tmp");
-                try {
-                    opened = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                } catch (FileAlreadyExistsException e) {
-                    temp = null; // another file of that name: not ours to delete
-                    if (attempt >= 10) {
-                        throw e;
-                    }
-                }
-            }
-            WRITING.add(temp);
-            try (FileChannel channel = opened) {
-                holdLock(channel);
-                content.writeTo(channel);
-                channel.force(true);
-                check();
-                // renamed while the lock is still held, so no other process's clean-up can take the file first
-                Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                moved = true;
-            }
-            syncDirectory(directory);
+        try (TemporaryFile temp = TemporaryFile.beside(absolute)) {
+            content.writeTo(temp.channel());
+            check();
+            // renamed while the lock is still held, so no other process's clean-up can take the file first
+            temp.commit();
         } catch (FileRefusedException e) {
             throw e;
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException(prefix() + "the file system cannot replace files atomically", e);
         } catch (IOException e) {
             throw new IOException(prefix() + reason(e), e);
-        } finally {
-            if (temp != null) {
-                if (!moved) {
-                    try {
-                        Files.deleteIfExists(temp);
-                    } catch (IOException ignored) {
-                        // the failure itself is what the user must see; a stray temporary is cleaned up next time
-                    }
-                }
-                WRITING.remove(temp);
-            }
         }
     }
 
@@ -280,7 +233,7 @@ public final class OutputFile {
      * @return how many were deleted
      */
     public static int removeStaleTemporaries(Path target) {
-        Path absolute = target.toAbsolutePath().normalize();
+        Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         if (dir == null || absolute.getFileName() == null) {
             return 0;
@@ -290,7 +243,7 @@ public final class OutputFile {
         try (DirectoryStream<Path> candidates = Files.newDirectoryStream(dir,
                 p -> isTemporaryOf(p.getFileName().toString(), name))) {
             for (Path candidate : candidates) {
-                if (!WRITING.contains(candidate) && removeIfStale(candidate)) {
+                if (!TemporaryFile.OPEN.contains(candidate) && removeIfStale(candidate)) {
                     removed++;
                 }
             }
@@ -302,7 +255,7 @@ public final class OutputFile {
 
     /** Whether {@code fileName} is a temporary of this class's pattern for a target named {@code targetName}. */
     public static boolean isTemporaryOf(String fileName, String targetName) {
-        String prefix = temporaryPrefix(targetName);
+        String prefix = TemporaryFile.prefix(targetName);
         if (fileName.length() <= prefix.length() + ".tmp".length() || !fileName.startsWith(prefix)
                 || !fileName.endsWith(".tmp")) {
             return false;
@@ -317,11 +270,6 @@ public final class OutputFile {
             }
         }
         return true;
-    }
-
-    private static String temporaryPrefix(String targetName) {
-        String name = targetName.length() > NAME_CHARS_IN_TEMP ? targetName.substring(0, NAME_CHARS_IN_TEMP) : targetName;
-        return "." + name + ".";
     }
 
     private static boolean removeIfStale(Path temp) {
@@ -351,22 +299,6 @@ public final class OutputFile {
             }
         } catch (IOException | SecurityException e) {
             return false; // gone already, or someone else's to keep
-        }
-    }
-
-    private static void holdLock(FileChannel channel) {
-        try {
-            channel.lock(); // released when the channel closes, or by the kernel when the process dies
-        } catch (IOException | OverlappingFileLockException e) {
-            // no locks here: the clean-up falls back to age alone (STALE_AFTER_WITHOUT_LOCKS)
-        }
-    }
-
-    private static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // not every platform can open a folder; the rename itself is still atomic
         }
     }
 

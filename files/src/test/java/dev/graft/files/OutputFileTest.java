@@ -185,6 +185,15 @@ class OutputFileTest {
     }
 
     @Test
+    void aPathThroughALinkedDirectoryIsWrittenWhereTheKernelResolvesIt() throws IOException {
+        Path inner = Files.createDirectories(dir.resolve("real/inner"));
+        Files.createSymbolicLink(dir.resolve("l"), inner);
+        OutputFile.of(dir.resolve("l/../out.onnx"), "the model").writeString("here");
+        assertThat(Files.readString(dir.resolve("real/out.onnx"))).isEqualTo("here");
+        assertThat(dir.resolve("out.onnx")).doesNotExist();
+    }
+
+    @Test
     void recognisesItsOwnTemporaryNamesOnly() {
         assertThat(OutputFile.isTemporaryOf(".m.onnx.0123456789abcdef.tmp", "m.onnx")).isTrue();
         assertThat(OutputFile.isTemporaryOf(".m.onnx.7.tmp", "m.onnx")).isTrue();

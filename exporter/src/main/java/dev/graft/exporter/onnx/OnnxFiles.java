@@ -57,7 +57,7 @@ public final class OnnxFiles {
         } catch (IOException e) {
             throw new GraftException(e.getMessage(), e);
         }
-        return target.toAbsolutePath().normalize().getParent();
+        return target.toAbsolutePath().getParent();
     }
 
     /**
