@@ -68,6 +68,22 @@ class FileSafetyCommandTest {
         try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
         }
+
+        // what a killed export leaves (a minute old, no process holding it) goes with the next export to that name;
+        // a fresh one, which a running export could be writing, stays
+        Path stale = old(Files.write(dir.resolve(".model.onnx.9e3779b97f4a7c15.tmp"), new byte[4096]));
+        Path fresh = Files.write(dir.resolve(".model.onnx.1234.tmp"), new byte[16]);
+        var ok = export(weights, dir.resolve("model.onnx"));
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(stale).doesNotExist();
+        assertThat(fresh).exists();
+        assertThat(dir.resolve("model.onnx")).isRegularFile();
+        assertThat(sha256(weights)).isEqualTo(before);
+    }
+
+    private static Path old(Path p) throws IOException {
+        Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(120)));
+        return p;
     }
 
     @Test
@@ -77,6 +93,11 @@ class FileSafetyCommandTest {
         var draw = SummaryCommandTest.graft("draw", "--arch", "resnet18", "--classes", "3", "--out", fifo.toString());
         check(draw, "cannot write the drawing to " + fifo + ": it is a FIFO (named pipe)");
         assertThat(dev.graft.files.OutputFile.kind(fifo)).isEqualTo("a FIFO (named pipe)");
+        Path stale = old(Files.writeString(dir.resolve(".net.svg.abcdef.tmp"), "<svg"));
+        var drawn = SummaryCommandTest.graft("draw", "--arch", "resnet18", "--classes", "3", "--out",
+                dir.resolve("net.svg").toString());
+        assertThat(drawn.code()).as(drawn.err()).isZero();
+        assertThat(stale).doesNotExist();
 
         Path model = EdgeFixtures.writeModel(dir, "model.onnx", null);
         byte[] modelBytes = Files.readAllBytes(model);
