@@ -10,6 +10,7 @@ import dev.graft.benchmarks.report.Tables;
 import dev.graft.benchmarks.result.BenchResults;
 import dev.graft.benchmarks.result.BenchRun;
 import dev.graft.models.GraftException;
+import dev.graft.models.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -108,6 +109,7 @@ final class BenchCommand implements Callable<Integer> {
                 + " graft bench merge");
         }
         Baseline base = baseline == null ? null : Baseline.parse(baseline);
+        checkOutputs(out, report, inputs());
         BenchOptions.Builder b = BenchOptions.builder().setModels(models).optCheckpoint(checkpoint).optEngines(engines)
             .optDevices(devices).optThreads(threads).optBatches(batches).optWarmup(warmup).optImages(images)
             .optLabel(label).optSpin(!noSpin);
@@ -152,13 +154,34 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The files a benchmark reads: the models and the checkpoint's files, which no output may replace. */
+    private List<Path> inputs() {
+        List<Path> in = new ArrayList<>(models);
+        if (checkpoint != null) {
+            in.add(checkpoint.resolve(Checkpoint.WEIGHTS_FILE));
+            in.add(checkpoint.resolve(Checkpoint.META_FILE));
+            in.add(checkpoint.resolve(Checkpoint.NETWORK_FILE));
+        }
+        return in;
+    }
+
+    /** Refuses, before any measuring, an output that could not be written or would replace an input. */
+    static void checkOutputs(Path out, Path report, List<Path> inputs) {
+        if (out != null) {
+            BenchResults.checkTarget(out, inputs);
+        }
+        if (report != null) {
+            HtmlReport.checkTargets(report, inputs);
+        }
+    }
+
     private void write(List<BenchRun> runs, Baseline base, PrintWriter o) {
         if (out != null) {
-            BenchResults.of(runs).write(out);
+            BenchResults.of(runs).write(out, inputs());
             o.println("wrote " + out);
         }
         if (report != null) {
-            for (Path p : HtmlReport.write(runs, base, report)) {
+            for (Path p : HtmlReport.write(runs, base, report, inputs())) {
                 o.println("wrote " + p);
             }
         }
@@ -190,6 +213,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new GraftException("graft bench merge writes --report FILE.html and/or --out FILE.json; give one");
             }
             Baseline base = baseline == null ? null : Baseline.parse(baseline);
+            checkOutputs(out, report, inputs);
             List<BenchResults> files = new ArrayList<>();
             for (Path p : inputs) {
                 files.add(BenchResults.read(p));
@@ -198,11 +222,11 @@ final class BenchCommand implements Callable<Integer> {
             PrintWriter o = spec.commandLine().getOut();
             o.print(Tables.markdown(runs, base));
             if (out != null) {
-                BenchResults.of(runs).write(out);
+                BenchResults.of(runs).write(out, inputs);
                 o.println("wrote " + out);
             }
             if (report != null) {
-                for (Path p : HtmlReport.write(runs, base, report)) {
+                for (Path p : HtmlReport.write(runs, base, report, inputs)) {
                     o.println("wrote " + p);
                 }
             }

@@ -95,7 +95,8 @@ final class DrawCommand implements Callable<Integer> {
         }
         NetworkDrawing drawing = b.setNetwork(network).optInputSize(hw[0], hw[1])
             .optFreezeTo(freezeTo == null ? -1 : freezeTo).build();
-        drawing.write(out);
+        drawing.write(out, checkpoint == null ? new Path[0] : new Path[] {checkpoint.resolve(Checkpoint.META_FILE),
+            checkpoint.resolve(Checkpoint.NETWORK_FILE), checkpoint.resolve(Checkpoint.WEIGHTS_FILE)});
         List<Stage> stages = drawing.stages();
         o.printf(Locale.ROOT, "%s: body in %d stages (%s), cut at %s; head of %d layers; layer groups below %d frozen%n",
             network.arch(), stages.size(), stages.stream().map(Stage::name).collect(Collectors.joining(", ")),

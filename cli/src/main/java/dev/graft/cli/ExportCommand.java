@@ -132,6 +132,10 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--eval", paramLabel = "DIR", description = "Labelled images (DIR/<label>/*) to report top-1 accuracy of fp32 and the lower precision, and their agreement.")
     Path eval;
 
+    @Option(names = "--max-image-bytes", defaultValue = "64MB", paramLabel = "SIZE", description = CliOptions.MAX_IMAGE_BYTES_HELP
+        + " For --calibration and --eval images.")
+    String maxImageBytes;
+
     @Option(names = "--report-threads", defaultValue = "2", paramLabel = "N", description = "ONNX Runtime threads for the latency report of an fp16/int8 export (default: ${DEFAULT-VALUE}).")
     int reportThreads;
 
@@ -219,7 +223,8 @@ final class ExportCommand implements Callable<Integer> {
             b.optLabels(labelList);
         }
         Precision target = precision();
-        b.optPrecision(target).optQuantizeHead(quantizeHead);
+        b.optPrecision(target).optQuantizeHead(quantizeHead)
+            .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes));
         if (calibration != null) {
             b.optCalibrationImages(calibration);
         }
@@ -236,7 +241,7 @@ final class ExportCommand implements Callable<Integer> {
         if (reportThreads < 1) {
             throw new GraftException("--report-threads must be at least 1, not " + reportThreads);
         }
-        OnnxFiles.checkTarget(out);
+        OnnxFiles.checkTarget(out, inputs());
         ExportOptions options = b.build();
         ImagePreprocessor pre = target == Precision.FP32 ? null : ImagePreprocessor.of(options);
         List<ImageFolder.Labelled> evalImages = eval == null ? List.of() : ImageFolder.labelled(eval, options.labels());
@@ -265,7 +270,7 @@ final class ExportCommand implements Callable<Integer> {
                     evalImages, pre, String.valueOf(eval), progress);
             }
         }
-        OnnxFiles.writeAtomically(written, out);
+        OnnxFiles.writeAtomically(written, out, inputs());
         double secs = (System.nanoTime() - start) / 1e9;
         o.printf(Locale.ROOT, "graph: %d nodes (%s)%n", r.nodeCount(), histogram(r.opHistogram()));
         o.printf(Locale.ROOT, "parity: largest |difference| from the trained DJL model %.3g (tolerance %.0e; batch %d, %dx%d, seed %d)%n",
@@ -281,6 +286,13 @@ final class ExportCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "wrote %s (%.1f MB, %s, opset %d, %s) in %.1f s%n", out, Files.size(out) / 1e6,
             target.metadataValue(), opset, options.resolvedActivation().metadataValue(), secs);
         return 0;
+    }
+
+    /** The files this export reads: --out naming any of them (by any path or link) is refused. */
+    private Path[] inputs() {
+        Path c = source.checkpoint;
+        return new Path[] {source.weights, labels, c == null ? null : c.resolve(Checkpoint.WEIGHTS_FILE),
+            c == null ? null : c.resolve(Checkpoint.META_FILE), c == null ? null : c.resolve(Checkpoint.NETWORK_FILE)};
     }
 
     private Precision precision() {

@@ -70,10 +70,11 @@ final class LrFindCommand implements Callable<Integer> {
         }
         Network net = model.build();
         Map<String, Tensor> body = training.bodyWeights(net);
+        LrFindPlot.checkTarget(plot, training.pretrained);
         training.checkImages(data, spec.commandLine().getErr());
         boolean frozen = body != null && !unfrozen;
         try (Learner learner = Learner.builder(data).network(net).bodyWeights(body).size(training.size)
-                .batchSize(training.batch).workers(training.workers()).seed(training.seed)
+                .batchSize(training.batch).workers(training.workers()).maxImageBytes(training.maxImageBytes()).seed(training.seed)
                 .freezeBatchNorm(training.freezeBn).progress(!noProgress).out(null).build()) {
             o.printf(Locale.ROOT, "lr_find: %s + head on %d images, device %s, body %s, %d steps from %s to %s%n",
                 net.arch(), data.train().size(), learner.device(), frozen ? "frozen" : "trainable", iterations,
@@ -83,7 +84,7 @@ final class LrFindCommand implements Callable<Integer> {
                 learner.freeze();
             }
             Learner.LrFind r = learner.lrFind(startLr, endLr, iterations);
-            LrFindPlot.write(r, plot);
+            LrFindPlot.write(r, plot, training.pretrained);
             o.printf(Locale.ROOT, "suggested learning rate (valley): %s after %d steps%n", LrFindPlotFmt.fmt(r.valley()),
                 r.losses().size());
             o.printf(Locale.ROOT, "curve: %s%n", plot);

@@ -4,6 +4,7 @@ import dev.graft.edge.BadInputException;
 import dev.graft.edge.EdgeException;
 import dev.graft.edge.EdgeModel;
 import dev.graft.edge.EdgeOptions;
+import dev.graft.edge.ImageTooLargeException;
 import dev.graft.edge.LabelScore;
 import dev.graft.edge.Prediction;
 import dev.graft.edge.Task;
@@ -45,6 +46,9 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime threads per image, 0 for its default (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--max-image-bytes", defaultValue = "64MB", paramLabel = "SIZE", description = CliOptions.MAX_IMAGE_BYTES_HELP)
+    String maxImageBytes;
+
     @Option(names = "--json", description = "One JSON object per image: file, device, predictions [{label, probability}], millis.")
     boolean json;
 
@@ -57,7 +61,8 @@ final class PredictCommand implements Callable<Integer> {
         }
         EdgeOptions options;
         try {
-            options = EdgeOptions.builder().optDevice(device).optTopK(top).optIntraOpThreads(threads).build();
+            options = EdgeOptions.builder().optDevice(device).optTopK(top).optIntraOpThreads(threads)
+                .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes)).build();
         } catch (EdgeException e) {
             throw new GraftException(e.getMessage(), e);
         }
@@ -81,7 +86,8 @@ final class PredictCommand implements Callable<Integer> {
                 try {
                     p = m.predict(image);
                 } catch (BadInputException e) {
-                    err.println("graft: " + e.getMessage());
+                    err.println("graft: " + e.getMessage()
+                        + (e instanceof ImageTooLargeException ? " (raise it with --max-image-bytes)" : ""));
                     err.flush();
                     failed++;
                     continue;

@@ -162,7 +162,7 @@ final class TrainCommand implements Callable<Integer> {
             + start : body != null ? "body from " + training.pretrained : "body from random initialisation "
             + "(pass --pretrained for a pretrained body)");
         Learner.Builder b = Learner.builder(data).size(training.size).batchSize(training.batch)
-            .workers(training.workers()).seed(training.seed).weightDecay(wd).freezeBatchNorm(training.freezeBn)
+            .workers(training.workers()).maxImageBytes(training.maxImageBytes()).seed(training.seed).weightDecay(wd).freezeBatchNorm(training.freezeBn)
             .progress(!noProgress).out(new PrintStream(new WriterOutputStream(o), true)).runDir(run).runInfo(runInfo);
         b = resume ? b.resume(out) : b.network(net).bodyWeights(body);
         List<Learner.EpochResult> results;

@@ -1,5 +1,6 @@
 package dev.graft.cli;
 
+import dev.graft.files.ByteCapExceededException;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import picocli.CommandLine.Option;
 
@@ -67,6 +69,15 @@ final class TrainingOptions {
     @Option(names = "--skip-unreadable", description = "Leave out images that cannot be read instead of stopping.")
     boolean skipUnreadable;
 
+    @Option(names = "--max-image-bytes", defaultValue = "64MB", paramLabel = "SIZE", description = CliOptions.MAX_IMAGE_BYTES_HELP
+        + " Such images count as unreadable (see --skip-unreadable).")
+    String maxImageBytes;
+
+    /** The parsed {@code --max-image-bytes}. */
+    long maxImageBytes() {
+        return CliOptions.parseBytes("--max-image-bytes", maxImageBytes);
+    }
+
     ImageDataset loadData() {
         if (multiLabel && regression) {
             throw new GraftException("--multi-label and --regression contradict each other");
@@ -92,11 +103,16 @@ final class TrainingOptions {
         List<Item> all = new ArrayList<>(dataset.train());
         all.addAll(dataset.valid());
         String[] problems = new String[all.size()];
+        long cap = maxImageBytes();
+        AtomicBoolean overCap = new AtomicBoolean();
         IntStream.range(0, all.size()).parallel().forEach(i -> {
             try {
-                ImageDecoder.decode(all.get(i).path());
+                ImageDecoder.decode(all.get(i).path(), cap);
             } catch (UnreadableImageException e) {
                 problems[i] = all.get(i).path() + " (" + e.reason() + ")";
+                if (e.getCause() instanceof ByteCapExceededException) {
+                    overCap.set(true);
+                }
             }
         });
         List<String> bad = new ArrayList<>();
@@ -109,7 +125,8 @@ final class TrainingOptions {
             return;
         }
         String shown = String.join(", ", bad.subList(0, Math.min(3, bad.size())))
-            + (bad.size() > 3 ? " and " + (bad.size() - 3) + " more" : "");
+            + (bad.size() > 3 ? " and " + (bad.size() - 3) + " more" : "")
+            + (overCap.get() ? "; --max-image-bytes raises the limit" : "");
         if (!skipUnreadable || bad.size() == all.size()) {
             throw new GraftException(bad.size() + " of " + all.size() + " images cannot be read: " + shown
                 + (bad.size() == all.size() ? "" : "; remove them or pass --skip-unreadable"));
@@ -141,6 +158,7 @@ final class TrainingOptions {
     }
 
     void checkNumbers() {
+        maxImageBytes();
         if (size < 16 || size > 2048) {
             throw new GraftException("--size must be between 16 and 2048, got " + size);
         }

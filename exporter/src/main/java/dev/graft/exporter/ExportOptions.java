@@ -7,6 +7,7 @@ import dev.graft.exporter.quant.CalibrationData;
 import dev.graft.exporter.quant.CalibrationMethod;
 import dev.graft.exporter.quant.ImageFolder;
 import dev.graft.exporter.quant.ImagePreprocessor;
+import dev.graft.files.InputFiles;
 import java.nio.file.Path;
 import dev.graft.models.GraftException;
 import dev.graft.models.spec.Network;
@@ -62,6 +63,7 @@ public final class ExportOptions {
     private final Precision precision;
     private final Path calibrationImages;
     private final int calibrationCount;
+    private final long maxImageBytes;
     private final CalibrationData calibration;
     private final CalibrationMethod calibrationMethod;
     private final boolean quantizeHead;
@@ -107,6 +109,7 @@ public final class ExportOptions {
         this.quantizeHead = b.quantizeHead;
         this.calibrationImages = b.calibrationImages;
         this.calibrationCount = b.calibrationCount;
+        this.maxImageBytes = b.maxImageBytes;
         this.calibration = checkCalibration(b);
     }
 
@@ -173,6 +176,7 @@ public final class ExportOptions {
         b.precision = precision;
         b.calibrationImages = calibrationImages;
         b.calibrationCount = calibrationCount;
+        b.maxImageBytes = maxImageBytes;
         b.calibrationData = calibrationImages == null ? calibration : null;
         b.calibrationMethod = calibrationMethod;
         b.quantizeHead = quantizeHead;
@@ -269,6 +273,11 @@ public final class ExportOptions {
     /** The calibration set of an int8 export (images listed and checked, not yet decoded); empty otherwise. */
     public Optional<CalibrationData> calibration() {
         return Optional.ofNullable(calibration);
+    }
+
+    /** The largest image file read for calibration or evaluation, in bytes. */
+    public long maxImageBytes() {
+        return maxImageBytes;
     }
 
     public CalibrationMethod calibrationMethod() {
@@ -372,6 +381,7 @@ public final class ExportOptions {
         private Precision precision = Precision.FP32;
         private Path calibrationImages;
         private int calibrationCount = ImageFolder.DEFAULT_CALIBRATION_IMAGES;
+        private long maxImageBytes = InputFiles.DEFAULT_MAX_IMAGE_BYTES;
         private boolean calibrationCountGiven;
         private CalibrationData calibrationData;
         private CalibrationMethod calibrationMethod = CalibrationMethod.DEFAULT;
@@ -489,6 +499,18 @@ public final class ExportOptions {
         public Builder optCalibrationCount(int count) {
             this.calibrationCount = count;
             this.calibrationCountGiven = true;
+            return this;
+        }
+
+        /**
+         * The largest calibration or evaluation image file read, in bytes (default 64 MiB): a larger file, or one
+         * that is not a regular file ({@code /dev/zero}, a FIFO), is refused before it is read.
+         */
+        public Builder optMaxImageBytes(long bytes) {
+            if (bytes < 1 || bytes > InputFiles.MAX_CAP) {
+                throw new GraftException("the image byte limit must be from 1 to " + InputFiles.MAX_CAP + ", not " + bytes);
+            }
+            this.maxImageBytes = bytes;
             return this;
         }
 

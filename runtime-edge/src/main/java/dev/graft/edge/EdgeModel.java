@@ -12,6 +12,9 @@ import ai.onnxruntime.TensorInfo;
 import dev.graft.edge.image.ImageDecoder;
 import dev.graft.edge.image.PixelBuffer;
 import dev.graft.edge.image.Preprocessor;
+import dev.graft.files.ByteCapExceededException;
+import dev.graft.files.FileRefusedException;
+import dev.graft.files.InputFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -175,8 +178,10 @@ public final class EdgeModel implements AutoCloseable {
         } catch (IOException e) {
             throw new EdgeException("cannot read the model " + file + ": " + ioReason(e), e);
         }
-        if (Files.isDirectory(file)) {
-            throw new EdgeException("cannot read the model " + file + ": it is a directory");
+        if (!Files.isRegularFile(file)) {
+            // a directory, or a device or FIFO that ONNX Runtime would read without end
+            throw new EdgeException("cannot read the model " + file + ": it is " + InputFiles.kind(file)
+                    + ", not a regular file");
         }
         // ONNX Runtime reads the file itself: no copy of the weights on the Java heap.
         return load(new Sessions.Source(file.toString(), file, null, size), options);
@@ -406,7 +411,12 @@ public final class EdgeModel implements AutoCloseable {
         if (input instanceof EdgeInput.File f) {
             byte[] bytes;
             try {
-                bytes = Files.readAllBytes(f.path());
+                // a regular file within the byte limit only: /dev/zero or a FIFO would never end
+                bytes = InputFiles.readAllBytes(f.path(), options.maxImageBytes(), null);
+            } catch (ByteCapExceededException e) {
+                throw new ImageTooLargeException(e.getMessage(), options.maxImageBytes(), e);
+            } catch (FileRefusedException e) {
+                throw new BadInputException(e.getMessage(), e);
             } catch (IOException e) {
                 throw new BadInputException("cannot read " + f.path() + ": " + ioReason(e), e);
             }
@@ -416,6 +426,10 @@ public final class EdgeModel implements AutoCloseable {
                 throw new BadInputException(f.path() + ": " + e.getMessage(), e);
             }
         } else if (input instanceof EdgeInput.Encoded e) {
+            if (e.bytes().length > options.maxImageBytes()) {
+                throw new ImageTooLargeException(InputFiles.tooLarge("the image", e.bytes().length,
+                        options.maxImageBytes(), null).getMessage(), options.maxImageBytes(), null);
+            }
             ImageDecoder.decode(e.bytes(), options.maxPixels(), ws.pixels);
         } else if (input instanceof EdgeInput.Image im) {
             ImageDecoder.fromImage(im.image(), options.maxPixels(), ws.pixels);

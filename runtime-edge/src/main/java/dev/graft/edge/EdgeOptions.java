@@ -1,6 +1,7 @@
 package dev.graft.edge;
 
 import dev.graft.edge.image.ImageDecoder;
+import dev.graft.files.InputFiles;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
@@ -40,6 +41,7 @@ public final class EdgeOptions {
     private final Path optimizedModelCache;
     private final int topK;
     private final long maxPixels;
+    private final long maxImageBytes;
     private final boolean spinning;
 
     private EdgeOptions(Builder b) {
@@ -49,6 +51,7 @@ public final class EdgeOptions {
         this.optimizedModelCache = b.optimizedModelCache;
         this.topK = b.topK;
         this.maxPixels = b.maxPixels;
+        this.maxImageBytes = b.maxImageBytes;
         this.spinning = b.spinning;
     }
 
@@ -90,11 +93,19 @@ public final class EdgeOptions {
         return maxPixels;
     }
 
+    /**
+     * The largest encoded image accepted, in bytes: a file larger than this is refused from its size before it is
+     * read, encoded bytes before they are decoded.
+     */
+    public long maxImageBytes() {
+        return maxImageBytes;
+    }
+
     @Override
     public String toString() {
         return "EdgeOptions[device=" + device + ", intraOpThreads=" + intraOpThreads + ", optimization="
                 + optimization.name().toLowerCase(Locale.ROOT) + ", cache=" + optimizedModelCache + ", topK=" + topK
-                + ", maxPixels=" + maxPixels + "]";
+                + ", maxPixels=" + maxPixels + ", maxImageBytes=" + maxImageBytes + "]";
     }
 
     /** Builds {@link EdgeOptions}; every setting is optional. */
@@ -111,6 +122,7 @@ public final class EdgeOptions {
         private Path optimizedModelCache;
         private int topK = 5;
         private long maxPixels = ImageDecoder.DEFAULT_MAX_PIXELS;
+        private long maxImageBytes = InputFiles.DEFAULT_MAX_IMAGE_BYTES;
 
         private Builder() {
         }
@@ -172,6 +184,19 @@ public final class EdgeOptions {
                 throw new EdgeException("the pixel limit must be positive, not " + pixels);
             }
             this.maxPixels = pixels;
+            return this;
+        }
+
+        /**
+         * The largest encoded image accepted, in bytes (default 64 MiB): larger files and byte arrays are refused
+         * with an {@link ImageTooLargeException}, files before a byte is read. Image files must be regular files
+         * whatever the limit: {@code /dev/zero} or a FIFO never ends, and is refused before it is opened.
+         */
+        public Builder optMaxImageBytes(long bytes) {
+            if (bytes < 1 || bytes > InputFiles.MAX_CAP) {
+                throw new EdgeException("the image byte limit must be from 1 to " + InputFiles.MAX_CAP + ", not " + bytes);
+            }
+            this.maxImageBytes = bytes;
             return this;
         }
 

@@ -6,13 +6,13 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.graft.files.TemporaryFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -143,34 +143,33 @@ final class Sessions {
                 }
             }
         }
-        Path temp = null;
         try {
             Files.createDirectories(dir);
-            temp = Files.createTempFile(dir, "." + cached.getFileName(), ".tmp");
-            so.setOptimizedModelFilePath(temp.toString());
+        } catch (IOException e) {
+            EdgeModel.logOnce("warn", "cannot use the optimised-model cache " + dir + " ("
+                    + EdgeException.oneLine(e) + "); loading without it");
+            return session(env, model, so);
+        }
+        // A locked hidden temporary: one a killed process left behind is removed by the next load of this entry.
+        try (TemporaryFile temp = TemporaryFile.beside(cached)) {
             // ONNX Runtime warns that a layout-optimised graph is specific to this machine: so is the cache.
             so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            so.setOptimizedModelFilePath(temp.path().toString()); // last: nothing after it can fail before the session
             OrtSession s = session(env, model, so);
             try {
-                Files.move(temp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                temp = null;
+                temp.commit();
             } catch (AtomicMoveNotSupportedException e) {
                 EdgeModel.logOnce("warn", "the optimised-model cache " + dir + " cannot replace files atomically;"
                         + " not caching");
+            } catch (IOException e) {
+                EdgeModel.logOnce("warn", "cannot store in the optimised-model cache " + dir + " ("
+                        + EdgeException.oneLine(e) + "); the model is loaded, only not cached");
             }
             return s;
         } catch (IOException | OrtException e) {
             EdgeModel.logOnce("warn", "cannot use the optimised-model cache " + dir + " ("
                     + EdgeException.oneLine(e) + "); loading without it");
             return session(env, model, so);
-        } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // a stray temp file in a cache folder is harmless
-                }
-            }
         }
     }
 

@@ -53,8 +53,10 @@ class SessionOptionsTest {
             assertThat(model.metadata().assumptions()).isEmpty();
         }
         assertThat(Files.getLastModifiedTime(cached)).isEqualTo(written);
-        // a damaged cache entry is rebuilt, not trusted
+        // a damaged cache entry is rebuilt, not trusted; the temporary a killed rebuild left is cleaned up with it
         Files.write(cached, new byte[] {1, 2, 3});
+        Path leftover = Files.write(cache.resolve("." + cached.getFileName() + ".3f2a1b.tmp"), new byte[1000]);
+        Files.setLastModifiedTime(leftover, FileTime.from(java.time.Instant.now().minusSeconds(120)));
         try (EdgeModel model = EdgeModel.load(TestModels.goldenSoftmax(), o)) {
             assertThat(TestModels.maxAbsDiff(model.runTensor(input(), 4), first)).isLessThanOrEqualTo(1e-6);
         }

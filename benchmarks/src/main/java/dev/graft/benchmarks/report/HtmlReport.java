@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,15 +39,39 @@ public final class HtmlReport {
      * @return the three files written
      */
     public static List<Path> write(List<BenchRun> runs, Baseline baseline, Path report) {
+        return write(runs, baseline, report, List.of());
+    }
+
+    /**
+     * {@link #write(List, Baseline, Path)}, refusing (before writing any of the three) a target that is not a regular
+     * file or is one of {@code inputs}.
+     */
+    public static List<Path> write(List<BenchRun> runs, Baseline baseline, Path report, Collection<Path> inputs) {
+        List<Path> files = files(report);
+        checkTargets(report, inputs);
+        BenchResults.writeAtomically(files.get(0), render(runs, baseline), inputs);
+        BenchResults.writeAtomically(files.get(1), Tables.csv(runs, baseline), inputs);
+        BenchResults.writeAtomically(files.get(2), Tables.markdown(runs, baseline), inputs);
+        return files;
+    }
+
+    /** The three files a report at {@code report} consists of: itself, and its name with {@code .csv} and {@code .md}. */
+    public static List<Path> files(Path report) {
         String name = report.getFileName().toString();
         int dot = name.lastIndexOf('.');
         String stem = dot > 0 ? name.substring(0, dot) : name;
-        Path csv = report.resolveSibling(stem + ".csv");
-        Path md = report.resolveSibling(stem + ".md");
-        BenchResults.writeAtomically(report, render(runs, baseline));
-        BenchResults.writeAtomically(csv, Tables.csv(runs, baseline));
-        BenchResults.writeAtomically(md, Tables.markdown(runs, baseline));
-        return List.of(report, csv, md);
+        return List.of(report, report.resolveSibling(stem + ".csv"), report.resolveSibling(stem + ".md"));
+    }
+
+    /**
+     * Checks, before any long work, that each of the report's three files could be written.
+     *
+     * @throws dev.graft.models.GraftException with one line if one could not
+     */
+    public static void checkTargets(Path report, Collection<Path> inputs) {
+        for (Path p : files(report)) {
+            BenchResults.checkTarget(p, inputs);
+        }
     }
 
     /** The report's HTML; {@code baseline} null picks the first configuration that ran. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.graft.files.OutputFile;
 import dev.graft.models.GraftException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -57,6 +59,11 @@ public record BenchResults(String format, int version, List<BenchRun> runs) {
         writeAtomically(file, toJson());
     }
 
+    /** Writes the file atomically, refusing a {@code file} that is one of {@code inputs}. */
+    public void write(Path file, Collection<Path> inputs) {
+        writeAtomically(file, toJson(), inputs);
+    }
+
     /** Reads and checks a results file; every problem is one line naming the file. */
     public static BenchResults read(Path file) {
         String text;
@@ -98,26 +105,36 @@ public record BenchResults(String format, int version, List<BenchRun> runs) {
         return of(all);
     }
 
-    /** Writes text to a temporary sibling, then renames it over {@code target}. */
-    public static void writeAtomically(Path target, String text) {
-        Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new GraftException("cannot write " + target + ": directory " + dir + " does not exist");
-        }
-        Path tmp = dir.resolve("." + absolute.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    /**
+     * Writes text through {@link OutputFile}: a temporary sibling, then a rename over {@code target}; a device, FIFO,
+     * folder, symbolic link or one of {@code inputs} at {@code target} is refused rather than replaced.
+     *
+     * @throws GraftException with one line if the target is refused or the write fails
+     */
+    public static void writeAtomically(Path target, String text, Collection<Path> inputs) {
         try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, absolute, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            OutputFile.of(target, "the benchmark results", inputs).writeString(text);
         } catch (IOException e) {
-            throw new GraftException("cannot write " + target + ": " + e.getMessage());
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the write itself has been reported
-            }
+            throw new GraftException(e.getMessage(), e);
+        }
+    }
+
+    /** {@link #writeAtomically(Path, String, Collection)} of a file that no input could be. */
+    public static void writeAtomically(Path target, String text) {
+        writeAtomically(target, text, List.of());
+    }
+
+    /**
+     * Checks, before any long work, that {@link #writeAtomically(Path, String, Collection)} could write
+     * {@code target} with the same {@code inputs}.
+     *
+     * @throws GraftException with one line if it could not
+     */
+    public static void checkTarget(Path target, Collection<Path> inputs) {
+        try {
+            OutputFile.of(target, "the benchmark results", inputs);
+        } catch (IOException e) {
+            throw new GraftException(e.getMessage(), e);
         }
     }
 

@@ -56,7 +56,7 @@ public final class ImageFolder {
         Collections.shuffle(chosen, new Random(SAMPLE_SEED));
         chosen = List.copyOf(chosen.subList(0, count));
         for (Path p : chosen) {
-            int[] wh = ImagePreprocessor.size(p);
+            int[] wh = ImagePreprocessor.size(p, pre.maxImageBytes());
             if (2 * wh[0] < pre.width() || 2 * wh[1] < pre.height()) {
                 throw new GraftException("calibration image " + p + " is " + wh[0] + "x" + wh[1]
                         + ", less than half the model's input " + pre.width() + "x" + pre.height()

@@ -3,10 +3,12 @@ package dev.graft.exporter.quant;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.GraftMetadata;
 import dev.graft.exporter.ResizeMethod;
+import dev.graft.files.FileRefusedException;
+import dev.graft.files.InputFiles;
 import dev.graft.models.GraftException;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -44,6 +46,7 @@ public final class ImagePreprocessor {
     private final float[] mean;
     private final float[] std;
     private final String channels;
+    private long maxImageBytes = InputFiles.DEFAULT_MAX_IMAGE_BYTES;
 
     private ImagePreprocessor(int height, int width, ResizeMethod resize, List<Double> mean, List<Double> std,
                               String channels) {
@@ -74,7 +77,33 @@ public final class ImagePreprocessor {
     /** The preprocessing an export with these options writes into its metadata. */
     public static ImagePreprocessor of(ExportOptions options) {
         return new ImagePreprocessor(options.inputHeight(), options.inputWidth(), options.resize(), options.mean(),
-                options.std(), options.channels());
+                options.std(), options.channels()).withMaxImageBytes(options.maxImageBytes());
+    }
+
+    /**
+     * The same preprocessing, reading image files of at most {@code bytes} (default 64 MiB); a larger file, or one
+     * that is not a regular file ({@code /dev/zero}, a FIFO), is refused before it is read.
+     */
+    public ImagePreprocessor withMaxImageBytes(long bytes) {
+        if (bytes < 1 || bytes > InputFiles.MAX_CAP) {
+            throw new GraftException("the image byte limit must be from 1 to " + InputFiles.MAX_CAP + ", not " + bytes);
+        }
+        ImagePreprocessor p = new ImagePreprocessor(height, width, resize, doubles(mean), doubles(std), channels);
+        p.maxImageBytes = bytes;
+        return p;
+    }
+
+    /** The largest image file read, in bytes. */
+    public long maxImageBytes() {
+        return maxImageBytes;
+    }
+
+    private static List<Double> doubles(float[] values) {
+        List<Double> out = new java.util.ArrayList<>(values.length);
+        for (float v : values) {
+            out.add((double) v);
+        }
+        return out;
     }
 
     /** Explicit settings, as a runtime reads them from the metadata. */
@@ -132,12 +161,23 @@ public final class ImagePreprocessor {
         return channels.length() * height * width;
     }
 
-    /**
-     * The width and height stored in an image file's header, read without decoding the pixels.
-     *
-     * @throws GraftException if the file cannot be read or is not an image ImageIO knows
-     */
+    /** {@link #size(Path, long)} under the default limit of 64 MiB. */
     public static int[] size(Path file) {
+        return size(file, InputFiles.DEFAULT_MAX_IMAGE_BYTES);
+    }
+
+    /**
+     * The width and height stored in an image file's header, read without decoding the pixels, from a regular file
+     * of at most {@code maxImageBytes}.
+     *
+     * @throws GraftException if the file cannot be read, is over the limit or is not an image ImageIO knows
+     */
+    public static int[] size(Path file, long maxImageBytes) {
+        try {
+            InputFiles.checkRegular(file, maxImageBytes, null);
+        } catch (IOException e) {
+            throw unreadable(file, e);
+        }
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) {
                 throw new GraftException("cannot read image " + file);
@@ -174,12 +214,15 @@ public final class ImagePreprocessor {
      * @throws GraftException if the file cannot be read or decoded
      */
     public void read(Path file, float[] dst, int offset) {
+        byte[] bytes;
+        try {
+            bytes = InputFiles.readAllBytes(file, maxImageBytes, null);
+        } catch (IOException e) {
+            throw unreadable(file, e);
+        }
         BufferedImage img;
         try {
-            if (!Files.isRegularFile(file)) {
-                throw new GraftException("cannot read image " + file + ": no such file");
-            }
-            img = ImageIO.read(file.toFile());
+            img = ImageIO.read(new ByteArrayInputStream(bytes));
         } catch (IOException | RuntimeException e) {
             if (e instanceof GraftException g) {
                 throw g;
@@ -352,6 +395,12 @@ public final class ImagePreprocessor {
             }
         }
         return out;
+    }
+
+    /** A refused file's message already names it; other failures get the path and the reason. */
+    private static GraftException unreadable(Path file, IOException e) {
+        return new GraftException(e instanceof FileRefusedException ? "image " + e.getMessage()
+                : "cannot read image " + file + ": " + InputFiles.reason(e), e);
     }
 
     private static String oneLine(Exception e) {

@@ -7,6 +7,7 @@ import dev.graft.exporter.Precision;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.files.TemporaryFile;
 import dev.graft.models.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -143,14 +144,15 @@ public final class PrecisionReport {
     public static IntegerKernels integerKernels(ModelProto fp32, byte[] int8) {
         int convolutions = (int) fp32.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv"))
                 .count();
-        Path file = null;
-        try {
-            file = Files.createTempFile("graft-int8-optimised", ".onnx");
-            try (OrtRunner ignored = OrtRunner.open(int8, OptLevel.ALL_OPT, 1, file)) {
+        // A locked hidden temporary in the temporary-files folder: one a killed export left there is removed by the
+        // next export that gets here.
+        Path name = Path.of(System.getProperty("java.io.tmpdir"), "graft-int8-optimised.onnx");
+        try (TemporaryFile file = TemporaryFile.beside(name)) {
+            try (OrtRunner ignored = OrtRunner.open(int8, OptLevel.ALL_OPT, 1, file.path())) {
                 // loading is all it takes: the session writes the optimised graph
             }
             Map<String, Integer> kernels = new LinkedHashMap<>();
-            OnnxExporter.opHistogram(OnnxFiles.read(file)).forEach((op, n) -> {
+            OnnxExporter.opHistogram(OnnxFiles.read(file.path())).forEach((op, n) -> {
                 if (op.startsWith("QLinear") || op.equals("QGemm") || op.endsWith("Integer")) {
                     kernels.put(op, n);
                 }
@@ -159,14 +161,6 @@ public final class PrecisionReport {
             return new IntegerKernels(convolutions, integer, kernels);
         } catch (IOException e) {
             throw new GraftException("cannot write ONNX Runtime's optimised graph: " + e.getMessage(), e);
-        } finally {
-            if (file != null) {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (IOException ignored) {
-                    // a stray temporary file is not worth failing the export for
-                }
-            }
         }
     }
 

@@ -93,4 +93,21 @@ class ImageFolderTest {
         assertThatThrownBy(() -> ImageFolder.labelled(flat, QuantFixtures.LABELS)).isInstanceOf(GraftException.class)
                 .hasMessageContaining("holds no class folders of images");
     }
+
+    @Test
+    void calibrationRefusesAnImageOverTheByteCapBeforeReadingIt() throws Exception {
+        Path images = QuantFixtures.writeImages(dir.resolve("cap"), 4, 32, 3);
+        Path big = images.resolve("circle").resolve("huge.png");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(dev.graft.files.InputFiles.DEFAULT_MAX_IMAGE_BYTES + 1); // sparse: no disk, no time
+        }
+        assertThatThrownBy(() -> ImageFolder.calibration(images, 13, PRE)).isInstanceOf(GraftException.class)
+                .hasMessage("image " + big + " is 64.0 MiB (67108865 bytes), over the limit of 64 MiB");
+        // a lower cap refuses the ordinary images too, a higher one lets the big file through to the decoder
+        long small = Files.size(images.resolve("circle").resolve(Files.list(images.resolve("circle"))
+                .filter(p -> !p.equals(big)).findFirst().orElseThrow().getFileName()));
+        assertThatThrownBy(() -> ImageFolder.calibration(images, 12, PRE.withMaxImageBytes(small - 1)))
+                .isInstanceOf(GraftException.class).hasMessageContaining("over the limit of");
+        assertThat(PRE.withMaxImageBytes(small).maxImageBytes()).isEqualTo(small);
+    }
 }

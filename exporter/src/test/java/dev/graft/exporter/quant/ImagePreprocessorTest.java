@@ -159,4 +159,30 @@ class ImagePreprocessorTest {
         assertThatThrownBy(() -> ImagePreprocessor.of(4, 4, ResizeMethod.CROP, List.of(0.0, 0.0), List.of(1.0, 1.0),
                 "XY")).isInstanceOf(GraftException.class).hasMessageContaining("'X'");
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void endlessAndOversizedFilesAreRefusedBeforeTheyAreRead() throws Exception {
+        ImagePreprocessor pre = ImagePreprocessor.of(4, 4, ResizeMethod.CROP, ZERO, ONE, "RGB");
+        assertThat(pre.maxImageBytes()).isEqualTo(dev.graft.files.InputFiles.DEFAULT_MAX_IMAGE_BYTES);
+        Path zero = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(zero), "/dev/zero is missing here");
+        assertThatThrownBy(() -> pre.read(zero)).isInstanceOf(GraftException.class)
+                .hasMessage("image /dev/zero is a character device, not a regular file; only regular files are read");
+        assertThatThrownBy(() -> ImagePreprocessor.size(zero)).isInstanceOf(GraftException.class)
+                .hasMessageContaining("is a character device");
+        Path fifo = dir.resolve("fifo.png");
+        Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        if (p.waitFor() == 0) { // a FIFO without a writer would block the read forever
+            assertThatThrownBy(() -> pre.read(fifo)).hasMessageContaining("is a FIFO (named pipe)");
+        }
+        BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+        Path png = dir.resolve("small.png");
+        ImageIO.write(img, "png", png.toFile());
+        long size = Files.size(png);
+        assertThat(pre.withMaxImageBytes(size).read(png)).hasSize(48);
+        assertThatThrownBy(() -> pre.withMaxImageBytes(size - 1).read(png)).isInstanceOf(GraftException.class)
+                .hasMessage("image " + png + " is " + size + " bytes, over the limit of " + (size - 1) + " bytes");
+        assertThatThrownBy(() -> pre.withMaxImageBytes(0)).isInstanceOf(GraftException.class);
+    }
 }

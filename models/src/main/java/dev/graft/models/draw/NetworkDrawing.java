@@ -1,5 +1,6 @@
 package dev.graft.models.draw;
 
+import dev.graft.files.OutputFile;
 import dev.graft.models.GraftException;
 import dev.graft.models.GraftVersion;
 import dev.graft.models.checkpoint.Task;
@@ -11,19 +12,9 @@ import dev.graft.models.spec.Node;
 import dev.graft.models.spec.Shapes;
 import dev.graft.models.summary.NetworkSummary;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -59,7 +50,6 @@ public final class NetworkDrawing {
     static final int PAD = 12;
 
     private static final String[] GROUP_COLOURS = {"#4e79a7", "#e8702a", "#2f9e44", "#c2255c", "#0c8599", "#b08900", "#7048e8"};
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Network network;
     private final int height;
@@ -111,58 +101,18 @@ public final class NetworkDrawing {
         return frozenBelow;
     }
 
-    /** Writes the SVG to {@code target} atomically: a temporary sibling, then a rename; nothing half-written stays. */
-    public void write(Path target) {
+    /**
+     * Writes the SVG to {@code target} atomically through {@link OutputFile}: a temporary sibling, then a rename;
+     * nothing half-written stays, and a device, FIFO, folder, symbolic link or one of {@code inputs} (the checkpoint
+     * drawn) at {@code target} is refused rather than replaced.
+     */
+    public void write(Path target, Path... inputs) {
         byte[] bytes = toSvg().getBytes(StandardCharsets.UTF_8);
-        Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        if (dir == null || absolute.getFileName() == null) {
-            throw new GraftException("cannot write the drawing to " + target + ": not a file path");
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new GraftException("cannot write the drawing to " + target + ": directory " + dir
-                + (Files.exists(dir) ? " is not a directory" : " does not exist"));
-        }
-        if (Files.isDirectory(absolute)) {
-            throw new GraftException("cannot write the drawing to " + target + ": it is a directory");
-        }
-        Path temp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
-        boolean moved = false;
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 OutputStream out = Channels.newOutputStream(channel)) {
-                out.write(bytes);
-                out.flush();
-                channel.force(true);
-            }
-            Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            moved = true;
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new GraftException("cannot write the drawing to " + target + ": the file system cannot replace files atomically", e);
-        } catch (IOException | SecurityException e) {
-            throw new GraftException("cannot write the drawing to " + target + ": " + reason(e), e);
-        } finally {
-            if (!moved) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // the write already failed and is being reported; a stray temporary file is the lesser problem
-                }
-            }
+            OutputFile.of(target, "the drawing", inputs).writeBytes(bytes);
+        } catch (IOException e) {
+            throw new GraftException(e.getMessage(), e);
         }
-    }
-
-    private static String reason(Exception e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof NoSuchFileException) {
-            return "no such file or directory";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     // ---- drawing ----------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.graft.trainer.data;
 
 import dev.graft.models.checkpoint.Task;
+import dev.graft.files.InputFiles;
 import dev.graft.models.GraftException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,6 +58,7 @@ public final class DataLoader implements AutoCloseable {
     private final boolean dropLast;
     private final boolean augment;
     private final UnreadableImageListener listener;
+    private final long maxImageBytes;
     private final ThreadPoolExecutor pool;
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final Set<Path> unreadable = ConcurrentHashMap.newKeySet();
@@ -70,6 +72,7 @@ public final class DataLoader implements AutoCloseable {
         this.transforms = b.transforms;
         this.batchSize = b.batchSize;
         this.workers = b.workers;
+        this.maxImageBytes = b.maxImageBytes;
         this.prefetch = b.prefetch > 0 ? b.prefetch : Math.max(2, (2 * b.workers + b.batchSize - 1) / b.batchSize);
         this.seed = b.seed;
         this.shuffle = b.shuffle;
@@ -274,7 +277,7 @@ public final class DataLoader implements AutoCloseable {
                 return;
             }
             try {
-                RgbImage img = ImageDecoder.decode(path);
+                RgbImage img = ImageDecoder.decode(path, maxImageBytes);
                 int offset = position * transforms.floatsPerImage();
                 if (augment) {
                     transforms.train(img, Seeds.forItem(seed, number, itemIndex), slot.images, offset);
@@ -404,6 +407,7 @@ public final class DataLoader implements AutoCloseable {
         private boolean dropLast;
         private boolean augment;
         private UnreadableImageListener listener = UnreadableImageListener.logging();
+        private long maxImageBytes = InputFiles.DEFAULT_MAX_IMAGE_BYTES;
 
         private Builder(List<Item> items, Task task, int targetWidth, Split split) {
             this.items = Objects.requireNonNull(items, "items");
@@ -470,6 +474,18 @@ public final class DataLoader implements AutoCloseable {
 
         public Builder augment(boolean b) {
             this.augment = b;
+            return this;
+        }
+
+        /**
+         * The largest image file read, in bytes (default 64 MiB); a larger one, or one that is not a regular file, is
+         * unreadable: reported to the listener and skipped like a corrupt image.
+         */
+        public Builder maxImageBytes(long bytes) {
+            if (bytes < 1 || bytes > InputFiles.MAX_CAP) {
+                throw new GraftException("the image byte limit must be from 1 to " + InputFiles.MAX_CAP + ", not " + bytes);
+            }
+            this.maxImageBytes = bytes;
             return this;
         }
 

@@ -1,5 +1,8 @@
 package dev.graft.trainer.data;
 
+import dev.graft.files.ByteCapExceededException;
+import dev.graft.files.FileRefusedException;
+import dev.graft.files.InputFiles;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
@@ -10,7 +13,6 @@ import java.awt.image.Raster;
 import java.awt.color.ColorSpace;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
@@ -40,15 +42,30 @@ public final class ImageDecoder {
     private ImageDecoder() {
     }
 
-    /** Decodes {@code path}; every failure, including a missing file, is an {@link UnreadableImageException}. */
+    /** {@link #decode(Path, long)} under the default limit of 64 MiB. */
     public static RgbImage decode(Path path) {
+        return decode(path, InputFiles.DEFAULT_MAX_IMAGE_BYTES);
+    }
+
+    /**
+     * Decodes {@code path}, a regular file of at most {@code maxBytes}; every failure, including a missing file, is an
+     * {@link UnreadableImageException}. A larger file, or one that never ends ({@code /dev/zero}, a FIFO), is refused
+     * before it is read; its exception's cause is the {@link dev.graft.files.FileRefusedException} (a
+     * {@link ByteCapExceededException} for a file over the limit).
+     */
+    public static RgbImage decode(Path path, long maxBytes) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(path);
+            bytes = InputFiles.readAllBytes(path, maxBytes, null);
         } catch (NoSuchFileException e) {
             throw new UnreadableImageException(path, "file not found", e);
+        } catch (FileRefusedException e) {
+            // the message starts with the path, which UnreadableImageException adds itself
+            String m = e.getMessage();
+            String prefix = path + " ";
+            throw new UnreadableImageException(path, m.startsWith(prefix) ? "it " + m.substring(prefix.length()) : m, e);
         } catch (IOException e) {
-            throw new UnreadableImageException(path, e.toString(), e);
+            throw new UnreadableImageException(path, InputFiles.reason(e), e);
         }
         return decode(bytes, path);
     }

@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.files.InputFiles;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.checkpoint.Preprocessing;
@@ -170,9 +171,9 @@ public final class Learner implements AutoCloseable {
             }
             ImageTransforms t = new ImageTransforms(b.augment.withSize(size), Normalization.IMAGENET);
             this.train = DataLoader.builder(data, Split.TRAIN).transforms(t).batchSize(b.batchSize)
-                .workers(b.workers).seed(b.seed).build();
+                .workers(b.workers).seed(b.seed).maxImageBytes(b.maxImageBytes).build();
             this.valid = DataLoader.builder(data, Split.VALID).transforms(t).batchSize(b.batchSize)
-                .workers(b.workers).seed(b.seed).build();
+                .workers(b.workers).seed(b.seed).maxImageBytes(b.maxImageBytes).build();
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -718,6 +719,7 @@ public final class Learner implements AutoCloseable {
         private int size = 224;
         private int batchSize = 64;
         private int workers = 2;
+        private long maxImageBytes = InputFiles.DEFAULT_MAX_IMAGE_BYTES;
         private long seed = 42;
         private double wd = Adam.WD;
         private boolean freezeBatchNorm;
@@ -773,6 +775,12 @@ public final class Learner implements AutoCloseable {
 
         public Builder workers(int n) {
             this.workers = n;
+            return this;
+        }
+
+        /** The largest image file the loaders read, in bytes (default 64 MiB); see {@link DataLoader.Builder#maxImageBytes}. */
+        public Builder maxImageBytes(long bytes) {
+            this.maxImageBytes = bytes;
             return this;
         }
 

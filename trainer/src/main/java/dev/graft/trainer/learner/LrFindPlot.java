@@ -1,12 +1,11 @@
 package dev.graft.trainer.learner;
 
+import dev.graft.files.FileRefusedException;
+import dev.graft.files.OutputFile;
 import dev.graft.models.GraftException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 
@@ -102,26 +101,35 @@ public final class LrFindPlot {
         return sb.toString();
     }
 
-    /** Writes {@link #svg} to {@code target} under a temporary name first, then renames it. */
-    public static void write(Learner.LrFind result, Path target) {
+    /**
+     * Writes {@link #svg} to {@code target} through {@link OutputFile} (a temporary, then a rename), creating its
+     * folder if needed; a device, FIFO, folder, symbolic link or one of {@code inputs} at {@code target} is refused.
+     */
+    public static void write(Learner.LrFind result, Path target, Path... inputs) {
         String text = svg(result);
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
         try {
-            Files.createDirectories(dir);
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            OutputFile.of(target, "the learning-rate plot", inputs).writeString(text);
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // nothing more to clean up
-            }
-            throw new GraftException("Cannot write " + target + ": " + e.getMessage(), e);
+            throw new GraftException(e instanceof FileRefusedException || e.getMessage().startsWith("cannot write")
+                    ? e.getMessage() : "cannot write the learning-rate plot to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks, before the learning-rate search, that {@link #write} could write {@code target} (a folder that does not
+     * exist yet is created then).
+     *
+     * @throws GraftException if it could not
+     */
+    public static void checkTarget(Path target, Path... inputs) {
+        if (!Files.isDirectory(target.toAbsolutePath().getParent())) {
+            return;
+        }
+        try {
+            OutputFile.of(target, "the learning-rate plot", inputs);
+        } catch (IOException e) {
+            throw new GraftException(e.getMessage(), e);
         }
     }
 

@@ -149,6 +149,46 @@ class DataLoaderTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void imagesOverTheByteLimitAndEndlessFilesAreSkippedAsUnreadable() throws Exception {
+        List<Item> items = new ArrayList<>(items(6));
+        Path big = dir.resolve("img97.png");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(dev.graft.files.InputFiles.DEFAULT_MAX_IMAGE_BYTES + 1); // sparse: refused from its size
+        }
+        Path fifo = dir.resolve("img98.png");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0,
+                "mkfifo failed: FIFO case not run");
+        items.add(1, Item.singleLabel(big, 1));
+        items.add(3, Item.singleLabel(fifo, 1));
+        items.add(5, Item.singleLabel(Path.of("/dev/zero"), 0));
+        java.util.Map<Path, String> reported = new java.util.concurrent.ConcurrentHashMap<>();
+        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
+                .batchSize(3).workers(2).listener(reported::put).build()) {
+            assertThat(drain(loader, 0)).extracting(Batch::n).containsExactly(2, 1, 3);
+        }
+        assertThat(reported).containsOnlyKeys(big, fifo, Path.of("/dev/zero"));
+        assertThat(reported.get(big)).isEqualTo("it is 64.0 MiB (67108865 bytes), over the limit of 64 MiB");
+        assertThat(reported.get(fifo)).startsWith("it is a FIFO (named pipe), not a regular file");
+        assertThat(reported.get(Path.of("/dev/zero"))).startsWith("it is a character device, not a regular file");
+
+        // a lower limit makes the ordinary 12 x 10 PNGs unreadable too
+        List<Item> four = items(4);
+        long pngBytes = Long.MAX_VALUE;
+        for (Item item : four) {
+            pngBytes = Math.min(pngBytes, java.nio.file.Files.size(item.path()));
+        }
+        List<Path> low = new CopyOnWriteArrayList<>();
+        try (DataLoader loader = DataLoader.builder(four, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
+                .batchSize(2).workers(2).maxImageBytes(pngBytes - 1).listener((p, why) -> low.add(p)).build()) {
+            assertThat(drain(loader, 0)).isEmpty();
+        }
+        assertThat(low).hasSize(4);
+        assertThatThrownBy(() -> DataLoader.builder(items(2), Task.SINGLE_LABEL, 2, Split.VALID).maxImageBytes(0))
+                .hasMessage("the image byte limit must be from 1 to 2147483639, not 0");
+    }
+
+    @Test
     void aBatchOfOnlyUnreadableImagesIsLeftOut() {
         List<Item> items = new ArrayList<>();
         items.add(Item.singleLabel(TestImages.text(dir.resolve("bad1.png"), "x"), 0));

@@ -247,4 +247,26 @@ class ImageDecoderTest {
         assertThatThrownBy(() -> ImageDecoder.decode(file)).isInstanceOf(UnreadableImageException.class)
                 .hasMessageContaining("CMYK");
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void endlessAndOversizedFilesAreUnreadableBeforeTheyAreRead() throws Exception {
+        for (String device : new String[] {"/dev/zero", "/dev/urandom"}) {
+            assertThatThrownBy(() -> ImageDecoder.decode(Path.of(device))).isInstanceOf(UnreadableImageException.class)
+                    .hasMessage("Cannot read image " + device + ": it is a character device, not a regular file;"
+                            + " only regular files are read");
+        }
+        Path big = dir.resolve("big.png");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(dev.graft.files.InputFiles.DEFAULT_MAX_IMAGE_BYTES + 1);
+        }
+        assertThatThrownBy(() -> ImageDecoder.decode(big)).isInstanceOf(UnreadableImageException.class)
+                .hasCauseInstanceOf(dev.graft.files.ByteCapExceededException.class)
+                .hasMessage("Cannot read image " + big + ": it is 64.0 MiB (67108865 bytes), over the limit of 64 MiB");
+        Path png = TestImages.bytes(dir.resolve("small.png"), TestImages.encode(TestImages.solid(5, 5, 0x123456), "png"));
+        long size = Files.size(png);
+        assertThat(ImageDecoder.decode(png, size).width()).isEqualTo(5);
+        assertThatThrownBy(() -> ImageDecoder.decode(png, size - 1)).isInstanceOf(UnreadableImageException.class)
+                .hasMessageContaining("over the limit of " + (size - 1) + " bytes");
+    }
 }
