@@ -266,6 +266,9 @@ public final class RunFolder implements AutoCloseable {
      * holding anything else is left as it is.
      */
     private static boolean removeGeneration(Path folder) {
+        if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+            return false; // a link or a file of the same name is not ours to follow or delete
+        }
         try {
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
                 for (Path p : entries) {

@@ -125,11 +125,16 @@ class RunFolderTest {
         }
         Path foreign = Files.createDirectories(dir.resolve("epoch-0007"));
         Files.write(foreign.resolve("mine.txt"), new byte[1]);
+        Path elsewhere = Files.createDirectories(dir.resolveSibling(dir.getFileName() + "-elsewhere"));
+        Files.write(elsewhere.resolve("weights.safetensors"), new byte[1]);
+        Files.createSymbolicLink(dir.resolve("epoch-0005"), elsewhere); // never followed
 
         try (RunFolder f = RunFolder.open(dir)) {
             assertThat(names(dir)).containsExactlyInAnyOrder(".lock", "checkpoint.json", "epoch-0001", "epoch-0007",
+                "epoch-0005",
                 "notes.txt", ".weights.safetensors.tmp.bak", "model.onnx", "weights.safetensors.tmp");
             assertThat(names(foreign)).containsExactly("mine.txt");
+            assertThat(names(elsewhere)).containsExactly("weights.safetensors");
         }
         assertThat(Checkpoint.read(dir).epochsDone()).isEqualTo(1);
     }
