@@ -233,14 +233,9 @@ public final class Learner implements AutoCloseable {
             return; // written by an older Graft, or by another writer: Adam starts afresh
         }
         JsonNode json = state.json();
-        String problem = json.path("epochs_done").asInt(-1) != epochsDone ? "its epoch count"
-            : json.path("seed").asLong() != seed ? "seed " + json.path("seed").asLong() + ", not " + seed
-            : json.path("weight_decay").asDouble() != wd ? "weight decay " + json.path("weight_decay").asDouble()
-                + ", not " + wd
-            : json.path("freeze_bn").asBoolean() != freezeBatchNorm ? "freeze_bn " + json.path("freeze_bn").asBoolean()
-            : null;
-        if (problem != null) {
-            throw new GraftException("the checkpoint in " + from + " does not continue this run: " + problem);
+        if (json.path("epochs_done").asInt(-1) != epochsDone) {
+            throw new GraftException("the training state in " + from + " does not belong to its checkpoint "
+                + "(epochs done differ)");
         }
         JsonNode steps = json.path("optimizer_steps");
         List<Adam.SlotState> slots = new ArrayList<>();
@@ -264,10 +259,22 @@ public final class Learner implements AutoCloseable {
             resumedSmooth = new LrFinderMath.SmoothLoss(sm.path("beta").asDouble(), sm.path("average").asDouble(),
                 sm.path("count").asInt());
         }
+        JsonNode last = json.path("last_step");
+        if (last.path("lr").isArray() && last.path("mom").isArray()) {
+            lastStep = new Step(doubles(last.get("lr")), doubles(last.get("mom")));
+        }
         int below = json.path("frozen_below").asInt(0);
         if (below > 0) {
             freezeTo(below);
         }
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
     }
 
     public static Builder builder(ImageDataset dataset) {
@@ -713,14 +720,16 @@ public final class Learner implements AutoCloseable {
         json.put("freeze_bn", freezeBatchNorm);
         json.put("frozen_below", frozenBelow);
         if (lastStep != null) {
-            ArrayNode lr = json.putObject("last_step").putArray("lr");
+            ObjectNode last = json.putObject("last_step");
+            ArrayNode lr = last.putArray("lr");
             Arrays.stream(lastStep.lr()).forEach(lr::add);
-            ArrayNode mom = json.with("last_step").putArray("mom");
+            ArrayNode mom = last.putArray("mom");
             Arrays.stream(lastStep.mom()).forEach(mom::add);
         }
-        if (smooth != null) {
-            json.putObject("smooth_loss").put("beta", smooth.beta()).put("average", smooth.average())
-                .put("count", smooth.count());
+        LrFinderMath.SmoothLoss current = smooth != null ? smooth : resumedSmooth;
+        if (current != null) {
+            json.putObject("smooth_loss").put("beta", current.beta()).put("average", current.average())
+                .put("count", current.count());
         }
         ObjectNode steps = json.putObject("optimizer_steps");
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -899,7 +908,11 @@ public final class Learner implements AutoCloseable {
             return this;
         }
 
-        /** Continue from a checkpoint folder: its network, weights and epochs done. */
+        /**
+         * Continue from a checkpoint folder: its network, weights, epochs done, history and training state. With the
+         * seed, weight decay and {@link #freezeBatchNorm} it was trained with, the continued run takes exactly the
+         * steps an uninterrupted one would; other values are allowed (for predictions, say) but make another run.
+         */
         public Builder resume(Path checkpointDir) {
             this.resume = checkpointDir;
             return this;
