@@ -85,7 +85,7 @@ grep -q "outside the JVM's own .* -> " "$tmp/train-bench.log" \
 ./mvnw -B -ntp -q -pl benchmarks -am test -Dtest=ClosingNoteCheckpoints -Dsurefire.failIfNoSpecifiedTests=false \
     -Dgraft.bench.models="$tmp/cnc" -Dgraft.bench.archs=resnet18 >"$tmp/cnc.log" 2>&1 \
     || { echo "test.sh: ClosingNoteCheckpoints"; tail -20 "$tmp/cnc.log"; exit 1; }
-[ -s "$tmp/cnc/resnet18-224/weights.safetensors" ] || { echo "test.sh: ClosingNoteCheckpoints wrote no checkpoint"; exit 1; }
+[ -s "$tmp/cnc/resnet18-224/checkpoint.json" ] || { echo "test.sh: ClosingNoteCheckpoints wrote no checkpoint"; exit 1; }
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.RunFolder;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Tensor;
@@ -35,8 +36,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Train a body + head model (fastai's fit_one_cycle or fine_tune) with the DJL PyTorch engine.",
-        "A checkpoint (network.json, weights.safetensors, checkpoint.json) is written to --out after every epoch;",
-        "--resume continues an interrupted run from its last checkpoint."})
+        "A checkpoint (weights, optimiser state, history) is committed atomically to --out after every epoch;",
+        "--resume continues an interrupted run from its last checkpoint as if it had never stopped."})
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -108,6 +109,10 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         int total = fine ? epochs + freezeEpochs : epochs;
+        Path run = out != null ? out : Path.of("runs", model.arch + "-"
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        // before anything slow: a run folder that cannot be written would otherwise fail after the first epoch
+        RunFolder.checkWritable(run);
 
         ImageDataset data = training.loadData();
         if (model.classes == null) {
@@ -116,13 +121,11 @@ final class TrainCommand implements Callable<Integer> {
             throw new GraftException("--classes " + model.classes + " but the data has " + data.classes().size()
                 + " classes: " + String.join(", ", data.classes()));
         }
-        Path run = out != null ? out : Path.of("runs", model.arch + "-"
-            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         ObjectNode runInfo = JsonNodeFactory.instance.objectNode().put("schedule", fine ? "fine_tune" : "fit_one_cycle")
             .put("epochs", epochs).put("freeze_epochs", fine ? freezeEpochs : 0).put("lr", lrText)
             .put("lr_mult", fine ? lrMult : 1)
             .put("batch", training.batch).put("size", training.size).put("seed", training.seed)
-            .put("data", training.data.toString());
+            .put("wd", wd).put("freeze_bn", training.freezeBn).put("data", training.data.toString());
         int start = 0;
         Network net;
         Map<String, Tensor> body = null;
@@ -138,6 +141,9 @@ final class TrainCommand implements Callable<Integer> {
                         "freeze_epochs").asInt())) {
                 throw new GraftException("the run in " + out + " was started as " + describe(was)
                     + "; resume it with the same schedule");
+            }
+            if (was != null) {
+                checkSameOptions(was, runInfo);
             }
             start = c.epochsDone();
             if (start >= total) {
@@ -188,6 +194,24 @@ final class TrainCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "validation loss (MSE): %.6f%n", last.validLoss());
         }
         return 0;
+    }
+
+    /** The options that shape the rest of the run must be those it started with, or it would not repeat. */
+    private void checkSameOptions(JsonNode was, ObjectNode now) {
+        String[][] options = {{"lr", "--lr"}, {"lr_mult", "--lr-mult"}, {"wd", "--wd"}, {"batch", "--batch"},
+            {"size", "--size"}, {"seed", "--seed"}, {"freeze_bn", "--freeze-bn"}};
+        List<String> differ = new java.util.ArrayList<>();
+        for (String[] o : options) {
+            JsonNode before = was.get(o[0]);
+            if (before != null && !before.asText().equals(now.get(o[0]).asText())) {
+                differ.add(o[0].equals("freeze_bn") ? (before.asBoolean() ? "--freeze-bn" : "no --freeze-bn")
+                    : o[1] + " " + (before.isDouble() ? trim(before.asDouble()) : before.asText()));
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new GraftException("the run in " + out + " was started with " + String.join(" ", differ)
+                + "; resume it with the same options");
+        }
     }
 
     private static String trim(double v) {

@@ -110,7 +110,7 @@ class ExportParityTest {
         Files.delete(out);
         Map<String, Tensor> partial = new LinkedHashMap<>(perturbed(net, 3));
         partial.remove("head.4.weight");
-        SafeTensors.write(dir.resolve("run").resolve("weights.safetensors"), partial, Map.of());
+        SafeTensors.write(dev.graft.models.checkpoint.RunFolder.weightsFile(dir.resolve("run")), partial, Map.of());
         var bad = SummaryCommandTest.graft("export", "--checkpoint", dir.resolve("run").toString(), "--out", out.toString());
         assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.err()).startsWith("graft: ");

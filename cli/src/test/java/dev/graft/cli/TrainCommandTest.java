@@ -92,7 +92,7 @@ class TrainCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("resumed from " + run + " after epoch " + done);
         assertThat(Checkpoint.read(run).epochsDone()).isEqualTo(6);
-        assertThat(Checkpoint.read(run).info().withArray("history").size()).isEqualTo(6 - done);
+        assertThat(Checkpoint.read(run).info().withArray("history").size()).isEqualTo(6);
 
         var other = SummaryCommandTest.graft("train", "--data", shapes.toString(), "--arch", "resnet18", "--size", "32",
             "--fine-tune", "3", "--out", run.toString(), "--resume");
@@ -138,6 +138,33 @@ class TrainCommandTest {
         SafeTensors.write(body, Initializer.init(VisionModel.torchvision("resnet34", 1000), 5), java.util.Map.of());
         expectError(dir, List.of("--data", shapes.toString(), "--pretrained", body.toString()),
             "--pretrained " + body + " does not fit resnet18");
+    }
+
+    @Test
+    void anOutThatCannotBeWrittenFailsBeforeTraining(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        List<String[]> cases = new ArrayList<>(List.of(
+            new String[] {file.toString(), "cannot write run folder " + file + ": it is not a folder"},
+            new String[] {"/dev/null/x", "cannot write run folder /dev/null/x: /dev/null is not a folder"},
+            new String[] {file.resolve("run").toString(), file + " is not a folder"}));
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            // procfs refuses new folders even to root
+            cases.add(new String[] {"/proc/graft-run", "cannot write run folder /proc/graft-run: "});
+        }
+        Path readOnly = Files.createDirectories(dir.resolve("read-only"));
+        if (readOnly.toFile().setWritable(false, false) && !Files.isWritable(readOnly)) {
+            cases.add(new String[] {readOnly.resolve("run").toString(), "permission denied"});
+        } // else running as root, for whom a folder's permissions do not stop writing: the run would succeed
+        for (String[] c : cases) {
+            var r = SummaryCommandTest.graft("train", "--data", shapes.toString(), "--arch", "resnet18", "--size", "32",
+                "--batch", "8", "--epochs", "1", "--out", c[0], "--no-progress");
+            assertThat(r.code()).as(c[0] + ": " + r.err()).isEqualTo(1);
+            assertThat(r.err().lines().count()).as(r.err()).isEqualTo(1);
+            assertThat(r.err()).startsWith("graft: ").contains(c[1]).doesNotContain("Exception");
+            assertThat(r.out()).as("nothing was loaded or trained").doesNotContain("data:", "epoch");
+        }
+        assertThat(Files.readString(file)).isEqualTo("x");
+        readOnly.toFile().setWritable(true, false);
     }
 
     private static void expectError(Path dir, List<String> extra, String... wanted) {

@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -31,10 +30,10 @@ import java.util.Map;
 /**
  * A trained model on disk: everything the exporter and the runtime need, and nothing engine-specific.
  *
- * <p>A checkpoint is a folder: {@code network.json} (the spec), {@code weights.safetensors} (Graft names) and
- * {@code checkpoint.json} (task, labels, preprocessing, training progress, and the sha256 of the weights file). Every
- * file is written to a temporary name and renamed, and {@code checkpoint.json} is written last, so a run killed
- * mid-write leaves the previous checkpoint readable: a reader checks the weights against the recorded hash.
+ * <p>A checkpoint lives in a run folder ({@link RunFolder}): {@code checkpoint.json} (task, labels, preprocessing,
+ * training progress, the sha256 of every file) names the generation folder that holds {@code network.json} (the spec)
+ * and {@code weights.safetensors} (Graft names). A new checkpoint is committed by renaming its record into place, so a
+ * run killed at any instant keeps its previous checkpoint whole; readers check every file against its recorded hash.
  *
  * @param network the spec
  * @param weights every parameter and buffer by Graft name
@@ -52,7 +51,7 @@ public record Checkpoint(Network network, Map<String, Tensor> weights, Task task
     public static final String WEIGHTS_FILE = "weights.safetensors";
     public static final String META_FILE = "checkpoint.json";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public Checkpoint {
         labels = List.copyOf(labels);
@@ -69,34 +68,35 @@ public record Checkpoint(Network network, Map<String, Tensor> weights, Task task
         return out[0];
     }
 
-    /** Writes the checkpoint into {@code dir} (created if needed), atomically file by file. */
+    /**
+     * Commits the checkpoint as the current one of {@code dir} (created if needed), atomically as a whole: see
+     * {@link RunFolder}. A trainer that also saves its optimiser's state uses {@link RunFolder#commit} instead.
+     */
     public void write(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path weightsPath = dir.resolve(WEIGHTS_FILE);
-            SafeTensors.write(weightsPath, new java.util.LinkedHashMap<>(orderedWeights()),
-                Map.of("format", "graft", "arch", network.arch()));
-            writeText(dir.resolve(NETWORK_FILE), NetworkJson.write(network));
-            ObjectNode meta = MAPPER.createObjectNode();
-            meta.put("format", FORMAT);
-            meta.put("version", 1);
-            meta.put("graft_version", GraftVersion.get());
-            meta.put("arch", network.arch());
-            meta.put("task", task.id());
-            ArrayNode l = meta.putArray("labels");
-            labels.forEach(l::add);
-            meta.put("threshold", threshold);
-            meta.set("preprocessing", MAPPER.valueToTree(preprocessing));
-            meta.put("epochs_done", epochsDone);
-            meta.put("weights_sha256", sha256(weightsPath));
-            meta.set("info", info);
-            writeText(dir.resolve(META_FILE), MAPPER.writeValueAsString(meta) + "\n");
-        } catch (IOException e) {
-            throw new GraftException("cannot write checkpoint " + dir + ": " + e.getMessage(), e);
+        try (RunFolder folder = RunFolder.open(dir)) {
+            folder.commit(this, null);
         }
     }
 
-    private Map<String, Tensor> orderedWeights() {
+    /** The commit record of this checkpoint, without the generation's name and hashes other than the weights'. */
+    ObjectNode record(String weightsSha256) {
+        ObjectNode meta = MAPPER.createObjectNode();
+        meta.put("format", FORMAT);
+        meta.put("version", 2);
+        meta.put("graft_version", GraftVersion.get());
+        meta.put("arch", network.arch());
+        meta.put("task", task.id());
+        ArrayNode l = meta.putArray("labels");
+        labels.forEach(l::add);
+        meta.put("threshold", threshold);
+        meta.set("preprocessing", MAPPER.valueToTree(preprocessing));
+        meta.put("epochs_done", epochsDone);
+        meta.put("weights_sha256", weightsSha256);
+        meta.set("info", info);
+        return meta;
+    }
+
+    Map<String, Tensor> orderedWeights() {
         Map<String, Tensor> ordered = new java.util.LinkedHashMap<>();
         for (String name : network.params().keySet()) {
             Tensor t = weights.get(name);
@@ -113,18 +113,23 @@ public record Checkpoint(Network network, Map<String, Tensor> weights, Task task
         return Files.isRegularFile(dir.resolve(META_FILE));
     }
 
-    /** Reads and verifies a checkpoint folder; every problem is one line naming the file. */
+    /** Reads and verifies the current checkpoint of a run folder; every problem is one line naming the file. */
     public static Checkpoint read(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new GraftException("checkpoint " + dir + " does not exist (expected a folder made by graft train)");
-        }
+        return RunFolder.read(dir).checkpoint();
+    }
+
+    /** Reads the checkpoint whose files are in {@code base} (its generation, or {@code dir} itself when older). */
+    static RunFolder.Snapshot readFrom(Path dir, Path base, JsonNode meta) {
         try {
-            JsonNode meta = MAPPER.readTree(readText(dir.resolve(META_FILE)));
-            if (!FORMAT.equals(meta.path("format").asText())) {
-                throw new GraftException(dir.resolve(META_FILE) + " is not a Graft checkpoint");
+            Path networkPath = base.resolve(NETWORK_FILE);
+            String networkText = readText(networkPath);
+            String networkHash = meta.path("network_sha256").asText(null);
+            if (networkHash != null && !networkHash.equals(sha256(networkPath))) {
+                throw new GraftException(networkPath + " does not match its checkpoint.json (sha256 differs): "
+                    + "the checkpoint was not written completely");
             }
-            Network network = NetworkJson.read(readText(dir.resolve(NETWORK_FILE)));
-            Path weightsPath = dir.resolve(WEIGHTS_FILE);
+            Network network = NetworkJson.read(networkText);
+            Path weightsPath = base.resolve(WEIGHTS_FILE);
             String recorded = meta.path("weights_sha256").asText();
             String actual = sha256(weightsPath);
             if (!recorded.equals(actual)) {
@@ -143,9 +148,10 @@ public record Checkpoint(Network network, Map<String, Tensor> weights, Task task
             meta.path("labels").forEach(x -> labels.add(x.asText()));
             Preprocessing pre = MAPPER.treeToValue(meta.path("preprocessing"), Preprocessing.class);
             JsonNode info = meta.get("info");
-            return new Checkpoint(network, weights, Task.fromId(meta.path("task").asText()), labels, pre,
+            Checkpoint c = new Checkpoint(network, weights, Task.fromId(meta.path("task").asText()), labels, pre,
                 meta.path("threshold").asDouble(0.5), meta.path("epochs_done").asInt(0),
                 info instanceof ObjectNode o ? o : null);
+            return new RunFolder.Snapshot(c, RunFolder.readState(base, meta));
         } catch (IOException e) {
             throw new GraftException("cannot read checkpoint " + dir + ": " + e.getMessage(), e);
         }
@@ -153,7 +159,7 @@ public record Checkpoint(Network network, Map<String, Tensor> weights, Task task
 
     /** The sha256 of the checkpoint's weights file, hex: the export's {@code graft.source}. */
     public static String weightsHash(Path dir) {
-        return sha256(dir.resolve(WEIGHTS_FILE));
+        return sha256(RunFolder.weightsFile(dir));
     }
 
     /** Hex sha256 of a file, streamed. */
@@ -175,22 +181,11 @@ public record Checkpoint(Network network, Map<String, Tensor> weights, Task task
         }
     }
 
-    private static String readText(Path p) throws IOException {
+    static String readText(Path p) throws IOException {
         try {
             return Files.readString(p, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new GraftException(p + " is missing: not a complete Graft checkpoint");
-        }
-    }
-
-    /** Writes text to a temporary sibling, then renames it over the target. */
-    static void writeText(Path target, String text) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 }

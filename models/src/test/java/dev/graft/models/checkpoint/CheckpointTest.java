@@ -34,14 +34,18 @@ class CheckpointTest {
         assertThat(back.task()).isEqualTo(Task.SINGLE_LABEL);
         try (var files = Files.list(dir.resolve("run"))) {
             assertThat(files.map(p -> p.getFileName().toString()))
-                .containsExactlyInAnyOrder("network.json", "weights.safetensors", "checkpoint.json");
+                .containsExactlyInAnyOrder("checkpoint.json", "epoch-0002", ".lock");
+        }
+        try (var files = Files.list(dir.resolve("run/epoch-0002"))) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                .containsExactlyInAnyOrder("network.json", "weights.safetensors");
         }
     }
 
     @Test
     void aWeightsFileThatDoesNotMatchItsRecordIsRefused(@TempDir Path dir) throws Exception {
         sample().write(dir);
-        Files.write(dir.resolve("weights.safetensors"), new byte[] {1}, java.nio.file.StandardOpenOption.APPEND);
+        Files.write(dir.resolve("epoch-0002/weights.safetensors"), new byte[] {1}, java.nio.file.StandardOpenOption.APPEND);
         assertThatThrownBy(() -> Checkpoint.read(dir)).isInstanceOf(GraftException.class)
             .hasMessageContaining("does not match its checkpoint.json");
     }
@@ -50,7 +54,7 @@ class CheckpointTest {
     void missingPiecesAreNamed(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> Checkpoint.read(dir.resolve("nope"))).hasMessageContaining("does not exist");
         sample().write(dir);
-        Files.delete(dir.resolve("network.json"));
+        Files.delete(dir.resolve("epoch-0002/network.json"));
         assertThatThrownBy(() -> Checkpoint.read(dir)).isInstanceOf(GraftException.class)
             .hasMessageContaining("network.json is missing");
         assertThatThrownBy(() -> new Checkpoint(net, Initializer.init(net, 1), Task.SINGLE_LABEL, List.of("a"),

@@ -65,6 +65,9 @@ public final class Adam {
         float[] cpuSqrAvg;
         NDArray gradAvg;
         NDArray sqrAvg;
+        /** Restored moving averages, placed on whichever path the first step takes. */
+        float[] restoredGradAvg;
+        float[] restoredSqrAvg;
         int step;
 
         Slot(Parameter parameter, int group, boolean decay) {
@@ -170,8 +173,10 @@ public final class Adam {
                 if (s.path == Path.CPU) {
                     int n = Math.toIntExact(p.size());
                     if (s.cpuGradAvg == null) {
-                        s.cpuGradAvg = new float[n];
-                        s.cpuSqrAvg = new float[n];
+                        s.cpuGradAvg = s.restoredGradAvg != null ? s.restoredGradAvg : new float[n];
+                        s.cpuSqrAvg = s.restoredSqrAvg != null ? s.restoredSqrAvg : new float[n];
+                        s.restoredGradAvg = null;
+                        s.restoredSqrAvg = null;
                     }
                     CpuUpdate u = new CpuUpdate(floats(p), floats(grad), s.cpuGradAvg, s.cpuSqrAvg, (float) decay,
                         (float) m, (float) sqrMom, (float) (l / debias1), (float) (1 / debias2), (float) eps);
@@ -191,8 +196,15 @@ public final class Adam {
     private void engineStep(Slot s, NDArray p, NDArray grad, double l, double m, double decay, double debias1,
                             double debias2) {
         if (s.gradAvg == null) {
-            s.gradAvg = p.zerosLike();
-            s.sqrAvg = p.zerosLike();
+            if (s.restoredGradAvg != null) {
+                s.gradAvg = p.getManager().create(s.restoredGradAvg, p.getShape());
+                s.sqrAvg = p.getManager().create(s.restoredSqrAvg, p.getShape());
+                s.restoredGradAvg = null;
+                s.restoredSqrAvg = null;
+            } else {
+                s.gradAvg = p.zerosLike();
+                s.sqrAvg = p.zerosLike();
+            }
         }
         if (decay != 1) {
             p.muli(decay);
@@ -220,7 +232,64 @@ public final class Adam {
             }
             s.cpuGradAvg = null;
             s.cpuSqrAvg = null;
+            s.restoredGradAvg = null;
+            s.restoredSqrAvg = null;
             s.step = 0;
+        }
+    }
+
+    /**
+     * One parameter's optimiser state: how many steps it took and its moving averages ({@code grad_avg},
+     * {@code sqr_avg}), both null before its first step.
+     */
+    public record SlotState(int step, float[] gradAvg, float[] sqrAvg) {
+    }
+
+    /**
+     * A copy of every parameter's state, in registration order: what a checkpoint saves so that a resumed run takes
+     * exactly the steps an uninterrupted one would.
+     */
+    public List<SlotState> state() {
+        List<SlotState> out = new ArrayList<>(slots.size());
+        for (Slot s : slots) {
+            if (s.cpuGradAvg != null) {
+                out.add(new SlotState(s.step, s.cpuGradAvg.clone(), s.cpuSqrAvg.clone()));
+            } else if (s.gradAvg != null) {
+                out.add(new SlotState(s.step, s.gradAvg.toFloatArray(), s.sqrAvg.toFloatArray()));
+            } else if (s.restoredGradAvg != null) {
+                out.add(new SlotState(s.step, s.restoredGradAvg.clone(), s.restoredSqrAvg.clone()));
+            } else {
+                out.add(new SlotState(s.step, null, null));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Replaces every parameter's state with {@code states} (from {@link #state}, same registration order and sizes).
+     *
+     * @throws IllegalArgumentException if the count or a size does not match
+     */
+    public void restore(List<SlotState> states) {
+        if (states.size() != slots.size()) {
+            throw new IllegalArgumentException(states.size() + " optimiser states for " + slots.size() + " parameters");
+        }
+        for (int i = 0; i < states.size(); i++) {
+            SlotState st = states.get(i);
+            long n = slots.get(i).parameter.getArray().size();
+            if ((st.gradAvg() == null) != (st.sqrAvg() == null) || st.gradAvg() != null
+                    && (st.gradAvg().length != n || st.sqrAvg().length != n) || st.step() < 0) {
+                throw new IllegalArgumentException("optimiser state " + i + " does not fit its parameter of " + n
+                    + " values");
+            }
+        }
+        reset();
+        for (int i = 0; i < states.size(); i++) {
+            Slot s = slots.get(i);
+            SlotState st = states.get(i);
+            s.step = st.step();
+            s.restoredGradAvg = st.gradAvg() == null ? null : st.gradAvg().clone();
+            s.restoredSqrAvg = st.sqrAvg() == null ? null : st.sqrAvg().clone();
         }
     }
 

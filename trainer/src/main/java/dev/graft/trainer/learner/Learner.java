@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,7 +16,9 @@ import dev.graft.files.InputFiles;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.checkpoint.Preprocessing;
+import dev.graft.models.checkpoint.RunFolder;
 import dev.graft.models.checkpoint.Task;
+import dev.graft.models.checkpoint.TrainingState;
 import dev.graft.models.spec.Layer;
 import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Node;
@@ -39,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,12 +61,20 @@ import me.tongfei.progressbar.ProgressBarBuilder;
  * with the batch, so native memory stays flat however long training runs. Not thread-safe; close it to free the
  * weights and the loaders' threads.
  *
- * <p>Resuming from a checkpoint restores the weights and the number of epochs done; Adam's moving averages are not
- * saved and restart from zero (the first steps after a resume are therefore slightly larger than uninterrupted ones).
+ * <p>Every checkpoint carries the training state too (see {@link #trainingState()}): Adam's moving averages and step
+ * counts, the loss smoother, the frozen groups and the last step's per-group settings, and the full epoch history.
+ * What is random in a run is drawn from (seed, epoch, item) and carries nothing over between epochs, so the epoch count
+ * is the random generators' whole position. A run resumed from the checkpoint after epoch k therefore takes exactly
+ * the steps of an uninterrupted one: on the same machine and thread count it ends with bit-identical weights.
  */
 public final class Learner implements AutoCloseable {
     /** fastai's multi-label decision threshold (accuracy_multi's thresh). */
     public static final double THRESHOLD = 0.5;
+
+    /** What marks a training state as this class's, and the names of Adam's arrays in it. */
+    static final String STATE_KIND = "graft-learner";
+    static final String GRAD_AVG = "/grad_avg";
+    static final String SQR_AVG = "/sqr_avg";
 
     private final Network network;
     private final ImageDataset dataset;
@@ -77,13 +89,20 @@ public final class Learner implements AutoCloseable {
     private final boolean freezeBatchNorm;
     private final boolean progress;
     private final PrintStream out;
-    private final Path runDir;
+    private final CheckpointWriter writer;
     private final ObjectNode runInfo;
     private final List<Step> steps = new ArrayList<>();
     private final List<EpochResult> history = new ArrayList<>();
     private int frozenBelow;
     private int epochsDone;
     private final long seed;
+    private final double wd;
+    /** Graft names of the parameters registered with Adam, in registration order. */
+    private final List<String> optimised = new ArrayList<>();
+    /** The train-loss smoother of the cycle in progress, and one restored from a checkpoint for the next cycle. */
+    private LrFinderMath.SmoothLoss smooth;
+    private LrFinderMath.SmoothLoss resumedSmooth;
+    private Step lastStep;
 
     /** The learning rate and momentum of each layer group at one optimiser step, as the schedule set them. */
     public record Step(double[] lr, double[] mom) {
@@ -124,21 +143,30 @@ public final class Learner implements AutoCloseable {
 
     private Learner(Builder b) {
         ImageDataset data = Objects.requireNonNull(b.dataset, "dataset");
+        // the lock first: a resume then reads a checkpoint that no other process is replacing
+        this.writer = b.runDir == null ? null : CheckpointWriter.open(b.runDir);
         Network net = b.network;
         Map<String, Tensor> weights = b.weights;
         int done = 0;
-        if (b.resume != null) {
-            Checkpoint c = Checkpoint.read(b.resume);
-            net = c.network();
-            weights = c.weights();
-            done = c.epochsDone();
-            if (c.task() != data.task() || !c.labels().equals(data.classes())) {
-                throw new GraftException("checkpoint " + b.resume + " was trained on " + c.task().id() + " "
-                    + c.labels() + ", not on " + data.task().id() + " " + data.classes());
+        RunFolder.Snapshot resumed = null;
+        try {
+            if (b.resume != null) {
+                resumed = RunFolder.read(b.resume);
+                Checkpoint c = resumed.checkpoint();
+                net = c.network();
+                weights = c.weights();
+                done = c.epochsDone();
+                if (c.task() != data.task() || !c.labels().equals(data.classes())) {
+                    throw new GraftException("checkpoint " + b.resume + " was trained on " + c.task().id() + " "
+                        + c.labels() + ", not on " + data.task().id() + " " + data.classes());
+                }
             }
-        }
-        if (net == null) {
-            throw new GraftException("the learner needs a network (or a checkpoint to resume from)");
+            if (net == null) {
+                throw new GraftException("the learner needs a network (or a checkpoint to resume from)");
+            }
+        } catch (RuntimeException e) {
+            closeWriter();
+            throw e;
         }
         this.network = net;
         this.dataset = data;
@@ -148,10 +176,10 @@ public final class Learner implements AutoCloseable {
         this.freezeBatchNorm = b.freezeBatchNorm;
         this.progress = b.progress;
         this.out = b.out;
-        this.runDir = b.runDir;
         this.runInfo = b.runInfo;
         this.epochsDone = done;
         this.seed = b.seed;
+        this.wd = b.wd;
         this.manager = NDManager.newBaseManager();
         try {
             this.block = new NetworkBlock(network, b.seed);
@@ -166,6 +194,7 @@ public final class Learner implements AutoCloseable {
                 for (Param p : n.layer().params()) {
                     if (p.learnable()) {
                         adam.add(block.parameter(n.paramName(p)), group, !bn && !p.name().equals("bias"));
+                        optimised.add(n.paramName(p));
                     }
                 }
             }
@@ -174,10 +203,79 @@ public final class Learner implements AutoCloseable {
                 .workers(b.workers).seed(b.seed).maxImageBytes(b.maxImageBytes).build();
             this.valid = DataLoader.builder(data, Split.VALID).transforms(t).batchSize(b.batchSize)
                 .workers(b.workers).seed(b.seed).maxImageBytes(b.maxImageBytes).build();
+            if (resumed != null) {
+                restore(resumed, b.resume);
+            }
         } catch (RuntimeException e) {
             manager.close();
+            closeWriter();
             throw e;
         }
+    }
+
+    private void closeWriter() {
+        if (writer != null) {
+            writer.close();
+        }
+    }
+
+    /** Takes over a checkpoint's history and, when it has one, its training state (see {@link #trainingState()}). */
+    private void restore(RunFolder.Snapshot resumed, Path from) {
+        for (JsonNode h : resumed.checkpoint().info().path("history")) {
+            history.add(new EpochResult(h.path("epoch").asInt(), h.path("train_loss").asDouble(Double.NaN),
+                h.path("valid_loss").asDouble(Double.NaN), h.path("metric").asDouble(Double.NaN),
+                h.path("second_metric").asDouble(Double.NaN), h.path("seconds").asDouble(Double.NaN),
+                h.path("train_seconds").asDouble(Double.NaN), h.path("train_images").asInt(0),
+                h.path("data_seconds").asDouble(Double.NaN), h.path("model_seconds").asDouble(Double.NaN),
+                h.path("optimiser_seconds").asDouble(Double.NaN)));
+        }
+        TrainingState state = resumed.state();
+        if (state == null || !STATE_KIND.equals(state.json().path("kind").asText())) {
+            return; // written by an older Graft, or by another writer: Adam starts afresh
+        }
+        JsonNode json = state.json();
+        if (json.path("epochs_done").asInt(-1) != epochsDone) {
+            throw new GraftException("the training state in " + from + " does not belong to its checkpoint "
+                + "(epochs done differ)");
+        }
+        JsonNode steps = json.path("optimizer_steps");
+        List<Adam.SlotState> slots = new ArrayList<>();
+        for (String name : optimised) {
+            Tensor avg = state.tensors().get(name + GRAD_AVG);
+            Tensor sqr = state.tensors().get(name + SQR_AVG);
+            int step = steps.path(name).asInt(0);
+            if (step > 0 && (avg == null || sqr == null)) {
+                throw new GraftException("the training state in " + from + " lacks the optimiser state of " + name);
+            }
+            slots.add(new Adam.SlotState(step, avg == null ? null : avg.toFloatArray(),
+                sqr == null ? null : sqr.toFloatArray()));
+        }
+        try {
+            adam.restore(slots);
+        } catch (IllegalArgumentException e) {
+            throw new GraftException("the training state in " + from + " does not fit the network: " + e.getMessage());
+        }
+        JsonNode sm = json.path("smooth_loss");
+        if (sm.has("count")) {
+            resumedSmooth = new LrFinderMath.SmoothLoss(sm.path("beta").asDouble(), sm.path("average").asDouble(),
+                sm.path("count").asInt());
+        }
+        JsonNode last = json.path("last_step");
+        if (last.path("lr").isArray() && last.path("mom").isArray()) {
+            lastStep = new Step(doubles(last.get("lr")), doubles(last.get("mom")));
+        }
+        int below = json.path("frozen_below").asInt(0);
+        if (below > 0) {
+            freezeTo(below);
+        }
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
     }
 
     public static Builder builder(ImageDataset dataset) {
@@ -253,7 +351,11 @@ public final class Learner implements AutoCloseable {
         int perEpoch = train.batchCount();
         double total = (double) epochs * perEpoch;
         List<EpochResult> results = new ArrayList<>();
-        LrFinderMath.SmoothLoss smooth = new LrFinderMath.SmoothLoss(0.98);
+        // a resumed cycle continues its smoother, so its train_loss column matches an uninterrupted run's
+        LrFinderMath.SmoothLoss smooth = startEpoch > 0 && resumedSmooth != null ? resumedSmooth
+            : new LrFinderMath.SmoothLoss(0.98);
+        resumedSmooth = null;
+        this.smooth = smooth;
         printHeader();
         for (int e = startEpoch; e < epochs; e++) {
             long t0 = System.nanoTime();
@@ -278,8 +380,8 @@ public final class Learner implements AutoCloseable {
             results.add(r);
             history.add(r);
             printRow(r);
-            if (runDir != null) {
-                checkpoint().write(runDir);
+            if (writer != null) {
+                writer.write(this);
             }
         }
         return results;
@@ -365,6 +467,7 @@ public final class Learner implements AutoCloseable {
                 lastEpochNanos[0] += model - waiting;
                 Step s = schedule.at(b.index());
                 steps.add(s);
+                lastStep = s;
                 double loss;
                 try (NDManager bm = manager.newSubManager()) {
                     NDArray x = bm.create(b.images(), new Shape(b.n(), b.c(), b.h(), b.w()));
@@ -578,21 +681,73 @@ public final class Learner implements AutoCloseable {
 
     // ---- checkpoints -------------------------------------------------------------------------------------------
 
-    /** The current state as a checkpoint: weights, task, labels, ImageNet preprocessing at the training size. */
+    /**
+     * The current state as a checkpoint: weights, task, labels, ImageNet preprocessing at the training size, and in
+     * its info the full epoch history and the run's options.
+     */
     public Checkpoint checkpoint() {
         ObjectNode info = JsonNodeFactory.instance.objectNode();
         ArrayNode h = info.putArray("history");
         for (EpochResult r : history) {
             h.addObject().put("epoch", r.epoch()).put("train_loss", r.trainLoss()).put("valid_loss", r.validLoss())
-                .put("metric", r.metric()).put("second_metric", r.secondMetric()).put("seconds", r.seconds());
+                .put("metric", r.metric()).put("second_metric", r.secondMetric()).put("seconds", r.seconds())
+                .put("train_seconds", r.trainSeconds()).put("train_images", r.trainImages())
+                .put("data_seconds", r.dataSeconds()).put("model_seconds", r.modelSeconds())
+                .put("optimiser_seconds", r.optimiserSeconds());
         }
         info.put("frozen_below", frozenBelow);
         if (runInfo != null) {
             info.set("run", runInfo.deepCopy());
         }
-        info.put("note", "optimiser state is not saved; a resumed run restarts Adam's averages");
         return new Checkpoint(network, block.readWeights(), task, labels, Preprocessing.imagenet(size, size),
             THRESHOLD, epochsDone, info);
+    }
+
+    /**
+     * Everything the rest of the run depends on besides the weights, saved with every checkpoint: Adam's step count
+     * and moving averages per parameter (arrays {@code <name>/grad_avg} and {@code <name>/sqr_avg}), the train-loss
+     * smoother, the frozen groups, the seed, weight decay and train_bn setting, and the last step's per-group learning
+     * rates and momentums. The schedule's position is the epoch count; shuffling, augmentation and dropout are drawn
+     * from (seed, epoch, item), so the epoch count is their position too.
+     */
+    public TrainingState trainingState() {
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
+        json.put("kind", STATE_KIND);
+        json.put("epochs_done", epochsDone);
+        json.put("seed", seed);
+        json.put("random", "shuffling, augmentation and dropout are drawn from (seed, epoch, item): epoch "
+            + epochsDone + " is next");
+        json.put("weight_decay", wd);
+        json.put("freeze_bn", freezeBatchNorm);
+        json.put("frozen_below", frozenBelow);
+        if (lastStep != null) {
+            ObjectNode last = json.putObject("last_step");
+            ArrayNode lr = last.putArray("lr");
+            Arrays.stream(lastStep.lr()).forEach(lr::add);
+            ArrayNode mom = last.putArray("mom");
+            Arrays.stream(lastStep.mom()).forEach(mom::add);
+        }
+        LrFinderMath.SmoothLoss current = smooth != null ? smooth : resumedSmooth;
+        if (current != null) {
+            json.putObject("smooth_loss").put("beta", current.beta()).put("average", current.average())
+                .put("count", current.count());
+        }
+        ObjectNode steps = json.putObject("optimizer_steps");
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        List<Adam.SlotState> state = adam.state();
+        for (int i = 0; i < state.size(); i++) {
+            Adam.SlotState st = state.get(i);
+            String name = optimised.get(i);
+            if (st.step() > 0) {
+                steps.put(name, st.step());
+            }
+            if (st.gradAvg() != null) {
+                long[] shape = block.parameter(name).getArray().getShape().getShape();
+                tensors.put(name + GRAD_AVG, Tensor.ofFloats(shape, st.gradAvg()));
+                tensors.put(name + SQR_AVG, Tensor.ofFloats(shape, st.sqrAvg()));
+            }
+        }
+        return new TrainingState(json, tensors);
     }
 
     // ---- output ------------------------------------------------------------------------------------------------
@@ -706,6 +861,7 @@ public final class Learner implements AutoCloseable {
             valid.close();
         } finally {
             manager.close();
+            closeWriter();
         }
     }
 
@@ -754,7 +910,11 @@ public final class Learner implements AutoCloseable {
             return this;
         }
 
-        /** Continue from a checkpoint folder: its network, weights and epochs done. */
+        /**
+         * Continue from a checkpoint folder: its network, weights, epochs done, history and training state. With the
+         * seed, weight decay and {@link #freezeBatchNorm} it was trained with, the continued run takes exactly the
+         * steps an uninterrupted one would; other values are allowed (for predictions, say) but make another run.
+         */
         public Builder resume(Path checkpointDir) {
             this.resume = checkpointDir;
             return this;
@@ -813,7 +973,10 @@ public final class Learner implements AutoCloseable {
             return this;
         }
 
-        /** Checkpoints are written here at every epoch end; null for none. */
+        /**
+         * Checkpoints are committed here at every epoch end ({@link CheckpointWriter}); null for none. The folder is
+         * locked from {@link #build} until the learner is closed.
+         */
         public Builder runDir(Path dir) {
             this.runDir = dir;
             return this;

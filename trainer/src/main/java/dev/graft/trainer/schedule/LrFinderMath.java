@@ -25,6 +25,27 @@ public final class LrFinderMath {
             this.beta = beta;
         }
 
+        /** A smoother that continues from a saved state ({@link #beta}, {@link #average}, {@link #count}). */
+        public SmoothLoss(double beta, double average, int count) {
+            this.beta = beta;
+            this.avg = average;
+            this.count = count;
+        }
+
+        public double beta() {
+            return beta;
+        }
+
+        /** The undebiased running average. */
+        public double average() {
+            return avg;
+        }
+
+        /** Losses added so far. */
+        public int count() {
+            return count;
+        }
+
         public double add(double loss) {
             count++;
             avg = beta * avg + (1 - beta) * loss;

@@ -168,6 +168,50 @@ class AdamTest {
         }
     }
 
+    /** A state taken after some steps and restored into a fresh optimiser over the same weights continues exactly. */
+    @ParameterizedTest(name = "cpu update {0}")
+    @ValueSource(booleans = {true, false})
+    void aRestoredStateContinuesBitIdentically(boolean cpu) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] w0 = {0.5f, -1.0f, 2.0f, 0.25f};
+            Parameter a = tiny(m, "a", w0);
+            Parameter frozen = tiny(m, "f", w0);
+            frozen.freeze(true);
+            Adam first = new Adam(0.99, 1e-5, 0.01, cpu);
+            first.add(a, 0, true);
+            first.add(frozen, 0, true);
+            double[][] moms = {{0.95}, {0.9}, {0.85}};
+            for (int step = 0; step < 2; step++) {
+                quadraticStep(m, a, first, moms[step]);
+            }
+            List<Adam.SlotState> saved = first.state();
+            assertThat(saved.get(0).step()).isEqualTo(2);
+            assertThat(saved.get(1).step()).isZero();
+            assertThat(saved.get(1).gradAvg()).isNull();
+            Parameter b = tiny(m, "b", a.getArray().toFloatArray());
+            Parameter frozenB = tiny(m, "g", w0);
+            frozenB.freeze(true);
+            Adam second = new Adam(0.99, 1e-5, 0.01, cpu);
+            second.add(b, 0, true);
+            second.add(frozenB, 0, true);
+            second.restore(saved);
+            assertThat(second.state().get(0).gradAvg()).containsExactly(saved.get(0).gradAvg());
+            quadraticStep(m, a, first, moms[2]);
+            quadraticStep(m, b, second, moms[2]);
+            assertThat(b.getArray().toFloatArray()).containsExactly(a.getArray().toFloatArray());
+            assertThat(second.state().get(0).sqrAvg()).containsExactly(first.state().get(0).sqrAvg());
+            assertThat(second.state().get(0).step()).isEqualTo(3);
+        }
+    }
+
+    /** One step on loss = sum(p^2) + sum(p). */
+    private static void quadraticStep(NDManager m, Parameter p, Adam adam, double[] mom) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector(); NDManager sub = m.newSubManager()) {
+            gc.backward(p.getArray().square().sum().add(p.getArray().sum()));
+        }
+        adam.step(new double[] {0.1}, mom);
+    }
+
     private static double[] expected(double[] p, double[] grad, double[] gradAvg, double[] sqrAvg, int step,
                                      double lr, double mom, boolean decay) {
         double[] out = new double[p.length];

@@ -162,6 +162,28 @@ class LearnerTest {
     }
 
     @Test
+    void aResumedLearnerTakesOverTheTrainingStateAndHistoryOfItsCheckpoint() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 2, 32, 8, false, 9);
+        Path run = tmp.resolve("run");
+        dev.graft.models.checkpoint.TrainingState saved;
+        try (Learner learner = Learner.builder(data).network(resnet18(2)).size(32).batchSize(4).workers(1).seed(3)
+                .progress(false).out(null).runDir(run).build()) {
+            learner.fitOneCycle(2, LearningRates.of(1e-2));
+            saved = learner.trainingState();
+        }
+        dev.graft.models.checkpoint.RunFolder.Snapshot s = dev.graft.models.checkpoint.RunFolder.read(run);
+        assertThat(s.state().json().toString()).isEqualTo(saved.json().toString()); // numbers read back as ints
+        assertThat(s.state().tensors()).isEqualTo(saved.tensors()).isNotEmpty();
+        assertThat(saved.json().at("/optimizer_steps/conv1.weight").asInt()).isEqualTo(2 * 3);
+        try (Learner resumed = Learner.builder(data).resume(run).size(32).batchSize(4).workers(1).seed(3)
+                .progress(false).out(null).build()) {
+            assertThat(resumed.history()).hasSize(2);
+            assertThat(resumed.trainingState().tensors()).isEqualTo(saved.tensors());
+            assertThat(resumed.trainingState().json().toString()).isEqualTo(saved.json().toString());
+        }
+    }
+
+    @Test
     void lrFindSweepsExponentiallyStopsOnDivergenceAndRestoresEveryWeight() {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 5);
         try (Learner learner = small(data, 32, false)) {
