@@ -138,7 +138,7 @@ public final class ExportProof {
         public String refusal(Path out) {
             String against = basis == Basis.REFERENCE ? "from the reference" : "from its float64 forward";
             String where = String.format(Locale.ROOT, "seed %d, batch %d, %dx%d", seed, batch, height, width);
-            String own = basis == Basis.REFERENCE ? "" : String.format(Locale.ROOT,
+            String own = basis != Basis.GIVEN ? "" : String.format(Locale.ROOT,
                     "; the model's own float32 forward is %.3g from float64", float32Error);
             if (maxAbsDiff > tolerance || Double.isNaN(maxAbsDiff)) {
                 return String.format(Locale.ROOT, "the export does not match the trained model: largest difference"

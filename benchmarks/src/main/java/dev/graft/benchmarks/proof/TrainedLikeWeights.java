@@ -60,6 +60,14 @@ public final class TrainedLikeWeights {
 
     /** Every parameter and buffer of {@code network}, seeded: the same seed gives the same weights. */
     public static Map<String, Tensor> of(Network network, long seed) {
+        return of(network, seed, CALIBRATION_BATCH);
+    }
+
+    /**
+     * As {@link #of(Network, long)} with {@code calibrationBatch} images per calibration pass: fewer are quicker
+     * (the passes dominate the cost on a deep body) and leave the statistics a little noisier.
+     */
+    public static Map<String, Tensor> of(Network network, long seed, int calibrationBatch) {
         Map<String, Tensor> w = new LinkedHashMap<>(Initializer.init(network, seed));
         SplittableRandom root = new SplittableRandom(seed ^ 0x7A11EDL);
         Map<String, SplittableRandom> variances = new LinkedHashMap<>();
@@ -78,7 +86,7 @@ public final class TrainedLikeWeights {
                 variances.put(n.id(), r.split());
             }
         }
-        Map<String, Tensor> measured = measure(network, w, seed);
+        Map<String, Tensor> measured = measure(network, w, seed, calibrationBatch);
         Map<String, List<String>> consumers = network.consumers();
         for (Node n : network.nodes()) {
             if (!(n.layer() instanceof Layer.BatchNorm bn)) {
@@ -126,7 +134,8 @@ public final class TrainedLikeWeights {
     }
 
     /** The weights after one training-mode pass that sets every running statistic to its batch's. */
-    private static Map<String, Tensor> measure(Network network, Map<String, Tensor> weights, long seed) {
+    private static Map<String, Tensor> measure(Network network, Map<String, Tensor> weights, long seed,
+                                               int batch) {
         Network.Builder b = Network.builder().arch(network.arch()).inputChannels(network.inputChannels())
                 .bodyEnd(network.bodyEnd());
         for (Node n : network.nodes()) {
@@ -142,7 +151,7 @@ public final class TrainedLikeWeights {
         }
         Network calibration = b.groups(network.groups()).build();
         int c = network.inputChannels();
-        float[] x = new float[CALIBRATION_BATCH * c * CALIBRATION_SIZE * CALIBRATION_SIZE];
+        float[] x = new float[batch * c * CALIBRATION_SIZE * CALIBRATION_SIZE];
         Random random = new Random(~seed);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();
@@ -153,7 +162,7 @@ public final class TrainedLikeWeights {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             NetworkBlock block = new NetworkBlock(calibration);
             block.initialize(manager, CALIBRATION_SIZE, CALIBRATION_SIZE, weights);
-            NDArray input = manager.create(x, new Shape(CALIBRATION_BATCH, c, CALIBRATION_SIZE, CALIBRATION_SIZE));
+            NDArray input = manager.create(x, new Shape(batch, c, CALIBRATION_SIZE, CALIBRATION_SIZE));
             // In order, a few BatchNorms at a time with those before them already in evaluation mode: each is
             // measured on the activations the finished network will give it, so no mismatch compounds with depth.
             for (int done = 0; done < batchNorms.size(); done += group) {
