@@ -59,7 +59,9 @@ import java.util.Set;
  * made on first use and remade after {@link #loadWeights}, {@link #updateWeights}, {@link #setEvalBatchNorm} or a
  * change of the arrays or of what is frozen; an array changed in place by other code is not noticed, so change
  * weights through those methods. And a max-pool whose input needs no gradient runs in Java ({@code CpuMaxPool}),
- * because the engine's CPU pool always takes its slower with-indices path.
+ * because the engine's CPU pool always takes its slower with-indices path. Both are float32 shortcuts: a block
+ * initialised in float64 (the reference an export is proven against, see {@link InferenceModel#loadFloat64}) takes
+ * neither, and its evaluation-mode BatchNorm uses epsilon as a double.
  */
 public final class NetworkBlock extends AbstractBlock {
     private static final byte VERSION = 1;
