@@ -86,6 +86,11 @@ grep -q "outside the JVM's own .* -> " "$tmp/train-bench.log" \
     -Dgraft.bench.models="$tmp/cnc" -Dgraft.bench.archs=resnet18 >"$tmp/cnc.log" 2>&1 \
     || { echo "test.sh: ClosingNoteCheckpoints"; tail -20 "$tmp/cnc.log"; exit 1; }
 [ -s "$tmp/cnc/resnet18-224/checkpoint.json" ] || { echo "test.sh: ClosingNoteCheckpoints wrote no checkpoint"; exit 1; }
+# The export-proof benchmark, made short (docs/export-proof.md has the 224 px figures of every architecture).
+ORT_DISABLE_TELEMETRY=1 java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Dai.djl.offline=true \
+    dev.graft.benchmarks.proof.ExportProofBench 64 1 resnet18 >"$tmp/proof-bench.log" 2>&1 \
+    || { echo "test.sh: ExportProofBench"; tail -20 "$tmp/proof-bench.log"; exit 1; }
+grep -Eq '^resnet18 .* pass ' "$tmp/proof-bench.log" || { echo "test.sh: ExportProofBench: resnet18 not proven"; exit 1; }
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests

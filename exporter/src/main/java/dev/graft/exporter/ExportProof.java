@@ -9,8 +9,10 @@ import dev.graft.exporter.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ValueInfoProto;
 import dev.graft.models.GraftException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.Random;
 
 /**
@@ -19,13 +21,39 @@ import java.util.Random;
  * <p>An export can be wrong in ways no schema check finds: a BatchNorm folded with the wrong epsilon, a weight
  * transposed, max and average pooling concatenated in the wrong order. Each still loads and produces plausible
  * probabilities. The only convincing check is numerical: run the exported graph in ONNX Runtime and the trained model
- * in its own engine on the same inputs, and compare. The inputs are seeded N(0, 1) noise (the model's input space after
- * normalisation), so a failure can be reproduced exactly. ONNX Runtime runs with all graph optimisations on, as a
- * deployment would.
+ * on the same inputs, and compare. The inputs are seeded N(0, 1) noise (the model's input space after normalisation),
+ * so a failure can be reproduced exactly. ONNX Runtime runs with all graph optimisations on, as a deployment would.
+ *
+ * <p><b>The rule</b> (with a {@link TrainedReference}, as {@code graft export} runs it). A fixed tolerance cannot serve
+ * every model: float32 rounding grows with depth and with the weights, so a correct resnet152 export can be 1e-3 from
+ * the trained engine's float32 forward while a wrong resnet18 graph can be closer than that. So:
+ * <ol>
+ *   <li>The export's probabilities are compared with the trained model's <em>float64</em> forward: what the weights
+ *       mean, with no float32 rounding of its own.</li>
+ *   <li>The trained model's float32 forward is compared with the same float64 forward on the same inputs. That
+ *       difference {@code e} is what float32 arithmetic alone does to this model: any correct float32 implementation
+ *       lands about that far from float64, in a direction set by its own summation order.</li>
+ *   <li>The tolerance is {@code min(max(SENSITIVITY_FACTOR * e, TOLERANCE_FLOOR), TOLERANCE_CEILING)}: room for a
+ *       different but correct float32 order of operations (ONNX Runtime's kernels, the folded BatchNorm), never less
+ *       than the float noise of probabilities themselves, and never so much that the proof says nothing.</li>
+ *   <li>Wherever the float64 forward's top two classes are further apart than the tolerance, the export must rank the
+ *       same class first; nearer ties may flip without being an error.</li>
+ * </ol>
+ * An explicit tolerance replaces step 3 and keeps the rest. The figures behind the constants are in
+ * {@code docs/export-proof.md}.
  */
 public final class ExportProof {
-    /** The largest absolute difference in probabilities an export may show: float noise, not a wrong graph. */
+    /**
+     * The tolerance when only a float32 reference is given ({@link #verify(ModelProto, ReferenceForward, long, int,
+     * int, int, double)}): float noise of a shallow network, not a wrong graph.
+     */
     public static final double DEFAULT_TOLERANCE = 1e-4;
+    /** How many times the model's own float32 error the export may be from its float64 forward. */
+    public static final double SENSITIVITY_FACTOR = 4;
+    /** The smallest derived tolerance: a few float32 ulps of a probability near 1, whatever the model. */
+    public static final double TOLERANCE_FLOOR = 1e-5;
+    /** The largest derived tolerance: beyond it the comparison would no longer tell a wrong graph from noise. */
+    public static final double TOLERANCE_CEILING = 1e-2;
     /** The seed of the default proof input. */
     public static final long DEFAULT_SEED = 0;
     /** The batch of the default proof input. */
@@ -34,82 +62,150 @@ public final class ExportProof {
     private ExportProof() {
     }
 
+    /** What the export was compared with, and where the tolerance came from. */
+    public enum Basis {
+        /** The float64 forward, tolerance derived from the model's own float32 error. */
+        DERIVED,
+        /** The float64 forward, tolerance given by the caller. */
+        GIVEN,
+        /** A single reference forward of the caller's (float32 or other), tolerance given by the caller. */
+        REFERENCE
+    }
+
     /**
      * The outcome of one comparison.
      *
      * @param maxAbsDiff the largest absolute difference between ONNX Runtime's {@code probabilities} and the
-     *     reference's (infinite when either produced NaN)
+     *     reference's (the float64 forward's, with a {@link TrainedReference}); infinite when either produced NaN
      * @param tolerance the largest difference that passes
      * @param opHistogram node count per ONNX op type, in graph order
+     * @param basis what was compared and where the tolerance came from
+     * @param float32Error the trained model's own float32-vs-float64 difference on the same inputs (NaN when no
+     *     float64 forward was given)
+     * @param argmaxChecked images whose top two reference classes are further apart than the tolerance
+     * @param argmaxDisagreement the first of those where the export ranks another class first, or -1
+     * @param exportTop the export's top class on that image (-1 when none disagrees)
+     * @param referenceTop the reference's top class on that image (-1 when none disagrees)
+     * @param referenceLead the reference's lead of its top class over the export's (0 when none disagrees)
      */
     public record Result(double maxAbsDiff, double tolerance, long seed, int batch, int height, int width,
-                         Map<String, Integer> opHistogram) {
-        /** Whether the export agrees with the reference within the tolerance. */
+                         Map<String, Integer> opHistogram, Basis basis, double float32Error, int argmaxChecked,
+                         int argmaxDisagreement, int exportTop, int referenceTop, double referenceLead) {
+        /** Whether the export agrees with the reference within the tolerance, top class included. */
         public boolean passed() {
-            return maxAbsDiff <= tolerance;
+            return maxAbsDiff <= tolerance && argmaxDisagreement < 0;
         }
 
         /** The graph's total number of nodes. */
         public int nodeCount() {
             return opHistogram.values().stream().mapToInt(Integer::intValue).sum();
         }
+
+        /** Why the tolerance is what it is, in a few words. */
+        public String toleranceReason() {
+            return switch (basis) {
+                case REFERENCE, GIVEN -> "given";
+                case DERIVED -> {
+                    double scaled = SENSITIVITY_FACTOR * float32Error;
+                    String own = String.format(Locale.ROOT, "the model's own float32-vs-float64 difference %.3g",
+                            float32Error);
+                    if (!(scaled >= TOLERANCE_FLOOR)) {
+                        yield String.format(Locale.ROOT, "the floor %.0e, above %.0f x %s", TOLERANCE_FLOOR,
+                                SENSITIVITY_FACTOR, own);
+                    } else if (scaled > TOLERANCE_CEILING) {
+                        yield String.format(Locale.ROOT, "the ceiling %.0e, below %.0f x %s; --tolerance accepts more",
+                                TOLERANCE_CEILING, SENSITIVITY_FACTOR, own);
+                    }
+                    yield String.format(Locale.ROOT, "%.0f x %s", SENSITIVITY_FACTOR, own);
+                }
+            };
+        }
+
+        /**
+         * One line saying what was compared with what and which tolerance was applied, and why: what
+         * {@code graft export} prints under its parity line.
+         */
+        public String explanation() {
+            String what = basis == Basis.REFERENCE ? "the reference forward"
+                    : "the trained model's float64 forward";
+            return String.format(Locale.ROOT, "proof: ONNX Runtime's outputs vs %s on %d seeded N(0,1) image(s) at"
+                    + " %dx%d (seed %d); tolerance %.3g (%s); top class checked on %d of %d image(s), the rest"
+                    + " near-ties", what, batch, height, width, seed, tolerance, toleranceReason(), argmaxChecked,
+                    batch);
+        }
+
+        /** The one-line refusal; empty-handed callers say {@code nothing was written to out}. */
+        public String refusal(Path out) {
+            String against = basis == Basis.REFERENCE ? "from the reference" : "from its float64 forward";
+            String where = String.format(Locale.ROOT, "seed %d, batch %d, %dx%d", seed, batch, height, width);
+            String own = basis != Basis.GIVEN ? "" : String.format(Locale.ROOT,
+                    "; the model's own float32 forward is %.3g from float64", float32Error);
+            if (maxAbsDiff > tolerance || Double.isNaN(maxAbsDiff)) {
+                return String.format(Locale.ROOT, "the export does not match the trained model: largest difference"
+                        + " %.3g %s exceeds the tolerance %.3g (%s%s; %s); nothing was written to %s", maxAbsDiff,
+                        against, tolerance, toleranceReason(), own, where, out);
+            }
+            return String.format(Locale.ROOT, "the export does not match the trained model: on image %d it ranks"
+                    + " class %d first where the trained model ranks class %d first by %.3g, more than the tolerance"
+                    + " %.3g (%s%s; %s); nothing was written to %s", argmaxDisagreement, exportTop, referenceTop,
+                    referenceLead, tolerance, toleranceReason(), own, where, out);
+        }
     }
 
     /**
      * Runs {@code model} in ONNX Runtime and {@code reference} on the same seeded N(0, 1) batch and compares their
-     * probabilities; the reference's raw output goes through the activation named in the model's metadata first.
+     * probabilities against a fixed tolerance; the reference's raw output goes through the activation named in the
+     * model's metadata first. Prefer {@link #verify(ModelProto, TrainedReference, long, int, int, int, OptionalDouble)}
+     * where the trained model can run in float64.
      *
      * @throws GraftException if the model is not a Graft export, cannot run, or the reference returns the wrong count
      */
     public static Result verify(ModelProto model, ReferenceForward reference, long seed, int batch, int height,
                                 int width, double tolerance) {
         Objects.requireNonNull(reference, "reference");
-        if (batch <= 0 || height <= 0 || width <= 0) {
-            throw new GraftException("the proof input must have a positive batch and size, not " + batch + "x"
-                    + height + "x" + width);
-        }
-        if (!(tolerance >= 0)) {
-            throw new GraftException("the proof tolerance must be zero or positive, not " + tolerance);
-        }
-        Map<String, String> meta = OnnxExporter.metadata(model);
-        String act = meta.get(GraftMetadata.ACTIVATION);
-        if (act == null) {
-            throw new GraftException("the model has no " + GraftMetadata.ACTIVATION + " metadata; it is not a Graft export");
-        }
-        Activation activation = Activation.fromMetadata(act);
-        int channels = inputChannels(model);
-        int count = Math.multiplyExact(Math.multiplyExact(batch, channels), Math.multiplyExact(height, width));
-        float[] x = new float[count];
-        Random random = new Random(seed);
-        for (int i = 0; i < count; i++) {
-            x[i] = (float) random.nextGaussian();
-        }
-        float[] actual;
-        try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
-            actual = ort.run(GraftMetadata.INPUT_NAME, x, new long[] {batch, channels, height, width},
-                    GraftMetadata.OUTPUT_NAME);
-        }
-        float[] raw = reference.forward(x.clone(), batch, channels, height, width);
-        if (raw == null || raw.length != actual.length) {
-            throw new GraftException("the reference model returned " + (raw == null ? "nothing" : raw.length + " values")
-                    + " for a batch of " + batch + "; the export returns " + actual.length);
-        }
-        double[] expected = activate(raw, batch, actual.length / batch, activation);
-        double max = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double d = Math.abs(actual[i] - expected[i]);
-            if (Double.isNaN(d)) {
-                max = Double.POSITIVE_INFINITY;
-            } else {
-                max = Math.max(max, d);
-            }
-        }
-        return new Result(max, tolerance, seed, batch, height, width, OnnxExporter.opHistogram(model));
+        checkTolerance(tolerance);
+        Input in = input(model, seed, batch, height, width);
+        float[] actual = runOrt(model, in);
+        double[] expected = in.activate(widen(checked(reference.forward(in.x.clone(), batch, in.channels, height,
+                width), actual.length, batch)));
+        return compare(model, in, actual, expected, tolerance, Basis.REFERENCE, Double.NaN);
     }
 
     /**
-     * Exports, proves the export at the training size with the default seed, batch and tolerance, and only then writes
-     * the file; see {@link #exportVerified(ExportOptions, ReferenceForward, long, int, int, int, double, Path)}.
+     * Runs {@code model} in ONNX Runtime and the trained model in float32 and float64 on the same seeded N(0, 1)
+     * batch, and applies the rule in the class comment: the export is compared with the float64 forward, within
+     * {@code tolerance} if given, else within the tolerance derived from the model's own float32 error.
+     *
+     * @throws GraftException if the model is not a Graft export, cannot run, or the reference returns the wrong count
+     */
+    public static Result verify(ModelProto model, TrainedReference reference, long seed, int batch, int height,
+                                int width, OptionalDouble tolerance) {
+        Objects.requireNonNull(reference, "reference");
+        tolerance.ifPresent(ExportProof::checkTolerance);
+        Input in = input(model, seed, batch, height, width);
+        float[] actual = runOrt(model, in);
+        double[] exact = in.activate(checked(reference.forwardFloat64(in.x.clone(), batch, in.channels, height, width),
+                actual.length, batch));
+        double[] rounded = in.activate(widen(checked(reference.forwardFloat32(in.x.clone(), batch, in.channels, height,
+                width), actual.length, batch)));
+        double own = maxAbsDiff(rounded, exact);
+        double allowed = tolerance.isPresent() ? tolerance.getAsDouble() : derivedTolerance(own);
+        return compare(model, in, actual, exact, allowed, tolerance.isPresent() ? Basis.GIVEN : Basis.DERIVED, own);
+    }
+
+    /** The tolerance the rule derives from a model's own float32-vs-float64 difference. */
+    public static double derivedTolerance(double float32Error) {
+        double scaled = SENSITIVITY_FACTOR * float32Error;
+        if (!(scaled >= TOLERANCE_FLOOR)) { // NaN included: a float32 forward that fails to be finite earns no slack
+            return TOLERANCE_FLOOR;
+        }
+        return Math.min(scaled, TOLERANCE_CEILING);
+    }
+
+    /**
+     * Exports, proves the export at the training size with the default seed, batch and tolerance against a single
+     * reference, and only then writes the file; see
+     * {@link #exportVerified(ExportOptions, ReferenceForward, long, int, int, int, double, Path)}.
      */
     public static Result exportVerified(ExportOptions options, ReferenceForward reference, Path out) {
         return exportVerified(options, reference, DEFAULT_SEED, DEFAULT_BATCH, options.inputHeight(),
@@ -127,15 +223,151 @@ public final class ExportProof {
     public static Result exportVerified(ExportOptions options, ReferenceForward reference, long seed, int batch,
                                         int height, int width, double tolerance, Path out) {
         ModelProto model = OnnxExporter.exportFp32(options);
-        Result r = verify(model, reference, seed, batch, height, width, tolerance);
+        return writeIfPassed(model, options, verify(model, reference, seed, batch, height, width, tolerance), out);
+    }
+
+    /**
+     * Exports, proves the export against the trained model by the rule in the class comment at the training size with
+     * the default seed and batch and the derived tolerance, and only then writes the file.
+     *
+     * @throws GraftException as {@link #proveAndWrite}
+     */
+    public static Result exportVerified(ExportOptions options, TrainedReference reference, Path out) {
+        return proveAndWrite(OnnxExporter.exportFp32(options), options, reference, DEFAULT_SEED, DEFAULT_BATCH,
+                options.inputHeight(), options.inputWidth(), OptionalDouble.empty(), out);
+    }
+
+    /**
+     * Proves a float32 graph made from {@code options} (by {@link OnnxExporter#exportFp32}, or edited since) against
+     * the trained model, and writes it atomically to {@code out}, at the options' precision, only if it passes.
+     *
+     * @throws GraftException if the graph cannot run, the proof refuses it ({@link Result#refusal}), or the file cannot
+     *     be written; in every case nothing is written and an existing file at {@code out} is untouched
+     */
+    public static Result proveAndWrite(ModelProto fp32, ExportOptions options, TrainedReference reference, long seed,
+                                       int batch, int height, int width, OptionalDouble tolerance, Path out) {
+        return writeIfPassed(fp32, options, verify(fp32, reference, seed, batch, height, width, tolerance), out);
+    }
+
+    private static Result writeIfPassed(ModelProto fp32, ExportOptions options, Result r, Path out) {
         if (!r.passed()) {
-            throw new GraftException(String.format(java.util.Locale.ROOT,
-                    "the export does not match the trained model: largest difference %.3g exceeds the tolerance %.3g"
-                            + " (seed %d, batch %d, %dx%d); nothing was written to %s",
-                    r.maxAbsDiff(), tolerance, seed, batch, height, width, out));
+            throw new GraftException(r.refusal(out));
         }
-        OnnxFiles.writeAtomically(OnnxExporter.lowerPrecision(model, options, QuantProgress.NONE), out);
+        OnnxFiles.writeAtomically(OnnxExporter.lowerPrecision(fp32, options, QuantProgress.NONE), out);
         return r;
+    }
+
+    private static void checkTolerance(double tolerance) {
+        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
+            throw new GraftException("the proof tolerance must be zero or positive and finite, not " + tolerance);
+        }
+    }
+
+    /** The seeded proof batch and what is needed to read the model's outputs. */
+    private record Input(float[] x, int batch, int channels, int height, int width, long seed, Activation activation) {
+        double[] activate(double[] raw) {
+            return ExportProof.activate(raw, batch, raw.length / batch, activation);
+        }
+    }
+
+    private static Input input(ModelProto model, long seed, int batch, int height, int width) {
+        if (batch <= 0 || height <= 0 || width <= 0) {
+            throw new GraftException("the proof input must have a positive batch and size, not " + batch + "x"
+                    + height + "x" + width);
+        }
+        Map<String, String> meta = OnnxExporter.metadata(model);
+        String act = meta.get(GraftMetadata.ACTIVATION);
+        if (act == null) {
+            throw new GraftException("the model has no " + GraftMetadata.ACTIVATION + " metadata; it is not a Graft export");
+        }
+        Activation activation = Activation.fromMetadata(act);
+        int channels = inputChannels(model);
+        int count = Math.multiplyExact(Math.multiplyExact(batch, channels), Math.multiplyExact(height, width));
+        float[] x = new float[count];
+        Random random = new Random(seed);
+        for (int i = 0; i < count; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return new Input(x, batch, channels, height, width, seed, activation);
+    }
+
+    private static float[] runOrt(ModelProto model, Input in) {
+        try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
+            return ort.run(GraftMetadata.INPUT_NAME, in.x, new long[] {in.batch, in.channels, in.height, in.width},
+                    GraftMetadata.OUTPUT_NAME);
+        }
+    }
+
+    private static <T> T checked(T raw, int expected, int batch) {
+        int length = raw == null ? -1 : raw instanceof float[] f ? f.length : ((double[]) raw).length;
+        if (length != expected) {
+            throw new GraftException("the reference model returned " + (raw == null ? "nothing" : length + " values")
+                    + " for a batch of " + batch + "; the export returns " + expected);
+        }
+        return raw;
+    }
+
+    private static Result compare(ModelProto model, Input in, float[] actual, double[] expected, double tolerance,
+                                  Basis basis, double float32Error) {
+        double max = maxAbsDiff(widen(actual), expected);
+        int classes = actual.length / in.batch;
+        int checked = 0;
+        int disagreement = -1;
+        int exportTop = -1;
+        int referenceTop = -1;
+        double lead = 0;
+        if (in.activation != Activation.NONE && classes >= 2) {
+            for (int b = 0; b < in.batch; b++) {
+                int row = b * classes;
+                int top = 0;
+                int mine = 0;
+                for (int k = 1; k < classes; k++) {
+                    if (expected[row + k] > expected[row + top]) {
+                        top = k;
+                    }
+                    if (actual[row + k] > actual[row + mine]) {
+                        mine = k;
+                    }
+                }
+                double second = Double.NEGATIVE_INFINITY;
+                for (int k = 0; k < classes; k++) {
+                    if (k != top) {
+                        second = Math.max(second, expected[row + k]);
+                    }
+                }
+                if (expected[row + top] - second > tolerance) {
+                    checked++;
+                    if (mine != top && disagreement < 0) {
+                        disagreement = b;
+                        exportTop = mine;
+                        referenceTop = top;
+                        lead = expected[row + top] - expected[row + mine];
+                    }
+                }
+            }
+        }
+        return new Result(max, tolerance, in.seed, in.batch, in.height, in.width, OnnxExporter.opHistogram(model),
+                basis, float32Error, checked, disagreement, exportTop, referenceTop, lead);
+    }
+
+    private static double maxAbsDiff(double[] a, double[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - b[i]);
+            if (Double.isNaN(d)) {
+                return Double.POSITIVE_INFINITY;
+            }
+            max = Math.max(max, d);
+        }
+        return max;
+    }
+
+    private static double[] widen(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
     }
 
     private static int inputChannels(ModelProto model) {
@@ -151,7 +383,7 @@ public final class ExportProof {
                 + "' of shape [batch, channels, height, width]; it is not a Graft export");
     }
 
-    private static double[] activate(float[] raw, int batch, int classes, Activation activation) {
+    private static double[] activate(double[] raw, int batch, int classes, Activation activation) {
         double[] out = new double[raw.length];
         for (int b = 0; b < batch; b++) {
             int row = b * classes;
@@ -172,14 +404,10 @@ public final class ExportProof {
                 }
                 case SIGMOID -> {
                     for (int k = 0; k < classes; k++) {
-                        out[row + k] = 1 / (1 + Math.exp(-(double) raw[row + k]));
+                        out[row + k] = 1 / (1 + Math.exp(-raw[row + k]));
                     }
                 }
-                case NONE, AUTO -> {
-                    for (int k = 0; k < classes; k++) {
-                        out[row + k] = raw[row + k];
-                    }
-                }
+                case NONE, AUTO -> System.arraycopy(raw, row, out, row, classes);
                 default -> throw new AssertionError(activation);
             }
         }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,5 +106,82 @@ class ExportProofTest {
         ModelProto foreign = model.toBuilder().clearMetadataProps().build();
         assertThatThrownBy(() -> ExportProof.verify(foreign, reference, 1, 1, 24, 24, 1e-4))
                 .isInstanceOf(GraftException.class).hasMessageContaining("not a Graft export");
+    }
+
+    /** The spec interpreter's double-precision outputs, widened back (what a float64 forward returns). */
+    private static double[] exact(float[] x, int n, int c, int h, int w) {
+        float[] y = reference.forward(x, n, c, h, w);
+        double[] d = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            d[i] = y[i];
+        }
+        return d;
+    }
+
+    @Test
+    void theToleranceIsDerivedFromTheModelsOwnFloat32Error() {
+        ModelProto model = OnnxExporter.export(options);
+        // a float32 forward 3e-3 off in its logits: its probabilities move by about 1e-3, so the tolerance is 4 x that
+        TrainedReference noisy = TrainedReference.of((x, n, c, h, w) -> {
+            float[] y = reference.forward(x, n, c, h, w);
+            y[0] += 3e-3f;
+            return y;
+        }, ExportProofTest::exact);
+
+        ExportProof.Result r = ExportProof.verify(model, noisy, 1, 2, 24, 24, OptionalDouble.empty());
+
+        assertThat(r.basis()).isEqualTo(ExportProof.Basis.DERIVED);
+        assertThat(r.float32Error()).isGreaterThan(1e-4);
+        assertThat(r.tolerance()).isEqualTo(ExportProof.SENSITIVITY_FACTOR * r.float32Error());
+        assertThat(r.passed()).isTrue();
+        assertThat(r.explanation()).contains("float64 forward", "4 x the model's own float32-vs-float64 difference");
+
+        TrainedReference exactly = TrainedReference.of(reference, ExportProofTest::exact);
+        ExportProof.Result floor = ExportProof.verify(model, exactly, 1, 2, 24, 24, OptionalDouble.empty());
+        assertThat(floor.tolerance()).isEqualTo(ExportProof.TOLERANCE_FLOOR);
+        assertThat(floor.toleranceReason()).startsWith("the floor");
+        ExportProof.Result given = ExportProof.verify(model, noisy, 1, 2, 24, 24, OptionalDouble.of(1e-9));
+        assertThat(given.basis()).isEqualTo(ExportProof.Basis.GIVEN);
+        assertThat(given.passed()).isFalse();
+        assertThat(ExportProof.derivedTolerance(1)).isEqualTo(ExportProof.TOLERANCE_CEILING);
+        assertThat(ExportProof.derivedTolerance(Double.NaN)).isEqualTo(ExportProof.TOLERANCE_FLOOR);
+    }
+
+    @Test
+    void aDifferentTopClassIsRefusedWhenTheLeadExceedsTheTolerance() throws IOException {
+        ModelProto model = OnnxExporter.export(options);
+        float[] x = TestModels.gaussian(ExportProof.DEFAULT_SEED, 1 * 3 * 24 * 24);
+        float[] p = TestModels.run(model, ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT, x, 1, 3, 24, 24)
+                .get(GraftMetadata.OUTPUT_NAME).data();
+        int top = 0;
+        for (int k = 1; k < p.length; k++) {
+            top = p[k] > p[top] ? k : top;
+        }
+        int second = top == 0 ? 1 : 0;
+        for (int k = 0; k < p.length; k++) {
+            second = k != top && p[k] > p[second] ? k : second;
+        }
+        // the reference's top class is the export's second: every probability within p[top], the lead beyond it
+        double[] q = new double[p.length];
+        for (int k = 0; k < p.length; k++) {
+            q[k] = p[k];
+        }
+        q[second] += q[top] - 1e-9;
+        q[top] = 1e-9;
+        double[] logits = java.util.Arrays.stream(q).map(Math::log).toArray();
+        int expectedTop = top;
+        int expectedSecond = second;
+        TrainedReference swapped = TrainedReference.of(reference, (in, n, c, h, w) -> logits.clone());
+        Path out = dir.resolve("model.onnx");
+
+        assertThatThrownBy(() -> ExportProof.proveAndWrite(model, options, swapped, ExportProof.DEFAULT_SEED, 1, 24,
+                24, OptionalDouble.of(p[expectedTop]), out))
+                .isInstanceOf(GraftException.class)
+                .hasMessageContaining("ranks class " + expectedTop + " first where the trained model ranks class "
+                        + expectedSecond)
+                .hasMessageContaining("nothing was written");
+        try (var files = Files.list(dir)) {
+            assertThat(files).isEmpty();
+        }
     }
 }

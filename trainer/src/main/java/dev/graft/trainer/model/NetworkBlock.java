@@ -59,7 +59,9 @@ import java.util.Set;
  * made on first use and remade after {@link #loadWeights}, {@link #updateWeights}, {@link #setEvalBatchNorm} or a
  * change of the arrays or of what is frozen; an array changed in place by other code is not noticed, so change
  * weights through those methods. And a max-pool whose input needs no gradient runs in Java ({@code CpuMaxPool}),
- * because the engine's CPU pool always takes its slower with-indices path.
+ * because the engine's CPU pool always takes its slower with-indices path. Both are float32 shortcuts: a block
+ * initialised in float64 (the reference an export is proven against, see {@link InferenceModel#loadFloat64}) takes
+ * neither, and its evaluation-mode BatchNorm uses epsilon as a double.
  */
 public final class NetworkBlock extends AbstractBlock {
     private static final byte VERSION = 1;
@@ -230,10 +232,14 @@ public final class NetworkBlock extends AbstractBlock {
         }
     }
 
+    /**
+     * Initialises in float32 (training and inference) or float64 (inference only: the reference an export is proven
+     * against, where the float32 rounding of the model itself is what is measured).
+     */
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
-        if (dataType != DataType.FLOAT32) {
-            throw new IllegalArgumentException("Graft networks run in float32, not " + dataType);
+        if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
+            throw new IllegalArgumentException("Graft networks run in float32 (or float64 for reference), not " + dataType);
         }
         try {
             super.initialize(manager, dataType, inputShapes);
@@ -288,7 +294,9 @@ public final class NetworkBlock extends AbstractBlock {
             }
             NDArray out;
             Node bn = batchNormAfter.get(n.id());
-            Folded folded = bn == null ? null : folded(n, bn, device, training, frozenBn);
+            // The fold is a float32 shortcut; a float64 pass computes each layer as the spec says.
+            Folded folded = bn == null || input.getDataType() != DataType.FLOAT32 ? null
+                : folded(n, bn, device, training, frozenBn);
             if (folded != null) {
                 out = convolution((Layer.Conv2d) n.layer(), in.get(0), folded.weight, folded.bias);
                 foldedAway.add(bn.id());
@@ -332,6 +340,9 @@ public final class NetworkBlock extends AbstractBlock {
             return convolution(c, x, w, b);
         } else if (layer instanceof Layer.BatchNorm bn) {
             boolean batchStats = training && !frozenBn.contains(n.id());
+            if (!batchStats && x.getDataType() == DataType.FLOAT64) {
+                return batchNormFloat64(n, bn, x, store, device);
+            }
             // DJL's momentum weighs the old running value (running = m' running + (1 - m') batch), PyTorch's the
             // batch; DJL's PyTorch engine hands torch 1 - m', so m' = 1 - m reproduces PyTorch.
             return x.getNDArrayInternal().batchNorm(x,
@@ -404,6 +415,26 @@ public final class NetworkBlock extends AbstractBlock {
             return training && d.p() > 0 ? stochasticDepth(x, d) : x;
         }
         throw new IllegalStateException("no DJL translation for " + layer.kind());
+    }
+
+    /**
+     * Evaluation-mode BatchNorm in float64 with epsilon as a double: the engine's batch-norm call takes epsilon as a
+     * float, which a float64 reference should not inherit.
+     */
+    private NDArray batchNormFloat64(Node n, Layer.BatchNorm bn, NDArray x, ParameterStore store, Device device) {
+        long[] dims = new long[x.getShape().dimension()];
+        Arrays.fill(dims, 1);
+        dims[1] = bn.features();
+        Shape perChannel = new Shape(dims);
+        NDArray mean = value(store, n, "running_mean", device, false);
+        NDArray var = value(store, n, "running_var", device, false);
+        NDArray gamma = value(store, n, "weight", device, false);
+        NDArray beta = value(store, n, "bias", device, false);
+        try (NDArray shifted = var.add(bn.eps()); NDArray std = shifted.sqrt(); NDArray scale = gamma.div(std);
+             NDArray s = scale.reshape(perChannel); NDArray m = mean.reshape(perChannel);
+             NDArray b = beta.reshape(perChannel); NDArray centred = x.sub(m); NDArray scaled = centred.mul(s)) {
+            return scaled.add(b);
+        }
     }
 
     private static NDArray convolution(Layer.Conv2d c, NDArray x, NDArray w, NDArray b) {
@@ -579,8 +610,18 @@ public final class NetworkBlock extends AbstractBlock {
         }
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
             Tensor t = e.getValue();
-            ByteBuffer bytes = (t.dtype() == DType.F32 ? t : t.toF32()).data();
-            byName.get(e.getKey()).getArray().set(bytes);
+            NDArray array = byName.get(e.getKey()).getArray();
+            if (array.getDataType() == DataType.FLOAT64) {
+                float[] f = t.toFloatArray();
+                double[] d = new double[f.length];
+                for (int i = 0; i < f.length; i++) {
+                    d[i] = f[i];
+                }
+                array.set(d);
+            } else {
+                ByteBuffer bytes = (t.dtype() == DType.F32 ? t : t.toF32()).data();
+                array.set(bytes);
+            }
         }
     }
 

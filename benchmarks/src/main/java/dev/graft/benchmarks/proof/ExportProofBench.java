@@ -1,0 +1,88 @@
+package dev.graft.benchmarks.proof;
+
+import dev.graft.exporter.ExportOptions;
+import dev.graft.exporter.ExportProof;
+import dev.graft.exporter.OnnxExporter;
+import dev.graft.exporter.TrainedReference;
+import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.models.arch.Architectures;
+import dev.graft.models.arch.VisionModel;
+import dev.graft.models.spec.Network;
+import dev.graft.models.weights.Tensor;
+import dev.graft.trainer.model.InferenceModel;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * The export proof at default settings on every supported architecture with {@link TrainedLikeWeights trained-like
+ * weights} and a fastai head of 10 classes: per architecture, how far ONNX Runtime's probabilities are from the
+ * trained model's float64 forward, how far the model's own float32 forward is from it (the figure the tolerance is
+ * derived from), their ratio, the tolerance, the verdict and the time the proof took (translation, both DJL forwards
+ * and ONNX Runtime).
+ *
+ * <p>A benchmark, not a test: it prints and judges nothing; the verdict column is the proof's own. Arguments: the
+ * image size (default 224), the number of seeds per architecture (default 1; each seed draws other weights and other
+ * inputs), then architectures (default: all). On 2 cores all nine at 224 px take several minutes.
+ */
+public final class ExportProofBench {
+    private ExportProofBench() {
+    }
+
+    /** One architecture and seed. */
+    public record Row(String arch, long seed, double onnxError, double float32Error, double tolerance, boolean passed,
+                      int argmaxChecked, double seconds) {
+        /** How many times the model's own float32 error the export's error is. */
+        public double ratio() {
+            return onnxError / float32Error;
+        }
+    }
+
+    public static void main(String[] args) {
+        int size = args.length > 0 ? Integer.parseInt(args[0]) : ExportOptions.DEFAULT_SIZE;
+        int seeds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        List<String> archs = args.length > 2 ? List.of(args).subList(2, args.length) : Architectures.names();
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "export proof, default settings: %d px, batch %d, 10 classes, trained-like BatchNorm"
+                + " statistics; tolerance = min(max(%.0f x own, %.0e), %.0e)%n", size, ExportProof.DEFAULT_BATCH,
+                ExportProof.SENSITIVITY_FACTOR, ExportProof.TOLERANCE_FLOOR, ExportProof.TOLERANCE_CEILING);
+        out.printf(Locale.ROOT, "%-20s %4s %14s %14s %7s %11s %7s %6s %8s%n", "arch", "seed", "|onnx-fp64|",
+                "own fp32-fp64", "ratio", "tolerance", "verdict", "top-1", "time s");
+        List<Row> rows = new ArrayList<>();
+        for (String arch : archs) {
+            for (long seed = 0; seed < seeds; seed++) {
+                Row r = run(arch, size, seed);
+                rows.add(r);
+                out.printf(Locale.ROOT, "%-20s %4d %14.3g %14.3g %7.2f %11.3g %7s %3d/%-2d %8.1f%n", r.arch(),
+                        r.seed(), r.onnxError(), r.float32Error(), r.ratio(), r.tolerance(),
+                        r.passed() ? "pass" : "REFUSE", r.argmaxChecked(), ExportProof.DEFAULT_BATCH, r.seconds());
+            }
+        }
+        double worst = rows.stream().mapToDouble(Row::ratio).max().orElse(Double.NaN);
+        long refused = rows.stream().filter(r -> !r.passed()).count();
+        out.printf(Locale.ROOT, "largest ratio |onnx-fp64| / own fp32-fp64: %.2f (factor %.0f); refused %d of %d%n",
+                worst, ExportProof.SENSITIVITY_FACTOR, refused, rows.size());
+    }
+
+    /** Proves one architecture's default export, timing everything the proof does. */
+    public static Row run(String arch, int size, long seed) {
+        Network net = VisionModel.builder().setArch(arch).setClasses(10).build();
+        Map<String, Tensor> weights = TrainedLikeWeights.of(net, seed);
+        long start = System.nanoTime();
+        ExportOptions options = ExportOptions.builder().setNetwork(net).setWeights(weights).optInputSize(size, size)
+                .build();
+        ModelProto model = OnnxExporter.exportFp32(options);
+        ExportProof.Result r;
+        try (InferenceModel f32 = InferenceModel.load(net, weights, size, size);
+             InferenceModel f64 = InferenceModel.loadFloat64(net, weights, size, size)) {
+            r = ExportProof.verify(model, TrainedReference.of(f32::forward, f64::forwardFloat64), seed,
+                    ExportProof.DEFAULT_BATCH, size, size, OptionalDouble.empty());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Row(arch, seed, r.maxAbsDiff(), r.float32Error(), r.tolerance(), r.passed(), r.argmaxChecked(),
+                seconds);
+    }
+}
