@@ -2,7 +2,10 @@ package dev.graft.edge;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
+import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
@@ -102,6 +105,33 @@ public final class TestModels {
     public static byte[] withoutMetadata(byte[] model) {
         try {
             return ModelProto.parseFrom(model).toBuilder().clearMetadataProps().build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@code model} with its output multiplied by {@code factor} in one more graph node: NaN or infinity makes a model
+     * whose every answer is non-finite, as a model trained into NaN weights would be.
+     */
+    public static byte[] withOutputTimes(byte[] model, float factor) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            GraphProto.Builder g = b.getGraphBuilder();
+            String out = g.getOutput(0).getName();
+            String before = out + "_before_factor";
+            for (NodeProto.Builder node : g.getNodeBuilderList()) {
+                for (int i = 0; i < node.getOutputCount(); i++) {
+                    if (node.getOutput(i).equals(out)) {
+                        node.setOutput(i, before);
+                    }
+                }
+            }
+            g.addInitializer(TensorProto.newBuilder().setName("factor").setDataType(TensorProto.DataType.FLOAT_VALUE)
+                    .addFloatData(factor));
+            g.addNode(NodeProto.newBuilder().setOpType("Mul").setName("times_factor").addInput(before)
+                    .addInput("factor").addOutput(out));
+            return b.build().toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
