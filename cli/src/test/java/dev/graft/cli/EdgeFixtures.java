@@ -9,6 +9,7 @@ import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
+import dev.graft.models.testing.Fixtures;
 import dev.graft.models.weights.LoadMode;
 import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
@@ -37,8 +38,7 @@ final class EdgeFixtures {
     static synchronized byte[] goldenModel() {
         if (golden == null) {
             Network net = VisionModel.builder().setArch("resnet18").setClasses(3).build();
-            Path file = Path.of(System.getProperty("graft.shared.dir", "../shared"), "golden",
-                    "resnet18_c3_64.fastai.safetensors");
+            Path file = Fixtures.golden("resnet18_c3_64.fastai.safetensors");
             Map<String, Tensor> weights = new LinkedHashMap<>();
             try (TensorFile f = SafeTensors.open(file)) {
                 WeightLoader.load(net, f.all(), LoadMode.ALL).tensors()

@@ -9,6 +9,7 @@ import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
+import dev.graft.models.testing.Fixtures;
 import dev.graft.models.weights.Initializer;
 import dev.graft.models.weights.LoadMode;
 import dev.graft.models.weights.SafeTensors;
@@ -21,13 +22,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Real ONNX models for runtime-edge's tests, made by Graft's own exporter (test scope only): the golden fastai resnet18
@@ -39,17 +38,14 @@ public final class TestModels {
     private TestModels() {
     }
 
-    /** The shared folder: the {@code graft.shared.dir} property (set by surefire), else {@code ../../shared}. */
+    /** The shared folder (see {@link Fixtures#sharedDir()}). */
     public static Path sharedDir() {
-        String prop = System.getProperty("graft.shared.dir");
-        return (prop != null ? Paths.get(prop) : Paths.get("..", "..", "shared")).toAbsolutePath().normalize();
+        return Fixtures.sharedDir();
     }
 
-    /** A golden file; skips the calling test when the shared folder is not there. */
+    /** A golden file; a missing one skips the calling test, or fails it in CI ({@link Fixtures}). */
     public static Path golden(String name) {
-        Path p = sharedDir().resolve("golden").resolve(name);
-        Assumptions.assumeTrue(Files.isRegularFile(p), "golden file missing: " + p);
-        return p;
+        return Fixtures.golden(name);
     }
 
     /** A raw little-endian float32 golden file. */
