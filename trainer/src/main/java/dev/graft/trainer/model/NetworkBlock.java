@@ -580,7 +580,17 @@ public final class NetworkBlock extends AbstractBlock {
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
             Tensor t = e.getValue();
             ByteBuffer bytes = (t.dtype() == DType.F32 ? t : t.toF32()).data();
-            byName.get(e.getKey()).getArray().set(bytes);
+            NDArray target = byName.get(e.getKey()).getArray();
+            // On the CPU the bytes go straight into the tensor's own memory. NDArray.set takes a native path that runs
+            // under PyTorch's deprecated AutoNonVariableTypeMode, which prints a paragraph-long deprecation warning to
+            // stderr on first use: a plain `graft export` or `graft train` showed it to every user.
+            if (CpuMemory.isShared(target)) {
+                ByteBuffer memory = target.toByteBuffer(true);
+                memory.clear();
+                memory.put(bytes.duplicate().rewind());
+            } else {
+                target.set(bytes);
+            }
         }
     }
 
