@@ -2,6 +2,7 @@ package dev.graft.cli;
 
 import dev.graft.models.GraftException;
 import dev.graft.models.GraftVersion;
+import dev.graft.trainer.model.EngineLog;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -84,9 +85,36 @@ public final class GraftCommand implements Runnable {
             err.flush();
             return 2;
         });
+        cli.setExecutionStrategy(parseResult -> {
+            if (usesPyTorch(parseResult)) {
+                EngineLog.apply();
+            }
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         int code = cli.execute(args);
         out.flush();
         return code;
+    }
+
+    /**
+     * Whether the command runs the PyTorch engine: those get PyTorch's log threshold set first ({@link EngineLog}), so
+     * that the engine's known-harmless warnings stay out of the terminal. Others never load the engine.
+     */
+    static boolean usesPyTorch(CommandLine.ParseResult parseResult) {
+        if (!parseResult.hasSubcommand() || parseResult.subcommand().isUsageHelpRequested()
+                || parseResult.subcommand().isVersionHelpRequested()) {
+            return false;
+        }
+        CommandLine.ParseResult sub = parseResult.subcommand();
+        switch (sub.commandSpec().name()) {
+            case "train", "lr-find", "export", "demo":
+                return true;
+            case "bench":
+                return !sub.hasSubcommand() && (sub.hasMatchedOption("--checkpoint")
+                        || String.valueOf(sub.matchedOptionValue("--engine", java.util.List.of())).contains("djl"));
+            default:
+                return false;
+        }
     }
 
     /** Reports the version stamped into the models module at build time. */

@@ -71,7 +71,7 @@ final class LrFindCommand implements Callable<Integer> {
         Network net = model.build();
         Map<String, Tensor> body = training.bodyWeights(net);
         LrFindPlot.checkTarget(plot, training.pretrained);
-        training.checkImages(data, spec.commandLine().getErr());
+        data = training.checkImages(data, spec.commandLine().getErr());
         boolean frozen = body != null && !unfrozen;
         try (Learner learner = Learner.builder(data).network(net).bodyWeights(body).size(training.size)
                 .batchSize(training.batch).workers(training.workers()).maxImageBytes(training.maxImageBytes()).seed(training.seed)

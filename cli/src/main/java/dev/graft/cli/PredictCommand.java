@@ -6,6 +6,7 @@ import dev.graft.edge.EdgeModel;
 import dev.graft.edge.EdgeOptions;
 import dev.graft.edge.ImageTooLargeException;
 import dev.graft.edge.LabelScore;
+import dev.graft.edge.NonFiniteOutputException;
 import dev.graft.edge.Prediction;
 import dev.graft.edge.Task;
 import dev.graft.models.GraftException;
@@ -21,8 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code graft predict}: an exported model's answer for image files, through runtime-edge exactly as an application
- * embedding it would get it. An unreadable image is reported on stderr and the others are still predicted; the exit code
- * is then 1.
+ * embedding it would get it. An unreadable image, or one the model answers with NaN or infinity, is reported on stderr
+ * and the others are still predicted; the exit code is then 1.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Predict labels for images with an exported ONNX model (ONNX Runtime, CPU or CUDA).",
@@ -62,7 +63,7 @@ final class PredictCommand implements Callable<Integer> {
         EdgeOptions options;
         try {
             options = EdgeOptions.builder().optDevice(device).optTopK(top).optIntraOpThreads(threads)
-                .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes)).build();
+                .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes)).optLogNotes(false).build();
         } catch (EdgeException e) {
             throw new GraftException(e.getMessage(), e);
         }
@@ -85,7 +86,7 @@ final class PredictCommand implements Callable<Integer> {
                 Prediction p;
                 try {
                     p = m.predict(image);
-                } catch (BadInputException e) {
+                } catch (BadInputException | NonFiniteOutputException e) {
                     err.println("graft: " + e.getMessage()
                         + (e instanceof ImageTooLargeException ? " (raise it with --max-image-bytes)" : ""));
                     err.flush();

@@ -91,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
         EdgeModel m;
         try {
             m = EdgeModel.load(model, EdgeOptions.builder().optDevice(device).optTopK(top).optIntraOpThreads(intra)
-                    .build());
+                    .optLogNotes(false).build());
         } catch (EdgeException e) {
             throw new GraftException(e.getMessage(), e);
         }

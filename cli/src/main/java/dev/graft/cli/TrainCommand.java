@@ -159,7 +159,7 @@ final class TrainCommand implements Callable<Integer> {
             net = model.build();
             body = training.bodyWeights(net);
         }
-        training.checkImages(data, err);
+        data = training.checkImages(data, err);
 
         o.printf(Locale.ROOT, "data: %d training and %d validation images, %s%s%n", data.train().size(),
             data.valid().size(), data.task().id(), data.task() == Task.REGRESSION ? ""

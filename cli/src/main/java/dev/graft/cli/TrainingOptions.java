@@ -17,9 +17,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
 import java.util.stream.IntStream;
 import picocli.CommandLine.Option;
 
@@ -97,9 +99,10 @@ final class TrainingOptions {
 
     /**
      * Reads every image once (on all cores) so that unreadable files stop the run before training rather than in
-     * the middle of it; with {@code --skip-unreadable} they are named and left to the loader, which skips them.
+     * the middle of it; with {@code --skip-unreadable} they are named and left out of the returned dataset, so that
+     * the counts printed next are the images actually used.
      */
-    void checkImages(ImageDataset dataset, PrintWriter err) {
+    ImageDataset checkImages(ImageDataset dataset, PrintWriter err) {
         List<Item> all = new ArrayList<>(dataset.train());
         all.addAll(dataset.valid());
         String[] problems = new String[all.size()];
@@ -116,22 +119,30 @@ final class TrainingOptions {
             }
         });
         List<String> bad = new ArrayList<>();
-        for (String p : problems) {
-            if (p != null) {
-                bad.add(p);
+        Set<Path> badPaths = new HashSet<>();
+        int badTrain = 0;
+        for (int i = 0; i < problems.length; i++) {
+            if (problems[i] != null) {
+                bad.add(problems[i]);
+                badPaths.add(all.get(i).path());
+                badTrain += i < dataset.train().size() ? 1 : 0;
             }
         }
         if (bad.isEmpty()) {
-            return;
+            return dataset;
         }
         String shown = String.join(", ", bad.subList(0, Math.min(3, bad.size())))
             + (bad.size() > 3 ? " and " + (bad.size() - 3) + " more" : "")
             + (overCap.get() ? "; --max-image-bytes raises the limit" : "");
-        if (!skipUnreadable || bad.size() == all.size()) {
+        if (!skipUnreadable || badTrain == dataset.train().size()) {
             throw new GraftException(bad.size() + " of " + all.size() + " images cannot be read: " + shown
-                + (bad.size() == all.size() ? "" : "; remove them or pass --skip-unreadable"));
+                + (badTrain == dataset.train().size() ? "; no training image is left"
+                    : "; remove them or pass --skip-unreadable"));
         }
-        err.println("graft: skipping " + bad.size() + " unreadable image" + (bad.size() > 1 ? "s" : "") + ": " + shown);
+        err.println("graft: skipping " + bad.size() + " unreadable image" + (bad.size() > 1 ? "s" : "") + " ("
+            + badTrain + " training, " + (bad.size() - badTrain) + " validation): " + shown);
+        err.flush();
+        return dataset.without(badPaths);
     }
 
     /** The pretrained body's tensors by Graft name, checked against the network (null without --pretrained). */

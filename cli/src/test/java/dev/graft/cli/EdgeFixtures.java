@@ -2,10 +2,14 @@ package dev.graft.cli;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
+import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
+import dev.graft.models.testing.Fixtures;
 import dev.graft.models.weights.LoadMode;
 import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
@@ -34,8 +38,7 @@ final class EdgeFixtures {
     static synchronized byte[] goldenModel() {
         if (golden == null) {
             Network net = VisionModel.builder().setArch("resnet18").setClasses(3).build();
-            Path file = Path.of(System.getProperty("graft.shared.dir", "../shared"), "golden",
-                    "resnet18_c3_64.fastai.safetensors");
+            Path file = Fixtures.golden("resnet18_c3_64.fastai.safetensors");
             Map<String, Tensor> weights = new LinkedHashMap<>();
             try (TensorFile f = SafeTensors.open(file)) {
                 WeightLoader.load(net, f.all(), LoadMode.ALL).tensors()
@@ -68,6 +71,27 @@ final class EdgeFixtures {
     static Path writeModelWithoutMetadata(Path dir) throws IOException {
         Path p = dir.resolve("plain.onnx");
         Files.write(p, ModelProto.parseFrom(goldenModel()).toBuilder().clearMetadataProps().build().toByteArray());
+        return p;
+    }
+
+    /** The golden model with its output multiplied by {@code factor} (NaN: a model whose every answer is NaN). */
+    static Path writeModelTimes(Path dir, String name, float factor) throws IOException {
+        ModelProto.Builder b = ModelProto.parseFrom(goldenModel()).toBuilder();
+        GraphProto.Builder g = b.getGraphBuilder();
+        String out = g.getOutput(0).getName();
+        for (NodeProto.Builder node : g.getNodeBuilderList()) {
+            for (int i = 0; i < node.getOutputCount(); i++) {
+                if (node.getOutput(i).equals(out)) {
+                    node.setOutput(i, out + "_before_factor");
+                }
+            }
+        }
+        g.addInitializer(TensorProto.newBuilder().setName("factor").setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addFloatData(factor));
+        g.addNode(NodeProto.newBuilder().setOpType("Mul").addInput(out + "_before_factor").addInput("factor")
+                .addOutput(out));
+        Path p = dir.resolve(name);
+        Files.write(p, b.build().toByteArray());
         return p;
     }
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ExportCommandTest {
 
     private static Path golden(String name) {
-        return Path.of(System.getProperty("graft.shared.dir", "../shared"), "golden", name);
+        return dev.graft.models.testing.Fixtures.golden(name);
     }
 
     private static float[] floats(Path p) throws Exception {

@@ -101,18 +101,53 @@ class PredictCommandTest {
         Path image = dir.resolve("x.png");
         Files.write(image, EdgeFixtures.encode(EdgeFixtures.picture(30, 30, 6), "png"));
         Path plain = EdgeFixtures.writeModelWithoutMetadata(dir);
-        var r = SummaryCommandTest.graft("predict", plain.toString(), image.toString(), "--device", "cpu");
+        var logged = new java.io.ByteArrayOutputStream();
+        var r = withSystemErr(logged, () -> SummaryCommandTest.graft("predict", plain.toString(), image.toString(),
+                "--device", "cpu"));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).startsWith("graft: note: the model has no Graft metadata (graft.*): assuming RGB input");
+        assertThat(r.err().split("no Graft metadata", -1)).as("the note once").hasSize(2);
+        assertThat(logged.toString(java.nio.charset.StandardCharsets.UTF_8)).as("and not again in the log")
+                .doesNotContain("no Graft metadata");
         assertThat(r.out().trim()).matches(".*: [012] [01]\\.\\d{4}, [012] [01]\\.\\d{4}, [012] [01]\\.\\d{4}");
         Path model = EdgeFixtures.writeModel(dir, "model.onnx", null);
-        var cuda = SummaryCommandTest.graft("predict", model.toString(), image.toString(), "--device", "cuda", "--json");
+        var cudaLog = new java.io.ByteArrayOutputStream();
+        var cuda = withSystemErr(cudaLog, () -> SummaryCommandTest.graft("predict", model.toString(),
+                image.toString(), "--device", "cuda", "--json"));
         assertThat(cuda.code()).as(cuda.err()).isZero();
+        assertThat(cudaLog.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("requested but");
         assertThat(new ObjectMapper().readTree(cuda.out()).get("device").asText()).isEqualTo("cpu");
         assertThat(cuda.err()).contains("graft: note: device cuda:0 requested but this ONNX Runtime build has no CUDA"
                 + " provider");
         var auto = SummaryCommandTest.graft("predict", model.toString(), image.toString());
         assertThat(auto.code()).isZero();
         assertThat(auto.err()).as("auto on a machine without CUDA is not news").doesNotContain("note");
+    }
+
+    @Test
+    void aModelThatComputesNanIsAnErrorNotAnAnswer(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("x.png");
+        Files.write(image, EdgeFixtures.encode(EdgeFixtures.picture(30, 30, 7), "png"));
+        for (float factor : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            Path model = EdgeFixtures.writeModelTimes(dir, "broken.onnx", factor);
+            var json = SummaryCommandTest.graft("predict", model.toString(), image.toString(), "--json", "--device",
+                    "cpu");
+            assertThat(json.code()).isEqualTo(1);
+            assertThat(json.out()).as("no JSON with a non-number in it").isEmpty();
+            assertThat(json.err().trim()).isEqualTo("graft: " + model + " computed " + factor
+                    + " for output 0; a non-finite output is no prediction (the model's weights or its arithmetic"
+                    + " overflowed)");
+        }
+    }
+
+    /** Runs {@code body} with {@code System.err} (where SLF4J's simple logger writes) going to {@code sink}. */
+    static <T> T withSystemErr(java.io.OutputStream sink, java.util.function.Supplier<T> body) {
+        java.io.PrintStream saved = System.err;
+        System.setErr(new java.io.PrintStream(sink, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            return body.get();
+        } finally {
+            System.setErr(saved);
+        }
     }
 }

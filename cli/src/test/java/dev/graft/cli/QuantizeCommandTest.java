@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.onnx.OrtRunner;
+import dev.graft.models.testing.Fixtures;
 import dev.graft.trainer.data.SyntheticDataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +35,7 @@ class QuantizeCommandTest {
     }
 
     private static String weights() {
-        return Path.of(System.getProperty("graft.shared.dir", "../shared"), "golden",
-                "resnet18_c3_64.fastai.safetensors").toString();
+        return Fixtures.golden("resnet18_c3_64.fastai.safetensors").toString();
     }
 
     private static SummaryCommandTest.Run export(Path out, String... extra) {

@@ -77,8 +77,7 @@ class SummaryCommandTest {
     }
 
     private static String golden(String name) {
-        String shared = System.getProperty("graft.shared.dir", "../shared");
-        return java.nio.file.Path.of(shared, "golden", name).toString();
+        return dev.graft.models.testing.Fixtures.golden(name).toString();
     }
 
     @Test

@@ -167,6 +167,25 @@ class TrainCommandTest {
         readOnly.toFile().setWritable(true, false);
     }
 
+    @Test
+    void skippedImagesAreLeftOutOfTheCountsAndTheLoader(@TempDir Path dir) throws Exception {
+        Path broken = dir.resolve("broken");
+        copyTree(shapes, broken);
+        byte[] junk = "not a png".getBytes(StandardCharsets.UTF_8);
+        Files.write(broken.resolve("train/circle/zz_broken.png"), junk);
+        Files.write(broken.resolve("train/square/zz_broken.png"), junk);
+        Files.write(broken.resolve("valid/circle/zz_broken.png"), junk);
+        var log = new java.io.ByteArrayOutputStream();
+        var r = PredictCommandTest.withSystemErr(log, () -> SummaryCommandTest.graft("train", "--data",
+            broken.toString(), "--arch", "resnet18", "--size", "32", "--batch", "8", "--epochs", "1", "--workers", "2",
+            "--out", dir.resolve("run").toString(), "--no-progress", "--skip-unreadable"));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).startsWith("graft: skipping 3 unreadable images (2 training, 1 validation): ");
+        assertThat(r.out()).contains("data: 48 training and 12 validation images, single_label");
+        assertThat(log.toString(StandardCharsets.UTF_8)).as("the loader never meets them")
+            .doesNotContain("zz_broken");
+    }
+
     private static void expectError(Path dir, List<String> extra, String... wanted) {
         List<String> args = new ArrayList<>(List.of("train", "--arch", "resnet18", "--size", "32", "--batch", "8",
             "--epochs", "1", "--out", dir.resolve("never").toString()));

@@ -1,31 +1,26 @@
 package dev.graft.exporter;
 
+import dev.graft.models.testing.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import org.junit.jupiter.api.Assumptions;
 
 /** The PyTorch-made reference files in the shared folder ({@code golden/manifest.json} describes them). */
 final class Golden {
     private Golden() {
     }
 
-    /** The shared folder: the {@code graft.shared.dir} property (set by surefire), else {@code ../../shared}. */
+    /** The shared folder (see {@link Fixtures#sharedDir()}). */
     static Path sharedDir() {
-        String prop = System.getProperty("graft.shared.dir");
-        Path dir = prop != null ? Paths.get(prop) : Paths.get("..", "..", "shared");
-        return dir.toAbsolutePath().normalize();
+        return Fixtures.sharedDir();
     }
 
-    /** A golden file; skips the calling test when the shared folder is not there. */
+    /** A golden file; a missing one skips the calling test, or fails it in CI ({@link Fixtures}). */
     static Path file(String name) {
-        Path p = sharedDir().resolve("golden").resolve(name);
-        Assumptions.assumeTrue(Files.isRegularFile(p), "golden file missing: " + p);
-        return p;
+        return Fixtures.golden(name);
     }
 
     /** A raw little-endian float32 file. */

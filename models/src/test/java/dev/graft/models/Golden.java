@@ -4,29 +4,21 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
+import dev.graft.models.testing.Fixtures;
 
 /** The PyTorch-made reference files in the shared folder (see its manifest.json). */
 public final class Golden {
     private Golden() {
     }
 
-    /** The shared folder: the {@code graft.shared.dir} property (set by surefire), else {@code ../shared}. */
+    /** The shared folder (see {@link Fixtures#sharedDir()}). */
     public static Path sharedDir() {
-        String prop = System.getProperty("graft.shared.dir");
-        Path dir = prop != null ? Paths.get(prop) : Paths.get("..", "shared");
-        if (!Files.isDirectory(dir.resolve("golden"))) {
-            dir = Paths.get("..", "..", "shared");
-        }
-        return dir.toAbsolutePath().normalize();
+        return Fixtures.sharedDir();
     }
 
+    /** A golden file; a missing one skips the calling test, or fails it in CI ({@link Fixtures}). */
     public static Path file(String name) {
-        Path p = sharedDir().resolve("golden").resolve(name);
-        if (!Files.isRegularFile(p)) {
-            throw new IllegalStateException("golden file missing: " + p);
-        }
-        return p;
+        return Fixtures.golden(name);
     }
 
     /** A raw little-endian float32 file. */

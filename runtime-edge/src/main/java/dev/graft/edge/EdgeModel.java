@@ -128,8 +128,10 @@ public final class EdgeModel implements AutoCloseable {
         }
         this.preprocessor = p;
         this.preprocessorProblem = problem;
-        for (String note : metadata.assumptions()) {
-            logOnce("warn", (name.equals(BYTES_NAME) ? "" : name + ": ") + note);
+        if (options.logNotes()) {
+            for (String note : metadata.assumptions()) {
+                logOnce("warn", (name.equals(BYTES_NAME) ? "" : name + ": ") + note);
+            }
         }
         String slow = lowerPrecisionNote(metadata.precision(), options.optimization());
         if (slow != null) {
@@ -319,11 +321,27 @@ public final class EdgeModel implements AutoCloseable {
         List<Prediction> predictions = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             float[] row = Arrays.copyOfRange(out, i * k, (i + 1) * k);
+            requireFinite(row, i, n);
             Activations.apply(metadata.task(), metadata.activation(), row);
             predictions.add(new Prediction(metadata.task(), row, metadata.labels(), options.topK(),
                     metadata.threshold(), device));
         }
         return Collections.unmodifiableList(predictions);
+    }
+
+    /**
+     * A NaN or an infinity in the graph's output is no answer: a softmax or sort over it yields "probabilities" that
+     * mean nothing (NaN compares as neither larger nor smaller). Images and checked tensors are finite, so the model
+     * itself computed it (weights holding NaN, or an overflow inside the graph); it is refused, never reported.
+     */
+    private void requireFinite(float[] row, int index, int n) {
+        for (int j = 0; j < row.length; j++) {
+            if (!Float.isFinite(row[j])) {
+                throw new NonFiniteOutputException(name + " computed " + row[j] + " for output " + j
+                        + (n == 1 ? "" : " of input " + index + " of " + n)
+                        + "; a non-finite output is no prediction (the model's weights or its arithmetic overflowed)");
+            }
+        }
     }
 
     /**
@@ -401,6 +419,12 @@ public final class EdgeModel implements AutoCloseable {
                 throw new BadInputException("the tensor has " + t.chw().length + " floats; the model takes " + channels
                         + " x " + metadata.inputHeight() + " x " + metadata.inputWidth() + " = " + per
                         + " (channels " + metadata.channels() + ")");
+            }
+            for (int j = 0; j < per; j++) {
+                if (!Float.isFinite(t.chw()[j])) {
+                    throw new BadInputException("the tensor holds " + t.chw()[j] + " at index " + j
+                            + "; the model takes finite values");
+                }
             }
             System.arraycopy(t.chw(), 0, dst, offset, per);
             return;

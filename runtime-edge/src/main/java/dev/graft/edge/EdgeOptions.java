@@ -43,6 +43,7 @@ public final class EdgeOptions {
     private final long maxPixels;
     private final long maxImageBytes;
     private final boolean spinning;
+    private final boolean logNotes;
 
     private EdgeOptions(Builder b) {
         this.device = b.device;
@@ -53,6 +54,7 @@ public final class EdgeOptions {
         this.maxPixels = b.maxPixels;
         this.maxImageBytes = b.maxImageBytes;
         this.spinning = b.spinning;
+        this.logNotes = b.logNotes;
     }
 
     /** The defaults: device {@code auto}, ONNX Runtime's thread count, {@link Optimization#ALL}, top 5. */
@@ -114,8 +116,14 @@ public final class EdgeOptions {
         return spinning;
     }
 
+    /** Whether the model logs its notes (assumptions, device fallback) or leaves showing them to the caller. */
+    public boolean logNotes() {
+        return logNotes;
+    }
+
     public static final class Builder {
         private boolean spinning = true;
+        private boolean logNotes = true;
         private String device = "auto";
         private int intraOpThreads;
         private Optimization optimization = Optimization.ALL;
@@ -207,6 +215,16 @@ public final class EdgeOptions {
          */
         public Builder optSpinning(boolean allow) {
             this.spinning = allow;
+            return this;
+        }
+
+        /**
+         * {@code false} for a caller that shows {@link EdgeModel#deviceNote()} and {@link ModelMetadata#assumptions()}
+         * itself (as the {@code graft} command does), so that the user reads each note once, not once from the log and
+         * once from the caller. Default {@code true}: an application that never looks still has them in its log.
+         */
+        public Builder optLogNotes(boolean log) {
+            this.logNotes = log;
             return this;
         }
 

@@ -77,7 +77,9 @@ final class Sessions {
                 }
             }
             note = "device " + requested + " requested but " + why + "; running on the CPU";
-            EdgeModel.logOnce(auto ? "info" : "warn", note);
+            if (options.logNotes()) {
+                EdgeModel.logOnce(auto ? "info" : "warn", note);
+            }
         }
         OrtSession.SessionOptions so = baseOptions(options);
         try {

@@ -2,10 +2,14 @@ package dev.graft.edge;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
+import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
+import dev.graft.models.testing.Fixtures;
 import dev.graft.models.weights.Initializer;
 import dev.graft.models.weights.LoadMode;
 import dev.graft.models.weights.SafeTensors;
@@ -18,13 +22,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Real ONNX models for runtime-edge's tests, made by Graft's own exporter (test scope only): the golden fastai resnet18
@@ -36,17 +38,14 @@ public final class TestModels {
     private TestModels() {
     }
 
-    /** The shared folder: the {@code graft.shared.dir} property (set by surefire), else {@code ../../shared}. */
+    /** The shared folder (see {@link Fixtures#sharedDir()}). */
     public static Path sharedDir() {
-        String prop = System.getProperty("graft.shared.dir");
-        return (prop != null ? Paths.get(prop) : Paths.get("..", "..", "shared")).toAbsolutePath().normalize();
+        return Fixtures.sharedDir();
     }
 
-    /** A golden file; skips the calling test when the shared folder is not there. */
+    /** A golden file; a missing one skips the calling test, or fails it in CI ({@link Fixtures}). */
     public static Path golden(String name) {
-        Path p = sharedDir().resolve("golden").resolve(name);
-        Assumptions.assumeTrue(Files.isRegularFile(p), "golden file missing: " + p);
-        return p;
+        return Fixtures.golden(name);
     }
 
     /** A raw little-endian float32 golden file. */
@@ -102,6 +101,33 @@ public final class TestModels {
     public static byte[] withoutMetadata(byte[] model) {
         try {
             return ModelProto.parseFrom(model).toBuilder().clearMetadataProps().build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@code model} with its output multiplied by {@code factor} in one more graph node: NaN or infinity makes a model
+     * whose every answer is non-finite, as a model trained into NaN weights would be.
+     */
+    public static byte[] withOutputTimes(byte[] model, float factor) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            GraphProto.Builder g = b.getGraphBuilder();
+            String out = g.getOutput(0).getName();
+            String before = out + "_before_factor";
+            for (NodeProto.Builder node : g.getNodeBuilderList()) {
+                for (int i = 0; i < node.getOutputCount(); i++) {
+                    if (node.getOutput(i).equals(out)) {
+                        node.setOutput(i, before);
+                    }
+                }
+            }
+            g.addInitializer(TensorProto.newBuilder().setName("factor").setDataType(TensorProto.DataType.FLOAT_VALUE)
+                    .addFloatData(factor));
+            g.addNode(NodeProto.newBuilder().setOpType("Mul").setName("times_factor").addInput(before)
+                    .addInput("factor").addOutput(out));
+            return b.build().toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

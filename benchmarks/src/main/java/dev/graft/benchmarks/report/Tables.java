@@ -157,7 +157,28 @@ public final class Tables {
         return s;
     }
 
-    private static String md(String s) {
-        return s == null ? "" : s.replace("|", "\\|").replace("\n", " ");
+    /**
+     * Text from results files (labels, model names, reasons) as inert Markdown: Markdown renders inline HTML, so a
+     * label such as {@code <img src=x onerror=...>} would run in whatever page shows the table. {@code < > &} become
+     * entities (which every renderer decodes and none executes), the characters that start emphasis, code, links,
+     * strike-through or a cell are backslash-escaped, and line breaks become spaces so that a row stays one row.
+     */
+    static String md(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '&' -> b.append("&amp;");
+                case '\\', '`', '*', '_', '[', ']', '|', '~', '!' -> b.append('\\').append(c);
+                case '\n', '\r' -> b.append(' ');
+                default -> b.append(c);
+            }
+        }
+        return b.toString();
     }
 }

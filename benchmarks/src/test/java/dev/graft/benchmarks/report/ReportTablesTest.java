@@ -214,6 +214,26 @@ class ReportTablesTest {
         assertThat(html.indexOf("<script>")).isEqualTo(html.lastIndexOf("<script>")).as("only the report's own script");
     }
 
+    @Test
+    void markdownKeepsLabelsNamesAndReasonsInert() {
+        String img = "<img src=x onerror=alert(1)>";
+        BenchRun evil = run(img, model("[click](javascript:alert(2))", "a", "resnet18", "fp32", 1000, 3),
+            List.of(ok("ort", "cpu", 1, 1, 3, 4), ConfigResult.skipped(new BenchConfig("djl", "cpu", 1, 1,
+                BenchConfig.MODEL), "a | b\n<script>alert(3)</script> *x* `y`")));
+        BenchRun plain = run("plain_run", List.of(ok("ort", "cpu", 1, 1, 3, 4)));
+        String md = Tables.markdown(List.of(evil, plain), null);
+        assertThat(md).doesNotContain(img, "<script>").contains("&lt;img src=x onerror=alert(1)&gt;");
+        List<org.commonmark.Extension> gfm = List.of(org.commonmark.ext.gfm.tables.TablesExtension.create());
+        String html = org.commonmark.renderer.html.HtmlRenderer.builder().extensions(gfm).build()
+            .render(org.commonmark.parser.Parser.builder().extensions(gfm).build().parse(md));
+        assertThat(html).as(html).doesNotContain("<img", "<script", "<a ", "<em>", "<code>")
+            .contains("<td>&lt;img src=x onerror=alert(1)&gt; · [click](javascript:alert(2)) · ort cpu t1 b1</td>",
+                "<td>[click](javascript:alert(2))</td>",
+                "a | b &lt;script&gt;alert(3)&lt;/script&gt; *x* `y`", "<td>plain_run · resnet18 · ort cpu t1 b1</td>");
+        assertThat(html.split("<tr>", -1)).as("a header and three rows, none split by the reason's | or newline")
+            .hasSize(1 + 1 + 3);
+    }
+
     private static double value(Map<ReportRow, Double> up, String label) {
         return up.entrySet().stream().filter(e -> e.getKey().label().equals(label)).findFirst()
             .orElseThrow(() -> new AssertionError("no speed-up for " + label + " in " + up.keySet().stream()

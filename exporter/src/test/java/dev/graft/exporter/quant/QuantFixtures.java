@@ -3,6 +3,7 @@ package dev.graft.exporter.quant;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.spec.Network;
+import dev.graft.models.testing.Fixtures;
 import dev.graft.models.weights.LoadMode;
 import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
@@ -20,13 +21,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
 
 /** Models, weights and image folders shared by the quantisation tests. */
 final class QuantFixtures {
@@ -42,13 +41,10 @@ final class QuantFixtures {
 
     /**
      * The golden fastai resnet18 weights (PyTorch initialisation, BatchNorm statistics calibrated on data), so that
-     * activations have realistic ranges; skips the calling test when the shared folder is missing.
+     * activations have realistic ranges; a missing file skips the calling test, or fails it in CI.
      */
     static Map<String, Tensor> goldenWeights(Network net) {
-        String prop = System.getProperty("graft.shared.dir");
-        Path dir = (prop != null ? Paths.get(prop) : Paths.get("..", "..", "shared")).toAbsolutePath().normalize();
-        Path file = dir.resolve("golden").resolve("resnet18_c3_64.fastai.safetensors");
-        Assumptions.assumeTrue(Files.isRegularFile(file), "golden file missing: " + file);
+        Path file = Fixtures.golden("resnet18_c3_64.fastai.safetensors");
         try (TensorFile f = SafeTensors.open(file)) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             WeightLoader.load(net, f.all(), LoadMode.ALL).tensors()

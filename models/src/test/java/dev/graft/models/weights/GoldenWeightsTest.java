@@ -1,10 +1,10 @@
 package dev.graft.models.weights;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.models.testing.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -28,10 +28,7 @@ class GoldenWeightsTest {
 
     @BeforeAll
     static void findGoldenFiles() throws IOException {
-        String shared = System.getProperty("graft.shared.dir", "/work/shared");
-        golden = Path.of(shared).resolve("golden");
-        assumeTrue(Files.isRegularFile(golden.resolve("manifest.json")),
-                "the shared golden folder is missing: " + golden);
+        golden = Fixtures.golden("manifest.json").getParent();
         model = new ObjectMapper().readTree(golden.resolve("manifest.json").toFile()).get("models").get(0);
     }
 

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * A labelled image collection already split into training and validation items, checked against the file system.
@@ -101,6 +102,22 @@ public final class ImageDataset {
 
     public List<Item> items(Split split) {
         return split == Split.TRAIN ? train : valid;
+    }
+
+    /**
+     * This dataset without the items whose path is in {@code paths} (unreadable files found before training), with
+     * the split of the others unchanged: what is counted and reported is then exactly what the loader will use.
+     *
+     * @throws GraftException if no training item would be left
+     */
+    public ImageDataset without(Set<Path> paths) {
+        Objects.requireNonNull(paths, "paths");
+        List<Item> keptTrain = train.stream().filter(i -> !paths.contains(i.path())).toList();
+        List<Item> keptValid = valid.stream().filter(i -> !paths.contains(i.path())).toList();
+        if (keptTrain.isEmpty()) {
+            throw new GraftException("none of the " + train.size() + " training images can be read");
+        }
+        return new ImageDataset(task, classes, keptTrain, keptValid);
     }
 
     @Override

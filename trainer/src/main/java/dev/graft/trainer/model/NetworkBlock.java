@@ -23,6 +23,7 @@ import dev.graft.models.weights.DType;
 import dev.graft.models.weights.Initializer;
 import dev.graft.models.weights.Tensor;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -610,17 +611,27 @@ public final class NetworkBlock extends AbstractBlock {
         }
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
             Tensor t = e.getValue();
-            NDArray array = byName.get(e.getKey()).getArray();
-            if (array.getDataType() == DataType.FLOAT64) {
+            NDArray target = byName.get(e.getKey()).getArray();
+            ByteBuffer bytes;
+            if (target.getDataType() == DataType.FLOAT64) {
                 float[] f = t.toFloatArray();
-                double[] d = new double[f.length];
-                for (int i = 0; i < f.length; i++) {
-                    d[i] = f[i];
+                bytes = ByteBuffer.allocate(f.length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : f) {
+                    bytes.putDouble(v);
                 }
-                array.set(d);
+                bytes.flip();
             } else {
-                ByteBuffer bytes = (t.dtype() == DType.F32 ? t : t.toF32()).data();
-                array.set(bytes);
+                bytes = (t.dtype() == DType.F32 ? t : t.toF32()).data();
+            }
+            // On the CPU the bytes go straight into the tensor's own memory. NDArray.set takes a native path that runs
+            // under PyTorch's deprecated AutoNonVariableTypeMode, which prints a paragraph-long deprecation warning to
+            // stderr on first use: a plain `graft export` or `graft train` showed it to every user.
+            if (CpuMemory.isShared(target)) {
+                ByteBuffer memory = target.toByteBuffer(true);
+                memory.clear();
+                memory.put(bytes.duplicate().rewind());
+            } else {
+                target.set(bytes);
             }
         }
     }
