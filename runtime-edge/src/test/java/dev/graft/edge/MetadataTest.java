@@ -59,7 +59,7 @@ class MetadataTest {
             assertThat(m.arch()).isEqualTo("resnet18");
             assertThat(m.graftKeys()).containsKeys(GraftMetadata.KEYS.stream()
                     .filter(k -> !k.equals(GraftMetadata.SOURCE) && !k.equals(GraftMetadata.THRESHOLD)).toArray(String[]::new));
-            assertThat(model.runtimeVersion()).isEqualTo("1.22.0");
+            assertThat(model.runtimeVersion()).isEqualTo("1.28.0");
         }
     }
 
