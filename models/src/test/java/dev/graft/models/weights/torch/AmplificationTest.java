@@ -1,0 +1,86 @@
+package dev.graft.models.weights.torch;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.graft.models.GraftException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Small files whose pickles make the reader do far more than their size suggests: a few bytes that copy a large shared
+ * value, join long names, or walk a shared module many times over. Each is refused in one line, quickly.
+ */
+class AmplificationTest {
+    private static final Duration QUICKLY = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    private Path zip(byte[] pickle) throws IOException {
+        return PickleBuilder.torchZip(dir.resolve("in.pth"), pickle,
+                Map.of("archive/data/0", PickleBuilder.floats(1, 2, 3, 4)));
+    }
+
+    private static void assertRefused(Path file, String... fragments) {
+        assertTimeoutPreemptively(QUICKLY, () -> {
+            var thrown = assertThatThrownBy(() -> TorchCheckpoint.read(file)).isInstanceOf(GraftException.class);
+            thrown.message().doesNotContain("\n");
+            for (String fragment : fragments) {
+                thrown.hasMessageContaining(fragment);
+            }
+        });
+    }
+
+    @Test
+    void aLongNameSharedByManyGlobalsIsRefused() throws IOException {
+        // one 4 MB string named as module and name by 2,000 three-byte STACK_GLOBALs: 16 GB of joined names
+        PickleBuilder p = PickleBuilder.protocol(4).str("m".repeat(4 << 20)).put(0).op('0').op('(');
+        for (int i = 0; i < 2_000; i++) {
+            p.op('h').op(0).op('h').op(0).op(0x93);
+        }
+        assertRefused(zip(p.op('l').stop()), "a global named with");
+    }
+
+    @Test
+    void copiesOfOneLargeListAreBounded() throws IOException {
+        // a list of 200,000 items, then set(list) 20,000 times at six bytes each: 4 billion copied items
+        PickleBuilder p = PickleBuilder.protocol(2).op('(');
+        for (int i = 0; i < 200_000; i++) {
+            p.op('N');
+        }
+        p.op('l').put(0).op('0').global("builtins", "set").put(1).op('0').op('(');
+        for (int i = 0; i < 20_000; i++) {
+            p.op('h').op(1).op('h').op(0).op(0x85).op('R');
+        }
+        assertRefused(zip(p.op('l').stop()), "copies");
+    }
+
+    @Test
+    void copiesOfOneLargeStateAreBounded() throws IOException {
+        // BUILD copies a state dict into its object: one dict of 100,000 items given to 20,000 objects
+        PickleBuilder p = PickleBuilder.protocol(2).op('}').op('(');
+        for (int i = 0; i < 100_000; i++) {
+            p.integer(i).op('N');
+        }
+        p.op('u').put(0).op('0').global("mypackage", "Thing").put(1).op('0').op('(');
+        for (int i = 0; i < 20_000; i++) {
+            p.op('h').op(1).op(')').op(0x81).op('h').op(0).op('b');
+        }
+        assertRefused(zip(p.op('l').stop()), "copies");
+    }
+
+    /** An nn.Module placeholder: NEWOBJ of {@code cls}, BUILD with _parameters / _buffers / _modules. */
+    private static void module(PickleBuilder p, String cls, Runnable parameters, Runnable modules) {
+        p.global("torch.nn.modules.x", cls).op(')').op(0x81).op('}').op('(');
+        p.str("_parameters").global("collections", "OrderedDict").op(')').op('R').op('(');
+        parameters.run();
+        p.op('u').str("_buffers").op('}').str("_modules").global("collections", "OrderedDict").op(')').op('R').op('(');
+        modules.run();
+        p.op('u').op('u').op('b');
+    }
+}
