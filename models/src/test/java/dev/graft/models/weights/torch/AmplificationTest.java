@@ -74,6 +74,24 @@ class AmplificationTest {
         assertRefused(zip(p.op('l').stop()), "copies");
     }
 
+    @Test
+    void dictKeysBuiltToCollideDoNotMakeReadingQuadratic() throws IOException {
+        // 65,536 distinct keys that share one String.hashCode ("Aa" and "BB" collide), as 1-tuples and as globals:
+        // neither a tuple nor a global is comparable, so a HashMap would compare each new key with all before it
+        PickleBuilder tuples = PickleBuilder.protocol(2).op('}').op('(');
+        PickleBuilder globals = PickleBuilder.protocol(2).op('}').op('(');
+        for (int i = 0; i < 1 << 16; i++) {
+            StringBuilder s = new StringBuilder();
+            for (int bit = 0; bit < 16; bit++) {
+                s.append((i >> bit & 1) == 0 ? "Aa" : "BB");
+            }
+            tuples.str(s.toString()).op(0x85).op('N');
+            globals.global("m", s.toString()).op('N');
+        }
+        assertRefused(zip(tuples.op('u').stop()), "no state dict");
+        assertRefused(zip(globals.op('u').stop()), "never needs");
+    }
+
     /** An nn.Module placeholder: NEWOBJ of {@code cls}, BUILD with _parameters / _buffers / _modules. */
     private static void module(PickleBuilder p, String cls, Runnable parameters, Runnable modules) {
         p.global("torch.nn.modules.x", cls).op(')').op(0x81).op('}').op('(');
