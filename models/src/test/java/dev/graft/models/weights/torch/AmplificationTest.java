@@ -75,6 +75,66 @@ class AmplificationTest {
     }
 
     @Test
+    void aModuleSharedAlongALongChainIsNotWalkedExponentially() throws IOException {
+        // each level's two children are the same module: 2^60 paths to the leaf
+        PickleBuilder p = PickleBuilder.protocol(2);
+        module(p, "Leaf", () -> p.str("weight").floatTensor("0", 4, 0, new long[] {4}, new long[] {1}), () -> { });
+        p.put(0).op('0');
+        for (int level = 1; level <= 60; level++) {
+            int below = level - 1;
+            module(p, "Pair", () -> { }, () -> p.str("a").get(below).str("b").get(below));
+            p.put(level).op('0');
+        }
+        assertRefused(zip(p.get(60).stop()), "more than");
+    }
+
+    @Test
+    void aModuleWithoutParametersSharedAlongALongChainIsRefusedToo() throws IOException {
+        PickleBuilder p = PickleBuilder.protocol(2);
+        module(p, "Empty", () -> { }, () -> { });
+        p.put(0).op('0');
+        for (int level = 1; level <= 60; level++) {
+            int below = level - 1;
+            module(p, "Pair", () -> { }, () -> p.str("a").get(below).str("b").get(below));
+            p.put(level).op('0');
+        }
+        assertRefused(zip(p.get(60).stop()), "more than");
+    }
+
+    @Test
+    void longNamesAlongADeepModuleChainAreRefused() throws IOException {
+        // one 1 MB child name used at each of 90 levels: names of 90 MB, and their prefixes, if they were joined
+        PickleBuilder p = PickleBuilder.protocol(2).str("n".repeat(1 << 20)).put(100).op('0');
+        module(p, "Leaf", () -> p.str("weight").floatTensor("0", 4, 0, new long[] {4}, new long[] {1}), () -> { });
+        p.put(0).op('0');
+        for (int level = 1; level <= 90; level++) {
+            int below = level - 1;
+            module(p, "Box", () -> { }, () -> p.get(100).get(below));
+            p.put(level).op('0');
+        }
+        assertRefused(zip(p.get(90).stop()), "name of more than");
+    }
+
+    @Test
+    void aLongStateDictKeyMadeOfPrefixesIsRefusedQuickly() throws IOException {
+        // stripping 'module.' one at a time from a 1.4 MB key would take quadratic time
+        PickleBuilder p = PickleBuilder.protocol(2).op('}').str("module.".repeat(200_000) + "w")
+                .floatTensor("0", 4, 0, new long[] {4}, new long[] {1}).op('s');
+        assertRefused(zip(p.stop()), "name of more than");
+    }
+
+    @Test
+    void twoPathsGivingOneNameInAModuleTreeAreRefused() throws IOException {
+        // a parameter named 'a.b' and a child 'a' with a parameter 'b': PyTorch never writes it, and one would hide
+        PickleBuilder p = PickleBuilder.protocol(2);
+        module(p, "Odd", () -> p.str("a.b").floatTensor("0", 4, 0, new long[] {4}, new long[] {1}), () -> {
+            p.str("a");
+            module(p, "Leaf", () -> p.str("b").floatTensor("0", 4, 0, new long[] {4}, new long[] {1}), () -> { });
+        });
+        assertRefused(zip(p.stop()), "'a.b' appears twice");
+    }
+
+    @Test
     void dictKeysBuiltToCollideDoNotMakeReadingQuadratic() throws IOException {
         // 65,536 distinct keys that share one String.hashCode ("Aa" and "BB" collide), as 1-tuples and as globals:
         // neither a tuple nor a global is comparable, so a HashMap would compare each new key with all before it
