@@ -135,6 +135,21 @@ class AmplificationTest {
     }
 
     @Test
+    void aHugeVocabIsRefused() throws IOException {
+        // an export.pkl-like Learner whose CategoryMap lists one 1 MB label 100,000 times: 100 GB of JSON
+        PickleBuilder p = PickleBuilder.protocol(2).global("fastai.learner", "Learner").op(')').op(0x81).op('}').op('(');
+        p.str("model");
+        module(p, "Leaf", () -> p.str("weight").floatTensor("0", 4, 0, new long[] {4}, new long[] {1}), () -> { });
+        p.str("dls").global("fastai.data.transforms", "CategoryMap").op(')').op(0x81).op('}').str("items")
+                .op(']').str("x".repeat(1 << 20)).put(0).op('a');
+        for (int i = 0; i < 100_000; i++) {
+            p.op('h').op(0).op('a');
+        }
+        p.op('s').op('b').op('u').op('b');
+        assertRefused(zip(p.stop()), "labels");
+    }
+
+    @Test
     void dictKeysBuiltToCollideDoNotMakeReadingQuadratic() throws IOException {
         // 65,536 distinct keys that share one String.hashCode ("Aa" and "BB" collide), as 1-tuples and as globals:
         // neither a tuple nor a global is comparable, so a HashMap would compare each new key with all before it
@@ -150,6 +165,35 @@ class AmplificationTest {
         }
         assertRefused(zip(tuples.op('u').stop()), "no state dict");
         assertRefused(zip(globals.op('u').stop()), "never needs");
+    }
+
+    @Test
+    void aLegacyFileWithAnOddVersionIsDescribedNotPrinted() throws IOException {
+        // the version pickle is a list holding itself two ways, 40 levels deep: printing it would never end
+        PickleBuilder version = PickleBuilder.protocol(2).op(']').put(0).op('0');
+        for (int i = 1; i <= 40; i++) {
+            version.op(']').get(i - 1).op('a').get(i - 1).op('a').put(i).op('0');
+        }
+        byte[] legacy = CheckpointFuzzTest.legacy();
+        byte[] magicOnly = java.util.Arrays.copyOf(legacy, magicLength(legacy)); // the magic number pickle comes first
+        Path path = dir.resolve("in-legacy.pth");
+        java.nio.file.Files.write(path, concat(magicOnly, version.get(40).stop()));
+        assertRefused(path, "version is a list of 2");
+    }
+
+    private static int magicLength(byte[] legacy) {
+        for (int i = 0; i < legacy.length; i++) {
+            if (legacy[i] == '.') {
+                return i + 1;
+            }
+        }
+        throw new AssertionError();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** An nn.Module placeholder: NEWOBJ of {@code cls}, BUILD with _parameters / _buffers / _modules. */
