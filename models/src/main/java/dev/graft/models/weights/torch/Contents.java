@@ -27,6 +27,14 @@ final class Contents {
             "numpy.dtype", "numpy.ndarray");
     static final int MAX_MODULE_DEPTH = 100;
     static final int MAX_VISITS = 2_000_000;
+    /**
+     * Modules and tensors a module tree may list, counting a module shared by several parents once per path, as
+     * {@code state_dict()} does: far beyond any real model, and small enough that a file sharing one module along a long
+     * chain (2^depth paths) is refused quickly.
+     */
+    static final int MAX_MODULE_ENTRIES = 500_000;
+    /** Longer than any tensor name a model has; bounds the names a deep module tree can make out of long keys. */
+    static final int MAX_NAME_LENGTH = 1_024;
 
     static final String SAVE_A_STATE_DICT = "save a state dict instead: learn.save('name') in fastai, or"
             + " torch.save(model.state_dict(), 'weights.pth')";
@@ -137,6 +145,7 @@ final class Contents {
                 throw PickleMachine.fail(source, "its state dict entry '" + name + "' is " + Py.describe(e.getValue())
                         + ", not a tensor");
             }
+            checkName(source, name.length());
             out.put(name, t);
         }
         if (out.isEmpty()) {
@@ -182,11 +191,10 @@ final class Contents {
                 }
             }
         }
+        countVisit(source, visits);
         for (String kind : List.of("_parameters", "_buffers")) {
             for (Map.Entry<Object, Object> e : ((Py.Dict) module.state.get(kind)).items.entrySet()) {
-                if (++visits[0] > MAX_VISITS) {
-                    throw PickleMachine.fail(source, "its module tree has more than " + MAX_VISITS + " entries");
-                }
+                countVisit(source, visits);
                 if (!(e.getKey() instanceof String name)) {
                     throw PickleMachine.fail(source, "a module's " + kind + " has a key that is not a name");
                 }
@@ -198,7 +206,11 @@ final class Contents {
                     throw PickleMachine.fail(source, "module " + module.type + " holds " + Py.describe(value)
                             + " as " + prefix + name + " instead of a tensor; " + SAVE_A_STATE_DICT);
                 }
-                out.put(prefix + name, t);
+                checkName(source, prefix.length() + name.length());
+                if (out.put(prefix + name, t) != null) {
+                    throw PickleMachine.fail(source, "the tensor name '" + prefix + name + "' appears twice in its"
+                            + " module tree");
+                }
             }
         }
         for (Map.Entry<Object, Object> e : ((Py.Dict) module.state.get("_modules")).items.entrySet()) {
@@ -213,9 +225,24 @@ final class Contents {
                 throw PickleMachine.fail(source, "module " + module.type + " holds " + Py.describe(child) + " as "
                         + prefix + name + " instead of a module; " + SAVE_A_STATE_DICT);
             }
+            checkName(source, prefix.length() + name.length() + 1);
             walk(source, c, prefix + name + ".", depth + 1, out, open, visits);
         }
         open.remove(module);
+    }
+
+    private static void countVisit(String source, int[] visits) {
+        if (++visits[0] > MAX_MODULE_ENTRIES) {
+            throw PickleMachine.fail(source, "its module tree lists more than " + MAX_MODULE_ENTRIES
+                    + " modules and tensors (a module shared along a long chain?)");
+        }
+    }
+
+    private static void checkName(String source, long length) {
+        if (length > MAX_NAME_LENGTH) {
+            throw PickleMachine.fail(source, "it has a tensor name of more than " + MAX_NAME_LENGTH + " characters ("
+                    + length + "), which no model has");
+        }
     }
 
     /** The prefix every key shares among {@link #PREFIXES} (repeatedly: {@code _orig_mod.module.}), or "". */

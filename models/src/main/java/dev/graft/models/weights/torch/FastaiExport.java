@@ -15,6 +15,9 @@ import java.util.Map;
  * ({@code mean} and {@code std}, tensors of shape [1, 3, 1, 1]). The first of each reachable from the Learner is used.
  */
 final class FastaiExport {
+    /** Far beyond the labels of any classifier (100,000 classes of 100 characters are 10 million). */
+    static final long MAX_LABEL_CHARS = 1L << 24;
+
     private FastaiExport() {
     }
 
@@ -27,7 +30,7 @@ final class FastaiExport {
                 continue;
             }
             if (vocab == null && p.type.name().equals("CategoryMap")) {
-                vocab = labels(p.state.get("items"));
+                vocab = labels(source, p.state.get("items"));
             }
             if (mean == null && p.type.name().equals("Normalize")
                     && p.state.get("mean") instanceof Py.TensorRef m && p.state.get("std") instanceof Py.TensorRef s) {
@@ -48,7 +51,7 @@ final class FastaiExport {
     }
 
     /** The labels of a fastcore {@code L} (or a plain list) as text; null when they are not simple values. */
-    private static List<String> labels(Object items) {
+    private static List<String> labels(String source, Object items) {
         if (items instanceof Py.Placeholder l && l.state.get("items") instanceof List<?> list) {
             items = list;
         }
@@ -56,7 +59,15 @@ final class FastaiExport {
             return null;
         }
         List<String> out = new ArrayList<>();
+        long chars = 0;
         for (Object item : list) {
+            if (item instanceof String s) {
+                chars += s.length();
+            }
+            if (chars > MAX_LABEL_CHARS || out.size() > MAX_LABEL_CHARS) {
+                throw PickleMachine.fail(source, "its labels (fastai's CategoryMap) hold more than " + MAX_LABEL_CHARS
+                        + " characters, which no classifier has");
+            }
             if (item instanceof String || item instanceof Long || item instanceof Boolean
                     || item instanceof java.math.BigInteger) {
                 out.add(item.toString());

@@ -36,6 +36,11 @@ final class PickleMachine {
     static final int MAX_MARKS = 1_000;
     static final int MAX_MEMO = 1_000_000;
     static final int MAX_LONG_BYTES = 1_024;
+    /** Longer than any Python module path or class name; bounds what joining them costs. */
+    static final int MAX_GLOBAL_NAME = 1_000;
+    /** Items any pickle may copy, whatever its size; a larger pickle may copy {@link #COPIES_PER_BYTE} per byte. */
+    static final long MIN_COPY_ALLOWANCE = 1L << 20;
+    static final long COPIES_PER_BYTE = 4;
 
     /** The globals a state dict may name; everything else is foreign. */
     private static final Set<String> ALLOWED = allowed();
@@ -69,6 +74,12 @@ final class PickleMachine {
     private static final Object ABSENT = new Object();
     private final Set<String> foreign = new LinkedHashSet<>();
     private int protocol;
+    /**
+     * Items that calls and BUILD may still copy out of values already built ({@code set(list)}, {@code OrderedDict(pairs)},
+     * an object's state dict, {@code _codecs.encode(str)}). Each opcode adds at most a few items, but these copy a whole
+     * shared value in a few bytes, so without a bound a small file could make the reader copy without end.
+     */
+    private long copyAllowance;
 
     /**
      * @param source the file, for messages
@@ -80,6 +91,7 @@ final class PickleMachine {
         this.in = in.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         this.pos = in.position();
         this.persistentLoad = persistentLoad;
+        this.copyAllowance = MIN_COPY_ALLOWANCE + COPIES_PER_BYTE * (in.limit() - in.position());
     }
 
     /** Globals the stream named that a state dict never needs, in order of first appearance. */
@@ -262,6 +274,10 @@ final class PickleMachine {
     // ---- globals and calls ------------------------------------------------------------------------------------
 
     private Py.Global global(String module, String name) {
+        if (module.length() > MAX_GLOBAL_NAME || name.length() > MAX_GLOBAL_NAME) {
+            throw fail("a global named with " + Math.max(module.length(), name.length())
+                    + " characters, which is no Python module or class");
+        }
         String full = module + "." + name;
         for (String refused : REFUSED_MODULES) {
             if (module.equals(refused) || module.startsWith(refused + ".")) {
@@ -292,9 +308,13 @@ final class PickleMachine {
             case "collections.OrderedDict": {
                 Py.Dict dict = new Py.Dict();
                 if (args.size() == 1 && args.get(0) instanceof List<?> pairs) {
+                    copy(pairs.size());
                     for (Object pair : pairs) {
                         if (!(pair instanceof List<?> || pair instanceof Py.Tuple)) {
                             throw fail("OrderedDict built from " + Py.describe(pair) + " instead of key-value pairs");
+                        }
+                        if (pair instanceof List<?> l && l.size() != 2) {
+                            throw fail("OrderedDict built from a pair of " + l.size() + " items");
                         }
                         List<Object> kv = pair instanceof Py.Tuple t ? java.util.Arrays.asList(t.items) : new ArrayList<>((List<?>) pair);
                         if (kv.size() != 2) {
@@ -343,6 +363,7 @@ final class PickleMachine {
             case "__builtin__.frozenset": {
                 Py.PySet set = new Py.PySet();
                 if (args.size() == 1 && args.get(0) instanceof List<?> items) {
+                    copy(items.size());
                     set.items.addAll(items);
                 } else if (args.size() != 0) {
                     throw fail(g + " called with unexpected arguments");
@@ -352,6 +373,7 @@ final class PickleMachine {
             case "_codecs.encode": {
                 // how protocol 2 writes bytes: encode(str, 'latin1')
                 if (args.size() == 2 && args.get(0) instanceof String text && args.get(1) instanceof String enc) {
+                    copy(text.length());
                     if (enc.equals("latin1") || enc.equals("latin-1") || enc.equals("iso-8859-1")) {
                         return new Py.Bytes(text.getBytes(StandardCharsets.ISO_8859_1));
                     }
@@ -389,11 +411,13 @@ final class PickleMachine {
     private void build(Object target, Object state) {
         if (target instanceof Py.Placeholder p) {
             if (state instanceof Py.Dict d) {
+                copy(d.items.size());
                 p.state.putAll(d.items);
             } else if (state instanceof Py.Tuple t && t.size() == 2
                     && (t.get(0) == null || t.get(0) instanceof Py.Dict) && (t.get(1) == null || t.get(1) instanceof Py.Dict)) {
                 for (Object part : t.items) {
                     if (part instanceof Py.Dict d) {
+                        copy(d.items.size());
                         p.state.putAll(d.items);
                     }
                 }
@@ -552,6 +576,13 @@ final class PickleMachine {
             return "'" + (s.length() > 80 ? s.substring(0, 80) + "..." : s) + "'";
         }
         return key instanceof Long ? key.toString() : Py.describe(key);
+    }
+
+    private void copy(long items) {
+        copyAllowance -= items;
+        if (copyAllowance < 0) {
+            throw fail("it copies values it already built over and over, far beyond what its size justifies; refused");
+        }
     }
 
     // ---- stack and memo ---------------------------------------------------------------------------------------

@@ -16,6 +16,33 @@ final class Py {
     private Py() {
     }
 
+    /**
+     * A per-run secret mixed into the hashes of tuples and globals, the dict keys that are not {@link Comparable}: a
+     * {@code HashMap} keeps colliding comparable keys (strings, numbers) in a tree, but colliding tuples in a list, so a
+     * file of keys built to share one {@code String.hashCode} ("Aa" and "BB") would make every insertion scan them all.
+     */
+    private static final long SEED = new java.security.SecureRandom().nextLong() | 1;
+
+    /** A hash of {@code text} that a file cannot aim at a collision without knowing {@link #SEED}. */
+    static int keyedHash(String text) {
+        long h = SEED;
+        for (int i = 0; i < text.length(); i++) {
+            h = (h ^ text.charAt(i)) * 0x9E3779B97F4A7C15L;
+            h ^= h >>> 29;
+        }
+        return mix(h ^ text.length());
+    }
+
+    static int keyedHash(long value) {
+        return mix((value ^ SEED) * 0xBF58476D1CE4E5B9L);
+    }
+
+    private static int mix(long h) {
+        h = (h ^ (h >>> 31)) * 0x94D049BB133111EBL;
+        h ^= h >>> 32;
+        return (int) h;
+    }
+
     /** A reference to {@code module.name}, never resolved to anything in the JVM; only compared by name. */
     static final class Global {
         private final String module;
@@ -41,9 +68,10 @@ final class Py {
             return o instanceof Global g && full.equals(g.full);
         }
 
+        /** Keyed: a global can be a dict key, and is not comparable. */
         @Override
         public int hashCode() {
-            return full.hashCode();
+            return keyedHash(full);
         }
 
         /** {@code module.name}. */
@@ -81,8 +109,20 @@ final class Py {
             if (item == null) {
                 return 0;
             }
+            if (item instanceof String s) {
+                return keyedHash(s);
+            }
+            if (item instanceof Long l) {
+                return keyedHash(l);
+            }
+            if (item instanceof Double d) {
+                return keyedHash(Double.doubleToLongBits(d));
+            }
+            if (item instanceof java.math.BigInteger b) {
+                return keyedHash(b.toString(16));
+            }
             if (isValue(item)) {
-                return item.hashCode();
+                return item.hashCode(); // tuples (keyed themselves), globals (keyed), booleans
             }
             return System.identityHashCode(item);
         }
@@ -124,7 +164,7 @@ final class Py {
             if (!hashed) {
                 int h = 1;
                 for (Object item : items) {
-                    h = 31 * h + shallowHash(item); // a nested tuple's hash is computed once, and cached, too
+                    h = (int) ((h ^ shallowHash(item)) * 0x9E3779B97F4A7C15L >>> 32); // a nested tuple's hash is cached
                 }
                 hash = h;
                 hashed = true;

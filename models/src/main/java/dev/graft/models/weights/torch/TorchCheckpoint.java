@@ -216,7 +216,8 @@ public final class TorchCheckpoint {
         PickleMachine protocol = new PickleMachine(source, file.position(magic.position()), noStorages(source));
         Object version = protocol.load();
         if (!Long.valueOf(LEGACY_PROTOCOL).equals(version)) {
-            throw PickleMachine.fail(source, "its legacy format version is " + version + ", not " + LEGACY_PROTOCOL);
+            throw PickleMachine.fail(source, "its legacy format version is "
+                    + (version instanceof Long ? version : Py.describe(version)) + ", not " + LEGACY_PROTOCOL);
         }
         PickleMachine sysInfo = new PickleMachine(source, file.position(protocol.position()), noStorages(source));
         Object info = sysInfo.load();
