@@ -76,6 +76,35 @@ mkdir "$tmp/walk"
   && "$G" bench mine.onnx --checkpoint runs/mine --engine ort,djl --threads 2 --batch 1,8 --report mine.html) \
   >"$tmp/walk.log" 2>&1 || { echo "test.sh: the README's own-model walkthrough"; tail -20 "$tmp/walk.log"; exit 1; }
 grep -q '| djl cpu t2 b8 |' "$tmp/walk/mine.md" || { echo "test.sh: the walkthrough's latency table"; exit 1; }; ok
+# "From fastai to a Java app, without Python": PyTorch's own files (learn.save layout, a torchvision download) written
+# by Debian's torch, then the README's commands on them (resnet18 and 3 classes standing in for resnet34 and 37 pets).
+if /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
+  mkdir -p "$tmp/fastai/models"
+  /usr/bin/python3 - ../shared/golden/resnet18_c3_64.fastai.safetensors "$tmp/fastai" <<'PY'
+import json, struct, sys, torch, torchvision
+with open(sys.argv[1], 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
+types = {'F32': torch.float32, 'I64': torch.int64}
+sd = {k: torch.frombuffer(bytearray(data[v['data_offsets'][0]:v['data_offsets'][1]]), dtype=types[v['dtype']])
+      .reshape(v['shape']) for k, v in header.items() if k != '__metadata__'}
+torch.save({'model': sd, 'opt': None}, sys.argv[2] + '/models/stage-1.pth')
+torch.save(torchvision.models.resnet18().state_dict(), sys.argv[2] + '/resnet18-f37072fd.pth')
+PY
+  printf 'circle\nsquare\ntriangle\n' >"$tmp/fastai/labels.txt"
+  (cd "$tmp/fastai" && G="$OLDPWD/graft" \
+    && "$G" export --weights models/stage-1.pth --arch resnet18 --classes 3 --size 64 --labels labels.txt --out pets.onnx \
+    && "$G" predict pets.onnx "$img" \
+    && "$G" train --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --pretrained resnet18-f37072fd.pth \
+         --fine-tune 1 --out runs/pets --no-progress \
+    && "$G" convert models/stage-1.pth stage-1.safetensors) \
+    >"$tmp/fastai.log" 2>&1 || { echo "test.sh: the README's fastai commands"; tail -20 "$tmp/fastai.log"; exit 1; }
+  grep -q 'converted models/stage-1.pth (torch-zip, 132 tensors' "$tmp/fastai.log" \
+    || { echo "test.sh: graft convert"; tail -5 "$tmp/fastai.log"; exit 1; }; ok
+else
+  echo "test.sh: /usr/bin/python3 with torch is missing: the fastai commands are skipped"
+  [ "${CI:-}" = true ] && { echo "test.sh: CI needs python3-torch"; exit 1; }
+  skipped=$((skipped + 1))
+fi
 # graft serve with the README's options, asked with the README's curl lines, then stopped with SIGTERM.
 port=$((20000 + RANDOM % 20000))
 ./graft serve "$tmp/model.onnx" --host 127.0.0.1 --port "$port" --threads 2 --queue 8 --max-body 10MB \
