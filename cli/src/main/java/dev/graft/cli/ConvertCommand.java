@@ -1,5 +1,7 @@
 package dev.graft.cli;
 
+import dev.graft.files.FileRefusedException;
+import dev.graft.files.OutputFile;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.weights.SafeTensors;
@@ -9,7 +11,6 @@ import dev.graft.models.weights.WeightFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +48,12 @@ final class ConvertCommand implements Callable<Integer> {
         if (!Files.isRegularFile(in)) {
             throw new GraftException(Files.exists(in) ? in + " is not a regular file" : "weight file not found: " + in);
         }
-        checkTarget();
+        try {
+            // refused here, before the file is read: a device, pipe, folder or link, or the input itself
+            OutputFile.of(out, "the safetensors file", in);
+        } catch (FileRefusedException e) {
+            throw new GraftException(e.getMessage(), e);
+        }
         long start = System.nanoTime();
         try (TensorFile file = WeightFiles.open(in)) {
             Map<String, Tensor> tensors = file.all();
@@ -63,20 +69,5 @@ final class ConvertCommand implements Callable<Integer> {
                 bytes / 1e6, out, (System.nanoTime() - start) / 1e9);
         }
         return 0;
-    }
-
-    /** The output may be a new or a regular file, never the input itself nor a device, pipe, folder or link. */
-    private void checkTarget() throws IOException {
-        if (Files.isSymbolicLink(out)) {
-            throw new GraftException("refusing to write " + out + ": it is a symbolic link (name the file itself)");
-        }
-        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS)) {
-                throw new GraftException("refusing to write " + out + ": it exists and is not a regular file");
-            }
-            if (Files.isSameFile(in, out)) {
-                throw new GraftException("refusing to write " + out + ": it is the input file " + in);
-            }
-        }
     }
 }

@@ -159,7 +159,7 @@ class ConvertCommandTest {
         Path symlink = dir.resolve("link.safetensors");
         Files.deleteIfExists(symlink);
         Files.createSymbolicLink(symlink, dir.resolve("elsewhere.safetensors"));
-        for (Map.Entry<String, String> c : Map.of(in.toString(), "input", hardLink.toString(), "input",
+        for (Map.Entry<String, String> c : Map.of(in.toString(), "same file as the input", hardLink.toString(), "same file as the input",
                 symlink.toString(), "symbolic link", "/dev/null", "not a regular file").entrySet()) {
             Run r = graft("convert", in.toString(), c.getKey());
             assertThat(r.code()).as(c.getKey()).isNotZero();
