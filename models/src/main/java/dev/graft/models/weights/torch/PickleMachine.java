@@ -558,6 +558,11 @@ final class PickleMachine {
     private void checkKey(Object key) {
         boolean simple = key == null || key instanceof String || key instanceof Long || key instanceof BigInteger
                 || key instanceof Boolean || key instanceof Double || key instanceof Py.Global;
+        if (key instanceof Py.Tuple t && t.longestText > MAX_GLOBAL_NAME) {
+            // a tuple's hash reads its strings (String caches its own hash; a tuple key's keyed hash cannot)
+            throw fail("a dict key is a tuple holding a string of " + t.longestText + " characters, which no checkpoint"
+                    + " uses as a key");
+        }
         if (key instanceof Py.Tuple t && t.depth <= 4) {
             for (Object item : t.items) {
                 if (!(item instanceof Py.Tuple)) {

@@ -48,6 +48,8 @@ final class Py {
         private final String module;
         private final String name;
         private final String full;
+        private int hash;
+        private boolean hashed;
 
         Global(String module, String name) {
             this.module = module;
@@ -71,7 +73,11 @@ final class Py {
         /** Keyed: a global can be a dict key, and is not comparable. */
         @Override
         public int hashCode() {
-            return keyedHash(full);
+            if (!hashed) {
+                hash = keyedHash(full);
+                hashed = true;
+            }
+            return hash;
         }
 
         /** {@code module.name}. */
@@ -90,6 +96,8 @@ final class Py {
     static final class Tuple {
         final Object[] items;
         final int depth;
+        /** The longest string among its items and its nested tuples' items: hashing a key reads each once. */
+        final int longestText;
         /** Computed when first asked for: almost no tuple is ever a dict key. */
         private int hash;
         private boolean hashed;
@@ -97,12 +105,17 @@ final class Py {
         Tuple(Object[] items) {
             this.items = items;
             int d = 0;
+            int text = 0;
             for (Object item : items) {
                 if (item instanceof Tuple t) {
                     d = Math.max(d, t.depth);
+                    text = Math.max(text, t.longestText);
+                } else if (item instanceof String s) {
+                    text = Math.max(text, s.length());
                 }
             }
             this.depth = d + 1;
+            this.longestText = text;
         }
 
         private static int shallowHash(Object item) {

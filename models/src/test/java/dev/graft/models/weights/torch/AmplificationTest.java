@@ -168,6 +168,16 @@ class AmplificationTest {
     }
 
     @Test
+    void aLongStringSharedByManyTupleKeysIsRefused() throws IOException {
+        // 2,000 distinct 2-tuple keys around one 4 MB string: hashing each would read 8 GB
+        PickleBuilder p = PickleBuilder.protocol(2).str("k".repeat(4 << 20)).put(0).op('0').op('}').op('(');
+        for (int i = 0; i < 2_000; i++) {
+            p.op('h').op(0).integer(i).op(0x86).op('N');
+        }
+        assertRefused(zip(p.op('u').stop()), "a tuple holding a string of 4194304 characters");
+    }
+
+    @Test
     void aLegacyFileWithAnOddVersionIsDescribedNotPrinted() throws IOException {
         // the version pickle is a list holding itself two ways, 40 levels deep: printing it would never end
         PickleBuilder version = PickleBuilder.protocol(2).op(']').put(0).op('0');
