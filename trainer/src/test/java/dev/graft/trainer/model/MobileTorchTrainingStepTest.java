@@ -7,6 +7,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -34,6 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
  * step leaves behind. This is what makes the bodies trainable in Graft exactly as in PyTorch, independent of any
  * optimiser or data. Stochastic depth is random in training, so both sides set its probability to 0 here (its
  * training behaviour is tested on its own in {@code NetworkBlockMobileLayersTest}).
+ *
+ * <p>Both sides compute in float64. In float32 the comparison depended on the CPU: with random weights the gradients
+ * reach 10^4, and a ReLU6 input within float rounding of 0 or 6 falls on different sides of the edge in the two
+ * engines (their summation orders differ by processor), changing that element's gradient outright and, through the
+ * training-mode BatchNorms before it, every gradient upstream (seen on an AMD EPYC: up to 1% of the network's largest
+ * gradient). The layers and their gradients are the same operations in either precision.
  */
 class MobileTorchTrainingStepTest {
     private static final List<String> ARCHS = List.of("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
@@ -78,14 +85,14 @@ class MobileTorchTrainingStepTest {
             "x = read(d + '/input.safetensors')['x']",
             "out = {}",
             "for arch in ['" + String.join("', '", ARCHS) + "']:",
-            "    f = getattr(torchvision.models, arch)().features.train()",
+            "    f = getattr(torchvision.models, arch)().features.train().double()",
             "    for mod in f.modules():",
             "        if isinstance(mod, StochasticDepth):",
             "            mod.p = 0.0",
             "    w = read(d + '/' + arch + '.safetensors')",
-            "    r = w.pop('__r')",
+            "    r = w.pop('__r').double()",
             "    f.load_state_dict(w, strict=True)",
-            "    y = f(x)",
+            "    y = f(x.double())",
             "    (y * r).sum().backward()",
             "    out[arch + '/y'] = y",
             "    for k, p in f.named_parameters():",
@@ -103,16 +110,17 @@ class MobileTorchTrainingStepTest {
                 Network body = bodies.get(arch);
                 NetworkBlock block = new NetworkBlock(body);
                 try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-                    block.initialize(manager, SIZE, SIZE, weights.get(arch));
+                    block.initialize(manager, DataType.FLOAT64, new Shape(N, 3, SIZE, SIZE));
+                    block.loadWeights(weights.get(arch));
                     float[] y;
                     try (NDManager batch = manager.newSubManager();
                          GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray in = batch.create(x, new Shape(N, 3, SIZE, SIZE));
+                        NDArray in = batch.create(x, new Shape(N, 3, SIZE, SIZE)).toType(DataType.FLOAT64, false);
                         NDArray out = block.forward(new ParameterStore(batch, false), new NDList(in), true)
                             .singletonOrThrow();
-                        NDArray proj = batch.create(projections.get(arch), out.getShape());
+                        NDArray proj = batch.create(projections.get(arch), out.getShape()).toType(DataType.FLOAT64, false);
                         gc.backward(out.mul(proj).sum());
-                        y = out.toFloatArray();
+                        y = out.toType(DataType.FLOAT32, false).toFloatArray();
                     }
                     double yDiff = relDiff(y, torch.get(arch + "/y").toFloatArray());
                     // Gradients: each tensor's difference on its own scale, except where the true gradient is 0: a
@@ -125,13 +133,13 @@ class MobileTorchTrainingStepTest {
                     for (Map.Entry<String, Param> e : body.params().entrySet()) {
                         Parameter p = block.parameter(e.getKey());
                         if (e.getValue().learnable()) {
-                            float[] ours = p.getArray().getGradient().toFloatArray();
+                            float[] ours = p.getArray().getGradient().toType(DataType.FLOAT32, false).toFloatArray();
                             float[] theirs = torch.get(arch + "/grad/" + e.getKey()).toFloatArray();
                             double[] d = {maxAbsDiff(ours, theirs), maxAbs(theirs), maxAbs(ours)};
                             grads.put(e.getKey(), d);
                             scale = Math.max(scale, d[1]);
                         } else {
-                            float[] b = p.getArray().toFloatArray();
+                            float[] b = p.getArray().toType(DataType.FLOAT32, false).toFloatArray();
                             float[] theirs = torch.get(arch + "/buffer/" + e.getKey()).toFloatArray();
                             worstBuffer = Math.max(worstBuffer, maxAbsDiff(b, theirs) / maxAbs(theirs));
                         }
@@ -139,11 +147,23 @@ class MobileTorchTrainingStepTest {
                     double worstGrad = 0;
                     String worstName = "";
                     int vanishing = 0;
+                    double worstOnNetworkScale = 0;
+                    List<String> offOwnScale = new java.util.ArrayList<>();
                     for (Map.Entry<String, double[]> e : grads.entrySet()) {
                         double[] d = e.getValue();
                         if (d[1] < 1e-6 * scale) {
                             vanishing++;
                             assertThat(d[2]).as(arch + " vanishing gradient of " + e.getKey()).isLessThan(1e-6 * scale);
+                            continue;
+                        }
+                        worstOnNetworkScale = Math.max(worstOnNetworkScale, d[0] / scale);
+                        if (d[0] / d[1] > 1e-3) {
+                            // ReLU6 (MobileNetV2) clamps at 0 and 6: an input within float rounding of an edge may fall
+                            // on either side in the two engines, whose summation order differs by CPU, and that
+                            // element's gradient then differs outright and spreads to the layers before it, on the
+                            // scale of that one element. Such tensors are counted, and must stay few and small on the
+                            // network's scale; a wrong layer would be off on its own scale everywhere.
+                            offOwnScale.add(e.getKey());
                             continue;
                         }
                         if (d[0] / d[1] > worstGrad) {
@@ -154,9 +174,14 @@ class MobileTorchTrainingStepTest {
                     System.out.printf("%s training step vs PyTorch: output %.2g, %d gradients worst %.2g (%s), %d"
                         + " vanishing; running statistics worst %.2g (each relative to its tensor's largest value)%n",
                         arch, yDiff, grads.size(), worstGrad, worstName, vanishing, worstBuffer);
-                    assertThat(yDiff).as(arch + " output").isLessThanOrEqualTo(1e-4);
-                    assertThat(worstGrad).as(arch + " gradient of " + worstName).isLessThanOrEqualTo(1e-3);
-                    assertThat(worstBuffer).as(arch + " running statistics").isLessThanOrEqualTo(1e-4);
+                    assertThat(yDiff).as(arch + " output").isLessThanOrEqualTo(1e-6);
+                    System.out.printf("%s: %d gradients off by more than 1e-3 on their own scale (%s), worst %.2g on the"
+                        + " network's%n", arch, offOwnScale.size(), offOwnScale, worstOnNetworkScale);
+                    assertThat(worstGrad).as(arch + " gradient of " + worstName).isLessThanOrEqualTo(1e-5);
+                    assertThat(offOwnScale.size()).as(arch + " gradients off on their own scale: " + offOwnScale)
+                        .isLessThanOrEqualTo(grads.size() / 10);
+                    assertThat(worstOnNetworkScale).as(arch + " gradients on the network's scale").isLessThanOrEqualTo(1e-3);
+                    assertThat(worstBuffer).as(arch + " running statistics").isLessThanOrEqualTo(1e-6);
                 }
             }
         }
