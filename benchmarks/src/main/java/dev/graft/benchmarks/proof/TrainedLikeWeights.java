@@ -68,6 +68,15 @@ public final class TrainedLikeWeights {
      * (the passes dominate the cost on a deep body) and leave the statistics a little noisier.
      */
     public static Map<String, Tensor> of(Network network, long seed, int calibrationBatch) {
+        return of(network, seed, calibrationBatch, CALIBRATION_SIZE);
+    }
+
+    /**
+     * As {@link #of(Network, long, int)}, calibrated on images of {@code calibrationSize} px. The mobile bodies need
+     * the size they will run at: at 64 px their last stages are 2 x 2, and statistics measured there leave a 224 px
+     * forward saturated (every probability exactly 0 or 1); the ResNets' statistics carry over.
+     */
+    public static Map<String, Tensor> of(Network network, long seed, int calibrationBatch, int calibrationSize) {
         Map<String, Tensor> w = new LinkedHashMap<>(Initializer.init(network, seed));
         SplittableRandom root = new SplittableRandom(seed ^ 0x7A11EDL);
         Map<String, SplittableRandom> variances = new LinkedHashMap<>();
@@ -86,7 +95,7 @@ public final class TrainedLikeWeights {
                 variances.put(n.id(), r.split());
             }
         }
-        Map<String, Tensor> measured = measure(network, w, seed, calibrationBatch);
+        Map<String, Tensor> measured = measure(network, w, seed, calibrationBatch, calibrationSize);
         Map<String, List<String>> consumers = network.consumers();
         for (Node n : network.nodes()) {
             if (!(n.layer() instanceof Layer.BatchNorm bn)) {
@@ -135,7 +144,7 @@ public final class TrainedLikeWeights {
 
     /** The weights after one training-mode pass that sets every running statistic to its batch's. */
     private static Map<String, Tensor> measure(Network network, Map<String, Tensor> weights, long seed,
-                                               int batch) {
+                                               int batch, int size) {
         Network.Builder b = Network.builder().arch(network.arch()).inputChannels(network.inputChannels())
                 .bodyEnd(network.bodyEnd());
         for (Node n : network.nodes()) {
@@ -151,7 +160,7 @@ public final class TrainedLikeWeights {
         }
         Network calibration = b.groups(network.groups()).build();
         int c = network.inputChannels();
-        float[] x = new float[batch * c * CALIBRATION_SIZE * CALIBRATION_SIZE];
+        float[] x = new float[batch * c * size * size];
         Random random = new Random(~seed);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();
@@ -161,8 +170,8 @@ public final class TrainedLikeWeights {
         int group = Math.max(1, (batchNorms.size() + CALIBRATION_PASSES - 1) / CALIBRATION_PASSES);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             NetworkBlock block = new NetworkBlock(calibration);
-            block.initialize(manager, CALIBRATION_SIZE, CALIBRATION_SIZE, weights);
-            NDArray input = manager.create(x, new Shape(batch, c, CALIBRATION_SIZE, CALIBRATION_SIZE));
+            block.initialize(manager, size, size, weights);
+            NDArray input = manager.create(x, new Shape(batch, c, size, size));
             // In order, a few BatchNorms at a time with those before them already in evaluation mode: each is
             // measured on the activations the finished network will give it, so no mismatch compounds with depth.
             for (int done = 0; done < batchNorms.size(); done += group) {
