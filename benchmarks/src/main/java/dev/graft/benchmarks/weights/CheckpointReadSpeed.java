@@ -93,9 +93,17 @@ public final class CheckpointReadSpeed {
             List<Read> legacyReads = new ArrayList<>();
             List<Read> safeReads = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
-                Read s = read(safetensors);
-                Read z = read(zip);
-                Read l = read(legacy);
+                // the order turns each round, so that no format always follows the same one
+                Read s = null;
+                Read z = null;
+                Read l = null;
+                for (int k = 0; k < 3; k++) {
+                    switch ((round + k) % 3) {
+                        case 0 -> s = read(safetensors);
+                        case 1 -> z = read(zip);
+                        default -> l = read(legacy);
+                    }
+                }
                 safeReads.add(s);
                 zipReads.add(z);
                 legacyReads.add(l);
@@ -140,6 +148,8 @@ public final class CheckpointReadSpeed {
 
     /** Opens the file and touches every byte of every tensor; the mapping is dropped before the next read. */
     static Read read(Path file) throws IOException {
+        // the previous read's mappings are unmapped when collected: let that happen now, not inside the timing
+        System.gc();
         long start = System.nanoTime();
         long checksum = 0;
         long bytes = 0;
