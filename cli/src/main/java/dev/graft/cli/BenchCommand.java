@@ -11,6 +11,7 @@ import dev.graft.benchmarks.result.BenchResults;
 import dev.graft.benchmarks.result.BenchRun;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.RunFolder;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -158,9 +159,7 @@ final class BenchCommand implements Callable<Integer> {
     private List<Path> inputs() {
         List<Path> in = new ArrayList<>(models);
         if (checkpoint != null) {
-            in.add(checkpoint.resolve(Checkpoint.WEIGHTS_FILE));
-            in.add(checkpoint.resolve(Checkpoint.META_FILE));
-            in.add(checkpoint.resolve(Checkpoint.NETWORK_FILE));
+            in.addAll(RunFolder.files(checkpoint));
         }
         return in;
     }

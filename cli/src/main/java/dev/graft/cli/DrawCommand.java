@@ -3,6 +3,7 @@ package dev.graft.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.RunFolder;
 import dev.graft.models.draw.NetworkDrawing;
 import dev.graft.models.draw.Stage;
 import dev.graft.models.spec.Network;
@@ -95,8 +96,7 @@ final class DrawCommand implements Callable<Integer> {
         }
         NetworkDrawing drawing = b.setNetwork(network).optInputSize(hw[0], hw[1])
             .optFreezeTo(freezeTo == null ? -1 : freezeTo).build();
-        drawing.write(out, checkpoint == null ? new Path[0] : new Path[] {checkpoint.resolve(Checkpoint.META_FILE),
-            checkpoint.resolve(Checkpoint.NETWORK_FILE), checkpoint.resolve(Checkpoint.WEIGHTS_FILE)});
+        drawing.write(out, checkpoint == null ? new Path[0] : RunFolder.files(checkpoint).toArray(Path[]::new));
         List<Stage> stages = drawing.stages();
         o.printf(Locale.ROOT, "%s: body in %d stages (%s), cut at %s; head of %d layers; layer groups below %d frozen%n",
             network.arch(), stages.size(), stages.stream().map(Stage::name).collect(Collectors.joining(", ")),

@@ -18,6 +18,7 @@ import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
+import dev.graft.models.checkpoint.RunFolder;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.LoadMode;
 import dev.graft.models.weights.Tensor;
@@ -296,9 +297,11 @@ final class ExportCommand implements Callable<Integer> {
 
     /** The files this export reads: --out naming any of them (by any path or link) is refused. */
     private Path[] inputs() {
-        Path c = source.checkpoint;
-        return new Path[] {source.weights, labels, c == null ? null : c.resolve(Checkpoint.WEIGHTS_FILE),
-            c == null ? null : c.resolve(Checkpoint.META_FILE), c == null ? null : c.resolve(Checkpoint.NETWORK_FILE)};
+        List<Path> in = new java.util.ArrayList<>(java.util.Arrays.asList(source.weights, labels));
+        if (source.checkpoint != null) {
+            in.addAll(RunFolder.files(source.checkpoint));
+        }
+        return in.toArray(Path[]::new);
     }
 
     private Precision precision() {

@@ -197,6 +197,30 @@ class FileSafetyCommandTest {
         assertThat(dir.resolve("run")).doesNotExist();
     }
 
+    @Test
+    void noCommandWritesOverTheFilesOfTheCheckpointItReads() throws Exception {
+        dev.graft.models.spec.Network net = dev.graft.models.arch.VisionModel.builder().setArch("resnet18").setClasses(3)
+            .build();
+        Path run = dir.resolve("run");
+        new dev.graft.models.checkpoint.Checkpoint(net, dev.graft.models.weights.Initializer.init(net, 1),
+            dev.graft.models.checkpoint.Task.SINGLE_LABEL, List.of("a", "b", "c"),
+            dev.graft.models.checkpoint.Preprocessing.imagenet(32, 32), 0.5, 1, null).write(run);
+        List<Path> files = dev.graft.models.checkpoint.RunFolder.files(run);
+        Path weights = dev.graft.models.checkpoint.RunFolder.weightsFile(run);
+        assertThat(files).contains(weights, run.resolve("checkpoint.json"));
+        String before = sha256(weights);
+        check(SummaryCommandTest.graft("export", "--checkpoint", run.toString(), "--out", weights.toString()),
+            "same file as the input");
+        Path link = dir.resolve("weights-link.onnx");
+        Files.createLink(link, weights);
+        check(SummaryCommandTest.graft("export", "--checkpoint", run.toString(), "--out", link.toString()),
+            "same file as the input");
+        check(SummaryCommandTest.graft("draw", "--checkpoint", run.toString(), "--out",
+            run.resolve("checkpoint.json").toString()), "same file as the input");
+        assertThat(sha256(weights)).isEqualTo(before);
+        assertThat(dev.graft.models.checkpoint.Checkpoint.read(run).epochsDone()).isEqualTo(1);
+    }
+
     private SummaryCommandTest.Run export(Path weights, Path out) {
         return SummaryCommandTest.graft("export", "--weights", weights.toString(), "--arch", "resnet18", "--classes", "3",
                 "--size", "64", "--out", out.toString());

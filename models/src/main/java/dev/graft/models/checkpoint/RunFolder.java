@@ -321,6 +321,16 @@ public final class RunFolder implements AutoCloseable {
         }
     }
 
+    /**
+     * Every file the current checkpoint in {@code dir} consists of (the record, the weights, the network and the
+     * training state, whether or not each exists): what no command's output may replace.
+     */
+    public static java.util.List<Path> files(Path dir) {
+        Path weights = weightsFile(dir);
+        return java.util.List.of(dir.resolve(Checkpoint.META_FILE), weights,
+            weights.resolveSibling(Checkpoint.NETWORK_FILE), weights.resolveSibling(STATE_FILE));
+    }
+
     /** The current weights file of the checkpoint in {@code dir} (the side-by-side one for older folders). */
     public static Path weightsFile(Path dir) {
         if (!Files.isRegularFile(dir.resolve(Checkpoint.META_FILE))) {
