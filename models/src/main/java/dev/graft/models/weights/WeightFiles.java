@@ -48,6 +48,11 @@ public final class WeightFiles {
      */
     public static TensorFile open(Path path) {
         String source = path.toString();
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // a pipe or device would block the read or never end; a weight file is a plain file
+            throw new GraftException("cannot read " + source + ": it is "
+                + (Files.isDirectory(path) ? "a directory" : "not a regular file (a pipe, device or socket)"));
+        }
         byte[] head = new byte[9];
         int read;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {

@@ -43,4 +43,16 @@ class WeightFilesTest {
         assertThatThrownBy(() -> WeightFiles.open(dir)).isInstanceOf(GraftException.class)
             .hasMessageStartingWith("cannot read " + dir + ": ").message().doesNotContain("\n");
     }
+
+    @Test
+    void aPipeOrADeviceIsRefusedBeforeAnythingIsRead() throws Exception {
+        Path fifo = dir.resolve("stage-1.pth");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        boolean made = mkfifo.waitFor() == 0 && Files.exists(fifo);
+        for (Path file : made ? new Path[] {fifo, Path.of("/dev/zero")} : new Path[] {Path.of("/dev/zero")}) {
+            // a FIFO no one writes would block the open for ever; /dev/zero would never end
+            assertThatThrownBy(() -> WeightFiles.open(file)).isInstanceOf(GraftException.class)
+                .hasMessage("cannot read " + file + ": it is not a regular file (a pipe, device or socket)");
+        }
+    }
 }
