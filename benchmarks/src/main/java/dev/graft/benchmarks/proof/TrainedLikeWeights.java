@@ -37,8 +37,8 @@ import java.util.SplittableRandom;
  *       channel's variance becomes a draw log-uniform in [0.05, 5], and the running statistics are scaled with it
  *       (mean {@code a * mean}, variance {@code a^2 * variance}, gamma corrected for epsilon, which changes it only
  *       for near-silent channels). The BatchNorm's output is unchanged, so the network
- *       computes what it did, but its folds now carry trained-like scales: running means of magnitude 0.01 to 2 with a
- *       median near 0.4, variances 0.05 to 5.</li>
+ *       computes what it did, but its folds now carry trained-like scales (resnet50's body, seed 0: |running mean| 5th,
+ *       50th, 95th percentiles 0.024, 0.32, 1.7; variance 0.063, 0.51, 4.0; gamma 0.76, 1.00, 1.25).</li>
  * </ol>
  * With a fastai head this gives logits of a few units on N(0, 1) inputs: probabilities neither uniform nor saturated.
  */
