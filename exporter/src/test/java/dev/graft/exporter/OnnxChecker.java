@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The ONNX project's own checker, run through Debian's python3-onnx, as an independent oracle for exported files.
@@ -69,7 +68,7 @@ public final class OnnxChecker {
 
     /** Skips the calling test unless the checker can run. */
     public static void assumeAvailable() {
-        Assumptions.assumeTrue(isAvailable(), PYTHON + " cannot import onnx (install Debian's python3-onnx)");
+        dev.graft.models.testing.Fixtures.requireTool(isAvailable(), PYTHON + " cannot import onnx (install Debian's python3-onnx)");
     }
 
     /** Runs {@code onnx.checker.check_model(onnx.load(model), full_check=True)}. */

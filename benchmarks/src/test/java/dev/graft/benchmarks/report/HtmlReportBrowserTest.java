@@ -1,7 +1,6 @@
 package dev.graft.benchmarks.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.benchmarks.BenchOptions;
 import dev.graft.benchmarks.BenchRunner;
@@ -32,7 +31,7 @@ class HtmlReportBrowserTest {
     @BeforeAll
     static void measure() {
         chromium = Chromium.find();
-        assumeTrue(chromium != null, "chromium is not installed (apt-get install chromium); skipping the browser checks");
+        dev.graft.models.testing.Fixtures.requireTool(chromium != null, "chromium is not installed (apt-get install chromium); skipping the browser checks");
         TestModels.Model model = TestModels.resnet18(64);
         run = BenchRunner.run(BenchOptions.builder().setModel(model.onnx()).optCheckpoint(model.checkpoint())
             .optEngines(List.of("ort", "djl")).optDevices(List.of("cpu", "cuda")).optThreads(List.of(1))

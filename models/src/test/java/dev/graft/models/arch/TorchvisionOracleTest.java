@@ -1,7 +1,6 @@
 package dev.graft.models.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.models.spec.Param;
 import java.io.IOException;
@@ -25,7 +24,7 @@ class TorchvisionOracleTest {
 
     @Test
     void namesAndShapesEqualTorchvisions() throws Exception {
-        assumeTrue(Files.isExecutable(PYTHON) && run("import torch, torchvision").exitCode == 0,
+        dev.graft.models.testing.Fixtures.requireTool(Files.isExecutable(PYTHON) && run("import torch, torchvision").exitCode == 0,
             "python3-torch / python3-torchvision not installed");
         String script = String.join("\n",
             "import torchvision",

@@ -1,7 +1,6 @@
 package dev.graft.models.draw;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,7 +84,7 @@ class NetworkDrawingBrowserTest {
 
     @Test
     void chromiumRendersTheResnet34Drawing() throws Exception {
-        assumeTrue(chromium != null, "no chromium on PATH (apt-get install chromium)");
+        dev.graft.models.testing.Fixtures.requireTool(chromium != null, "no chromium on PATH (apt-get install chromium)");
         NetworkDrawing drawing = NetworkDrawing.builder().setNetwork(resnet34()).build();
         String svg = drawing.toSvg();
         Path file = tmp.resolve("resnet34.svg");
@@ -126,7 +125,7 @@ class NetworkDrawingBrowserTest {
 
     @Test
     void chromiumParsesTheSvgWithoutErrors() throws Exception {
-        assumeTrue(chromium != null, "no chromium on PATH (apt-get install chromium)");
+        dev.graft.models.testing.Fixtures.requireTool(chromium != null, "no chromium on PATH (apt-get install chromium)");
         Path good = tmp.resolve("good.svg");
         NetworkDrawing.builder().setNetwork(resnet34()).optLabels(names(37)).optTask(Task.SINGLE_LABEL).build().write(good);
         String dom = chromium(good, "--dump-dom");
@@ -143,7 +142,7 @@ class NetworkDrawingBrowserTest {
      */
     @Test
     void noTextOverlapsOrSpillsOutOfItsBox() throws Exception {
-        assumeTrue(chromium != null, "no chromium on PATH (apt-get install chromium)");
+        dev.graft.models.testing.Fixtures.requireTool(chromium != null, "no chromium on PATH (apt-get install chromium)");
         List<NetworkDrawing> drawings = List.of(
             NetworkDrawing.builder().setNetwork(resnet34()).build(),
             NetworkDrawing.builder().setNetwork(VisionModel.builder().setArch("resnet152").setClasses(1000).build())

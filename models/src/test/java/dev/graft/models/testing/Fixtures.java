@@ -48,6 +48,20 @@ public final class Fixtures {
         return require(file, inCi());
     }
 
+    /**
+     * Goes on only where a test-time tool (Debian's python3-torch, python3-onnx, chromium) is installed: skips the
+     * calling test where it is missing, or fails in CI, which must run every oracle (test.sh installs them).
+     */
+    public static void requireTool(boolean available, String what) {
+        if (available) {
+            return;
+        }
+        if (inCi()) {
+            throw new AssertionError(what + " (CI=true: a missing test tool fails the run instead of skipping)");
+        }
+        Assumptions.abort(what + " (skipped; with CI=true this fails)");
+    }
+
     static Path require(Path file, boolean ci) {
         if (Files.isRegularFile(file)) {
             return file;

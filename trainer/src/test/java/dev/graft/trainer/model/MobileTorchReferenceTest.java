@@ -1,7 +1,6 @@
 package dev.graft.trainer.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.spec.Layer;
@@ -37,7 +36,7 @@ class MobileTorchReferenceTest {
 
     @BeforeAll
     static void needsTorch() {
-        assumeTrue(TorchOracle.available(), "python3-torch / python3-torchvision not installed");
+        dev.graft.models.testing.Fixtures.requireTool(TorchOracle.available(), "python3-torch / python3-torchvision not installed");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.graft.trainer.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -50,7 +49,7 @@ class MobileTorchTrainingStepTest {
 
     @BeforeAll
     static void needsTorch() {
-        assumeTrue(TorchOracle.available(), "python3-torch / python3-torchvision not installed");
+        dev.graft.models.testing.Fixtures.requireTool(TorchOracle.available(), "python3-torch / python3-torchvision not installed");
     }
 
     @Test
