@@ -174,7 +174,14 @@ public final class Tables {
                 case '<' -> b.append("&lt;");
                 case '>' -> b.append("&gt;");
                 case '&' -> b.append("&amp;");
-                case '\\', '`', '*', '_', '[', ']', '|', '~', '!' -> b.append('\\').append(c);
+                case '_' -> {
+                    // between two letters or digits an underscore can neither open nor close emphasis (CommonMark's
+                    // flanking rules), so names such as resnet18_64 stay as typed
+                    boolean intraword = i > 0 && i + 1 < s.length() && Character.isLetterOrDigit(s.charAt(i - 1))
+                        && Character.isLetterOrDigit(s.charAt(i + 1));
+                    b.append(intraword ? "_" : "\\_");
+                }
+                case '\\', '`', '*', '[', ']', '|', '~', '!' -> b.append('\\').append(c);
                 case '\n', '\r' -> b.append(' ');
                 default -> b.append(c);
             }

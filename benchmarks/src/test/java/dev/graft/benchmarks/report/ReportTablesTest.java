@@ -219,17 +219,18 @@ class ReportTablesTest {
         String img = "<img src=x onerror=alert(1)>";
         BenchRun evil = run(img, model("[click](javascript:alert(2))", "a", "resnet18", "fp32", 1000, 3),
             List.of(ok("ort", "cpu", 1, 1, 3, 4), ConfigResult.skipped(new BenchConfig("djl", "cpu", 1, 1,
-                BenchConfig.MODEL), "a | b\n<script>alert(3)</script> *x* `y`")));
+                BenchConfig.MODEL), "a | b\n<script>alert(3)</script> *x* `y` _z_ w_v")));
         BenchRun plain = run("plain_run", List.of(ok("ort", "cpu", 1, 1, 3, 4)));
         String md = Tables.markdown(List.of(evil, plain), null);
-        assertThat(md).doesNotContain(img, "<script>").contains("&lt;img src=x onerror=alert(1)&gt;");
+        assertThat(md).doesNotContain(img, "<script>").contains("&lt;img src=x onerror=alert(1)&gt;")
+            .contains("\\_z\\_ w_v", "plain_run").as("an underscore inside a word stays as typed");
         List<org.commonmark.Extension> gfm = List.of(org.commonmark.ext.gfm.tables.TablesExtension.create());
         String html = org.commonmark.renderer.html.HtmlRenderer.builder().extensions(gfm).build()
             .render(org.commonmark.parser.Parser.builder().extensions(gfm).build().parse(md));
         assertThat(html).as(html).doesNotContain("<img", "<script", "<a ", "<em>", "<code>")
             .contains("<td>&lt;img src=x onerror=alert(1)&gt; · [click](javascript:alert(2)) · ort cpu t1 b1</td>",
                 "<td>[click](javascript:alert(2))</td>",
-                "a | b &lt;script&gt;alert(3)&lt;/script&gt; *x* `y`", "<td>plain_run · resnet18 · ort cpu t1 b1</td>");
+                "a | b &lt;script&gt;alert(3)&lt;/script&gt; *x* `y` _z_ w_v", "<td>plain_run · resnet18 · ort cpu t1 b1</td>");
         assertThat(html.split("<tr>", -1)).as("a header and three rows, none split by the reason's | or newline")
             .hasSize(1 + 1 + 3);
     }
