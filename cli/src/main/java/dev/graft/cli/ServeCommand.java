@@ -9,11 +9,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /**
  * {@code graft serve}: an exported model behind HTTP, with back-pressure, metrics and a clean stop on SIGTERM. See
@@ -115,17 +119,50 @@ final class ServeCommand implements Callable<Integer> {
                 m.task().metadataValue(), m.numOutputs(), m.device(), "ONNX Runtime " + m.runtimeVersion(),
                 a.getHostString(), a.getPort(), t, queue, config.maxBody(), config.decodeBudget() >> 20);
         out.flush();
-        Thread hook = new Thread(() -> {
-            out.println("graft: stopping (letting running requests finish, up to " + grace + " s)");
-            out.flush();
-            boolean clean = server.shutdown(Duration.ofSeconds(grace));
-            m.close();
-            out.println(clean ? "graft: stopped" : "graft: stopped; some requests were cut off after " + grace + " s");
-            out.flush();
-        }, "graft-serve-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        server.awaitStopped();
-        return 0;
+        AtomicBoolean stopping = new AtomicBoolean();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable drain = () -> {
+            if (!stopping.compareAndSet(false, true)) {
+                awaitQuietly(stopped); // another thread is draining: a shutdown hook waits for it
+                return;
+            }
+            try {
+                out.println("graft: stopping (letting running requests finish, up to " + grace + " s)");
+                out.flush();
+                boolean clean = server.shutdown(Duration.ofSeconds(grace));
+                m.close();
+                out.println(clean ? "graft: stopped" : "graft: stopped; some requests were cut off after " + grace
+                    + " s");
+                out.flush();
+            } finally {
+                stopped.countDown();
+            }
+        };
+        // SIGTERM and SIGINT drain before the JVM starts to shut down. Shutdown runs every hook at once, ONNX Runtime's
+        // own among them, which releases its environment: a prediction still running then crashed in native code
+        // (SIGSEGV in OrtSession.run, seen with ONNX Runtime 1.28). The hook stays for any other way of stopping.
+        AtomicInteger exitCode = new AtomicInteger();
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(name), sig -> {
+                    exitCode.compareAndSet(0, 128 + sig.getNumber());
+                    new Thread(drain, "graft-serve-stop").start();
+                });
+            } catch (IllegalArgumentException e) {
+                // the JVM keeps this signal (-Xrs, or a debugger's): the shutdown hook drains instead
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(drain, "graft-serve-shutdown"));
+        awaitQuietly(stopped);
+        return exitCode.get();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Whole or fractional seconds, finite and not negative (the zero check is the server's). */

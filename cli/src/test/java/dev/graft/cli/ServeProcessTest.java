@@ -164,7 +164,9 @@ class ServeProcessTest {
                         .getBytes(StandardCharsets.US_ASCII));
                 o.write(body, 0, half);
                 o.flush();
-                Thread.sleep(500); // the request is admitted and reading its body
+                // the request is admitted and reading its body: /metrics counts it and itself (a fixed sleep was
+                // too short for a cold server process on a busy machine, which then had nothing to drain)
+                awaitInFlight(port, 2);
                 p.toHandle().destroy(); // SIGTERM (Process.destroy would also close our end of its output)
                 String stopping = out.readLine();
                 assertThat(stopping).startsWith("graft: stopping (letting running requests finish");
@@ -181,6 +183,28 @@ class ServeProcessTest {
             assertThat(p.exitValue()).isEqualTo(143);
         } finally {
             p.destroyForcibly();
+        }
+    }
+
+    /** Waits (at most 60 s) until {@code /metrics} reports at least {@code n} requests in flight, its own included. */
+    private static void awaitInFlight(int port, int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Pattern gauge = Pattern.compile("(?m)^graft_requests_in_flight (\\d+)$");
+        while (true) {
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL(
+                "http://127.0.0.1:" + port + "/metrics").openConnection();
+            c.setConnectTimeout(5_000);
+            c.setReadTimeout(5_000);
+            String text;
+            try (InputStream in = c.getInputStream()) {
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            Matcher m = gauge.matcher(text);
+            if (m.find() && Integer.parseInt(m.group(1)) >= n) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("requests in flight never reached " + n + ": " + text).isLessThan(deadline);
+            Thread.sleep(20);
         }
     }
 }
