@@ -175,25 +175,6 @@ final class ServeCommand implements Callable<Integer> {
 
     /** {@code 10MB}, {@code 512KB}, {@code 1GB} or a number of bytes (binary units: 1 KB = 1024 bytes). */
     static long parseSize(String text, String option) {
-        String t = text.trim().toUpperCase(Locale.ROOT).replace(" ", "");
-        long unit = 1;
-        String digits = t;
-        for (String[] u : new String[][] {{"KB", "1024"}, {"MB", "1048576"}, {"GB", "1073741824"}, {"K", "1024"},
-                {"M", "1048576"}, {"G", "1073741824"}, {"B", "1"}}) {
-            if (t.endsWith(u[0])) {
-                unit = Long.parseLong(u[1]);
-                digits = t.substring(0, t.length() - u[0].length());
-                break;
-            }
-        }
-        try {
-            long n = Long.parseLong(digits);
-            if (n > 0 && n <= Integer.MAX_VALUE / unit) {
-                return n * unit;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new GraftException(option + " takes a size like 10MB, 512KB or 1048576, up to 2GB, not '" + text + "'");
+        return CliOptions.parseBytes(option, text);
     }
 }
