@@ -6,9 +6,6 @@ import dev.graft.files.InputFiles;
 import dev.graft.files.OutputFile;
 import dev.graft.models.GraftException;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -73,26 +70,12 @@ public final class OnnxFiles {
         } catch (FileRefusedException e) {
             throw new GraftException("cannot read the ONNX model: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new GraftException("cannot read the ONNX model " + source + ": " + describe(e), e);
+            throw new GraftException("cannot read the ONNX model " + source + ": " + InputFiles.reason(e), e);
         }
         try {
             return ModelProto.parseFrom(bytes);
         } catch (IOException e) {
             throw new GraftException("cannot read the ONNX model " + source + ": not a valid ONNX file", e);
         }
-    }
-
-    private static String describe(Exception e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof NoSuchFileException) {
-            return "no such file or directory";
-        }
-        if (e instanceof FileSystemException fse && fse.getReason() != null) {
-            return fse.getReason();
-        }
-        String message = e.getMessage();
-        return message == null ? e.getClass().getSimpleName() : message.replaceAll("\\s+", " ").trim();
     }
 }
