@@ -1,12 +1,14 @@
-package dev.graft.exporter;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+package dev.graft.benchmarks.latency;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.graft.exporter.ExportOptions;
+import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.OnnxExporter;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.models.arch.VisionModel;
 import dev.graft.models.head.HeadOptions;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Initializer;
@@ -15,34 +17,41 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import java.util.Random;
 
 /**
  * Batch-1 latency at 224 x 224 of each body (+ fastai's default head, 10 classes, BatchNorm folded) in ONNX Runtime
  * on the CPU: 2 intra-op threads, all graph optimisations, 20 warm-up runs, then the median and 90th percentile of
- * 100 timed runs. A report, not a test: it runs only with {@code -Dgraft.latency=true} and asserts nothing.
+ * 100 timed runs. The fp32 batch-1 column of docs/mobile-bodies.md without the CLI.
  *
  * <pre>
- * ./mvnw -B -o -pl exporter -am test -Dtest=ArchLatencyReport -Dsurefire.failIfNoSpecifiedTests=false -Dgraft.latency=true
+ * java -cp cli/target/graft-cli.jar dev.graft.benchmarks.latency.ArchLatency [arch ...]
  * </pre>
  */
-class ArchLatencyReport {
+public final class ArchLatency {
     private static final List<String> ARCHS = List.of("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large",
             "mobilenet_v3_small", "efficientnet_b0");
     private static final int SIZE = 224;
     private static final int WARMUP = 20;
     private static final int RUNS = 100;
 
-    @Test
-    void report() throws Exception {
-        assumeTrue(Boolean.getBoolean("graft.latency"), "a report: run with -Dgraft.latency=true");
+    private ArchLatency() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> archs = args.length > 0 ? List.of(args) : ARCHS;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        float[] x = TestModels.gaussian(1, 3 * SIZE * SIZE);
+        float[] x = new float[3 * SIZE * SIZE];
+        Random r = new Random(1);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-20s %12s %10s %10s %10s%n", "arch",
                 "params", "p50 ms", "p90 ms", "MB"));
-        for (String arch : ARCHS) {
-            Network net = TestModels.resnet(arch, 10, HeadOptions.defaults());
-            ModelProto model = OnnxExporter.export(TestModels.options(net, Initializer.init(net, 0)).build());
+        for (String arch : archs) {
+            Network net = VisionModel.builder().setArch(arch).setClasses(10).optHead(HeadOptions.defaults()).build();
+            ModelProto model = OnnxExporter.export(ExportOptions.builder().setNetwork(net)
+                    .setWeights(Initializer.init(net, 0)).build());
             byte[] bytes = model.toByteArray();
             try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
                 o.setOptimizationLevel(OptLevel.ALL_OPT);

@@ -1,10 +1,14 @@
-package dev.graft.exporter.quant;
+package dev.graft.benchmarks.latency;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
 import dev.graft.exporter.Precision;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.exporter.quant.CalibrationData;
+import dev.graft.exporter.quant.ImagePreprocessor;
+import dev.graft.exporter.quant.PrecisionReport;
+import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.spec.Layer;
 import dev.graft.models.spec.Network;
@@ -19,17 +23,20 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * fp32 against int8 (and fp16) in ONNX Runtime for the issue's closing note: resnet18 and resnet50 with fastai's
- * default head at 224 x 224, a fixed thread count, batch 1 and 8, same process, alternating runs.
+ * fp32 against int8 (and, with {@code -Dgraft.bench.fp16=true}, fp16) in ONNX Runtime: each architecture with fastai's
+ * default head at {@code size} x {@code size}, a fixed thread count, batch 1 and 8, same process, alternating runs,
+ * printed as {@code graft export --quantize int8} prints its report. Weights are PyTorch-style random initialisation
+ * with BatchNorm statistics that are not the identity, and calibration runs on 32 seeded noise images: latency and
+ * size do not depend on what the weights have learnt. With {@code -Dgraft.bench.out=DIR} both files are kept there.
  *
- * <p>Not a test (surefire does not pick up {@code *Benchmark}): speed is measured, never asserted. Run it with the
- * exporter's test class path, for example
- * {@code java -cp "$(cat cp.txt)" dev.graft.exporter.quant.QuantSpeedBenchmark [threads] [size] [arch...]}. Weights are
- * PyTorch-style random initialisation with BatchNorm statistics that are not the identity, and calibration runs on 32
- * seeded noise images: latency and size do not depend on what the weights have learnt.
+ * <pre>
+ * java -cp cli/target/graft-cli.jar dev.graft.benchmarks.latency.QuantSpeed [threads] [size] [arch...]
+ * </pre>
  */
-public final class QuantSpeedBenchmark {
-    private QuantSpeedBenchmark() {
+public final class QuantSpeed {
+    private static final int CALIBRATION_IMAGES = 32;
+
+    private QuantSpeed() {
     }
 
     public static void main(String[] args) {
@@ -40,9 +47,8 @@ public final class QuantSpeedBenchmark {
         for (String arch : archs) {
             Network net = VisionModel.builder().setArch(arch).setClasses(10).build();
             Map<String, Tensor> weights = weights(net, 1);
-            float[] noise = QuantFixtures.gaussian(3, 32 * 3 * size * size);
             ExportOptions options = ExportOptions.builder().setNetwork(net).setWeights(weights).optInputSize(size, size)
-                    .optPrecision(Precision.INT8).optCalibrationData(QuantFixtures.arrays(noise, 32, 3, size)).build();
+                    .optPrecision(Precision.INT8).optCalibrationData(noise(3, CALIBRATION_IMAGES, size)).build();
             long t0 = System.nanoTime();
             ModelProto fp32 = OnnxExporter.exportFp32(options);
             ModelProto int8 = OnnxExporter.lowerPrecision(fp32, options, QuantProgress.NONE);
@@ -86,5 +92,46 @@ public final class QuantSpeedBenchmark {
             v[i] = (float) (low + r.nextDouble() * (high - low));
         }
         return Tensor.ofFloats(new long[] {c}, v);
+    }
+
+    /** {@code n} images of seeded standard-normal noise, already in model space (3 channels). */
+    private static CalibrationData noise(long seed, int n, int size) {
+        int per = 3 * size * size;
+        Random r = new Random(seed);
+        float[] data = new float[n * per];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) r.nextGaussian();
+        }
+        return new CalibrationData() {
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public int channels() {
+                return 3;
+            }
+
+            @Override
+            public int height() {
+                return size;
+            }
+
+            @Override
+            public int width() {
+                return size;
+            }
+
+            @Override
+            public void read(int index, float[] dst, int offset) {
+                System.arraycopy(data, index * per, dst, offset, per);
+            }
+
+            @Override
+            public String describe() {
+                return n + " noise images";
+            }
+        };
     }
 }
