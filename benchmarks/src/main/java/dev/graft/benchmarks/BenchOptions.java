@@ -39,7 +39,6 @@ public final class BenchOptions {
     private final Path images;
     private final int[] size;
     private final String label;
-    private final long seed;
     private final boolean spin;
 
     private BenchOptions(Builder b) {
@@ -112,7 +111,6 @@ public final class BenchOptions {
         }
         size = b.size == null ? null : b.size.clone();
         label = b.label;
-        seed = b.seed;
         spin = b.spin;
     }
 
@@ -193,8 +191,9 @@ public final class BenchOptions {
         return label;
     }
 
+    /** Seed of the random model-only inputs: fixed, so every run times the same numbers and results compare. */
     public long seed() {
-        return seed;
+        return 0;
     }
 
     /** Whether engine threads may busy-wait (the engines' default). */
@@ -236,7 +235,6 @@ public final class BenchOptions {
         private Path images;
         private int[] size;
         private String label;
-        private long seed;
         private boolean spin = true;
 
         private Builder() {
@@ -320,12 +318,6 @@ public final class BenchOptions {
         /** The run's label in reports (default: the host name). */
         public Builder optLabel(String v) {
             label = v;
-            return this;
-        }
-
-        /** Seed of the random model-only inputs (default: 0). */
-        public Builder optSeed(long v) {
-            seed = v;
             return this;
         }
 

@@ -54,11 +54,6 @@ public record MachineInfo(String host, String cpuModel, int cores, long memoryBy
             onnxRuntime, djl, pytorch, detectGpus());
     }
 
-    /** The same machine with other runtime versions (filled in once the engines have loaded). */
-    public MachineInfo withVersions(String onnxRuntime, String djl, String pytorch) {
-        return new MachineInfo(host, cpuModel, cores, memoryBytes, os, jvm, onnxRuntime, djl, pytorch, gpus);
-    }
-
     static String hostName() {
         String env = System.getenv("HOSTNAME");
         if (env != null && !env.isBlank()) {
