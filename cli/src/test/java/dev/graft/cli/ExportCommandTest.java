@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The acceptance command, end to end: the golden fastai weights exported and run in ONNX Runtime. */
+/** The export command end to end: the golden fastai weights exported and run in ONNX Runtime. */
 class ExportCommandTest {
 
     private static Path golden(String name) {

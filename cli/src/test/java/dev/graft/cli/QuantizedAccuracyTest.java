@@ -21,9 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The issue's acceptance test: a resnet18 + head trained on the synthetic set, quantised with calibration on its
- * training images, keeps its held-out accuracy within 1 point of fp32 and agrees with fp32 on at least 98% of held-out
- * images.
+ * A resnet18 + head trained on the synthetic set, quantised to int8 with calibration on its training images, keeps its
+ * held-out accuracy within 1 point of fp32 and agrees with fp32 on at least 98% of held-out images.
  *
  * <p>The held-out set is a second synthetic set drawn with another seed (240 images, so 1 point is 2.4 images). The
  * figures come from {@link PrecisionReport}, the code behind {@code graft export --eval}, on the two files the command

@@ -23,7 +23,7 @@ class SummaryCommandTest {
     }
 
     @Test
-    void resnet50With10ClassesReportsTheIssuesNumbers() throws Exception {
+    void resnet50With10ClassesReportsTorchvisionsAndFastaisCounts() throws Exception {
         Run r = graft("summary", "--arch", "resnet50", "--classes", "10", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(r.out());

@@ -13,7 +13,10 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every bad input the issue lists: a clear one-line error, no crash, and the model keeps predicting. */
+/**
+ * Every kind of bad input (model file, metadata, image, tensor): a clear one-line error, no crash, and the model keeps
+ * predicting.
+ */
 class BadInputTest {
     private static final BufferedImage PICTURE = TestImages.picture(70, 50, 4);
 

@@ -16,7 +16,7 @@ import dev.graft.models.weights.WeightLoader;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The acceptance test: DJL's forward reproduces PyTorch's logits for the same weights and inputs. */
+/** DJL's forward reproduces PyTorch's logits for the same weights and inputs. */
 class NetworkBlockGoldenTest {
 
     @ParameterizedTest
