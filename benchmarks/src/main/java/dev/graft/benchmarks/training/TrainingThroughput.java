@@ -118,15 +118,16 @@ public final class TrainingThroughput {
             out.printf(Locale.ROOT, "data loading: %d worker threads%n", workers);
             String tunables = System.getenv("GLIBC_TUNABLES");
             out.println(tunables == null
-                ? "C allocator: glibc defaults (GLIBC_TUNABLES unset; the README's command sets it, as ./graft does)"
+                ? "C allocator: glibc defaults (GLIBC_TUNABLES unset; docs/training-throughput.md's command sets it,"
+                    + " as ./graft does)"
                 : "C allocator: GLIBC_TUNABLES=" + tunables);
             boolean preTouch = ManagementFactory.getRuntimeMXBean().getInputArguments()
                 .contains("-XX:+AlwaysPreTouch");
             out.println(preTouch
                 ? "Java heap: pre-touched (-XX:+AlwaysPreTouch): resident memory moves with native memory and"
                     + " heap resizes"
-                : "Java heap: paged in as it is first used (the README's command adds -XX:+AlwaysPreTouch), so"
-                    + " resident memory also grows with the Java heap");
+                : "Java heap: paged in as it is first used (docs/training-throughput.md's command adds"
+                    + " -XX:+AlwaysPreTouch), so resident memory also grows with the Java heap");
             Result full = run(data, "full", epochs, size, batch, workers, out);
             Result head = run(data, "head", epochs, size, batch, workers, out);
             for (Result r : List.of(full, head)) {
