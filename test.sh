@@ -23,21 +23,21 @@ find . -path '*/target/surefire-reports/TEST-*.xml' -newer "$started" -exec cat 
 rm -f "$started"
 [ "$maven" = 0 ] || exit "$maven"
 
-# The README's commands count themselves: `ok` follows each verified step (a step that found its tools missing counts
-# as skipped), and the EXIT trap prints how many passed, and that one failed when a step stopped the run. Every figure
-# printed comes from the steps that ran.
+# The documented commands (README.md and docs/*.md) count themselves: `ok` follows each verified step (a step that
+# found its tools missing counts as skipped), and the EXIT trap prints how many passed, and that one failed when a step
+# stopped the run. Every figure printed comes from the steps that ran.
 passed=0; skipped=0; tmp=""; serve=""
 ok() { passed=$((passed + 1)); }
 finish() {
   local code=$?
   [ -n "$serve" ] && kill "$serve" 2>/dev/null
   [ -n "$tmp" ] && rm -rf "$tmp"
-  echo "test.sh: README commands: $passed passed, $skipped skipped, $([ "$code" = 0 ] && echo 0 || echo 1) failed"
+  echo "test.sh: documented commands: $passed passed, $skipped skipped, $([ "$code" = 0 ] && echo 0 || echo 1) failed"
 }
 trap finish EXIT
 
-# The README's commands, through the launcher, as a user types them.
-echo "test.sh: README commands through ./graft"
+# The commands of README.md and docs/*.md, through the launcher, as a user types them.
+echo "test.sh: documented commands through ./graft"
 ./graft --help >/dev/null; ok
 json=$(./graft summary --arch resnet50 --classes 10 --json)
 for want in '"params" : 23508032' '"params" : 2111488' '"params" : 25619520'; do
@@ -66,18 +66,25 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 [ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }; ok
 ./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
 grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }; ok
-# "Your own model, from a folder to a latency table", exactly as the README has it.
+# fenced FILE HEADING [N]: the Nth (default first) fenced block after the line HEADING of a Markdown file, as written.
+fenced() {
+  awk -v h="$2" -v n="${3:-1}" '$0 == h { on = 1; next }
+      on && /^```/ { if (inb) { if (++k == n) exit; inb = 0 } else inb = 1; next }
+      inb && k == n - 1' "$1"
+}
+# The main workflow, run as README.md shows it: its block is read from README.md (and must equal the one in
+# docs/walkthrough.md), and every `./graft` in it runs this checkout's launcher inside a fresh folder.
+walk=$(fenced README.md '## The main workflow: data, train, export, predict or serve')
+[ "$(grep -c '^\./graft ' <<<"$walk")" = 5 ] || { echo "test.sh: README.md's main workflow is not five ./graft lines"; exit 1; }
+[ "$walk" = "$(fenced docs/walkthrough.md '# Your own model, from a folder to a latency table')" ] \
+    || { echo "test.sh: README.md and docs/walkthrough.md show different workflows"; exit 1; }
 mkdir "$tmp/walk"
-(cd "$tmp/walk" && G="$OLDPWD/graft" \
-  && "$G" data synth --out my-photos --classes 3 --size 64 --per-class 200 --seed 7 \
-  && "$G" train --data my-photos --arch resnet18 --size 64 --batch 32 --fine-tune 10 --lr 6e-3 --lr-mult 1 --out runs/mine \
-  && "$G" export --checkpoint runs/mine --out mine.onnx \
-  && "$G" predict mine.onnx my-photos/valid/circle/*.png --top 3 \
-  && "$G" bench mine.onnx --checkpoint runs/mine --engine ort,djl --threads 2 --batch 1,8 --report mine.html) \
-  >"$tmp/walk.log" 2>&1 || { echo "test.sh: the README's own-model walkthrough"; tail -20 "$tmp/walk.log"; exit 1; }
+(cd "$tmp/walk" && G="$OLDPWD/graft" bash -euo pipefail -c "$(sed 's#^\./graft #"$G" #' <<<"$walk")") \
+  >"$tmp/walk.log" 2>&1 || { echo "test.sh: README.md's main workflow"; tail -20 "$tmp/walk.log"; exit 1; }
 grep -q '| djl cpu t2 b8 |' "$tmp/walk/mine.md" || { echo "test.sh: the walkthrough's latency table"; exit 1; }; ok
 # "From fastai to a Java app, without Python": PyTorch's own files (learn.save layout, a torchvision download) written
-# by Debian's torch, then the README's commands on them (resnet18 and 3 classes standing in for resnet34 and 37 pets).
+# by Debian's torch, then docs/pytorch-checkpoints.md's commands on them (resnet18 and 3 classes standing in for
+# resnet34 and 37 pets).
 if /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
   mkdir -p "$tmp/fastai/models"
   /usr/bin/python3 - ../shared/golden/resnet18_c3_64.fastai.safetensors "$tmp/fastai" <<'PY'
@@ -97,7 +104,7 @@ PY
     && "$G" train --data "$tmp/shapes" --arch resnet18 --size 32 --batch 8 --pretrained resnet18-f37072fd.pth \
          --fine-tune 1 --out runs/pets --no-progress \
     && "$G" convert models/stage-1.pth stage-1.safetensors) \
-    >"$tmp/fastai.log" 2>&1 || { echo "test.sh: the README's fastai commands"; tail -20 "$tmp/fastai.log"; exit 1; }
+    >"$tmp/fastai.log" 2>&1 || { echo "test.sh: docs/pytorch-checkpoints.md's fastai commands"; tail -20 "$tmp/fastai.log"; exit 1; }
   grep -q 'converted models/stage-1.pth (torch-zip, 132 tensors' "$tmp/fastai.log" \
     || { echo "test.sh: graft convert"; tail -5 "$tmp/fastai.log"; exit 1; }; ok
 else
@@ -105,7 +112,7 @@ else
   [ "${CI:-}" = true ] && { echo "test.sh: CI needs python3-torch"; exit 1; }
   skipped=$((skipped + 1))
 fi
-# graft serve with the README's options, asked with the README's curl lines, then stopped with SIGTERM.
+# graft serve with docs/serve.md's options, asked with its curl lines, then stopped with SIGTERM.
 port=$((20000 + RANDOM % 20000))
 ./graft serve "$tmp/model.onnx" --host 127.0.0.1 --port "$port" --threads 2 --queue 8 --max-body 10MB \
     >"$tmp/serve.log" 2>&1 &
@@ -120,7 +127,7 @@ kill -TERM "$serve"
 code=0; wait "$serve" || code=$?
 serve=""
 [ "$code" = 143 ] || [ "$code" = 0 ] || { echo "test.sh: graft serve exited $code after SIGTERM"; exit 1; }; ok
-# The README's benchmark commands, made short: one JMH benchmark, one iteration; training throughput, 2 epochs.
+# The benchmark commands of docs/bench.md and docs/training-throughput.md, made short: one JMH benchmark, one iteration; training throughput, 2 epochs.
 ORT_DISABLE_TELEMETRY=1 java -jar benchmarks/target/benchmarks-jmh.jar PreprocessBenchmark -p source=640x480 \
     -f 1 -wi 0 -i 1 -r 200ms >"$tmp/jmh.log" 2>&1 || { echo "test.sh: JMH"; tail -20 "$tmp/jmh.log"; exit 1; }
 grep -q 'PreprocessBenchmark' "$tmp/jmh.log" || { echo "test.sh: JMH printed no result"; exit 1; }; ok
@@ -133,10 +140,9 @@ grep -q 'per batch: data wait .* optimiser' "$tmp/train-bench.log" \
     || { echo "test.sh: TrainingThroughput printed no time breakdown"; exit 1; }
 grep -q "outside the JVM's own .* -> " "$tmp/train-bench.log" \
     || { echo "test.sh: TrainingThroughput printed no native memory"; exit 1; }; ok
-./mvnw -B -ntp -q -pl benchmarks -am test -Dtest=ClosingNoteCheckpoints -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dgraft.bench.models="$tmp/cnc" -Dgraft.bench.archs=resnet18 >"$tmp/cnc.log" 2>&1 \
-    || { echo "test.sh: ClosingNoteCheckpoints"; tail -20 "$tmp/cnc.log"; exit 1; }
-[ -s "$tmp/cnc/resnet18-224/checkpoint.json" ] || { echo "test.sh: ClosingNoteCheckpoints wrote no checkpoint"; exit 1; }; ok
+java -cp cli/target/graft-cli.jar -Dai.djl.offline=true dev.graft.benchmarks.weights.SeededCheckpoints "$tmp/seeded" resnet18 \
+    >"$tmp/seeded.log" 2>&1 || { echo "test.sh: SeededCheckpoints"; tail -20 "$tmp/seeded.log"; exit 1; }
+[ -s "$tmp/seeded/resnet18-224/checkpoint.json" ] || { echo "test.sh: SeededCheckpoints wrote no checkpoint"; exit 1; }; ok
 # The export-proof benchmark, made short (docs/export-proof.md has the 224 px figures of every architecture).
 ORT_DISABLE_TELEMETRY=1 java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Dai.djl.offline=true \
     dev.graft.benchmarks.proof.ExportProofBench 64 1 resnet18 >"$tmp/proof-bench.log" 2>&1 \
@@ -147,3 +153,33 @@ grep -Eq '^resnet18 .* pass ' "$tmp/proof-bench.log" || { echo "test.sh: ExportP
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
 cli/src/image/image-test.sh | tee "$tmp/image.log"
 if grep -q '^image-test: SKIPPED' "$tmp/image.log"; then skipped=$((skipped + 1)); else ok; fi
+# docs/java-applications.md: the example project on the page is docs/examples/edge-app (every file the page shows,
+# byte for byte), the README's dependency snippet is the one in its pom, and graft-bom names every module's artifact.
+# Then the page's install command (into a Maven repository of this checkout's own, target/example-m2, read-through to
+# ~/.m2, so the user's installed artifacts are left alone) and, outside the reactor, the project built offline against
+# it, predicting one image with the model exported above.
+mkdir -p "$tmp/page"
+awk -v out="$tmp/page" '/^<!-- file: [^ ]+ -->$/ { f = $3; next }
+    f != "" && /^```/ { if (on) { on = 0; f = "" } else { on = 1; system("mkdir -p \"$(dirname \"" out "/" f "\")\"") }; next }
+    on { print > (out "/" f) }' docs/java-applications.md
+diff -r "$tmp/page/docs/examples/edge-app" docs/examples/edge-app >"$tmp/page.diff" \
+    || { echo "test.sh: docs/java-applications.md differs from docs/examples/edge-app"; head -20 "$tmp/page.diff"; exit 1; }
+snippet=$(fenced README.md '## Java applications' 2 | sed 's/^ *//')
+[ -n "$snippet" ] && [[ "$(sed 's/^ *//' docs/examples/edge-app/pom.xml)" == *"$snippet"* ]] \
+    || { echo "test.sh: README.md's dependency snippet is not the example project's"; exit 1; }
+for pom in */pom.xml; do
+  a=$(sed -n '/<parent>/,/<\/parent>/d; s#^  <artifactId>\(.*\)</artifactId>#\1#p' "$pom")
+  [ "$pom" = bom/pom.xml ] || grep -q "<artifactId>$a</artifactId>" bom/pom.xml || { echo "test.sh: graft-bom lacks $a"; exit 1; }
+done; ok
+read -ra install <<<"$(fenced README.md '## Java applications')"
+[ "${install[*]:0:2}" = './mvnw -B' ] && [ "${install[*]}" = "$(fenced docs/java-applications.md '## Getting the artifacts')" ] \
+    || { echo "test.sh: README.md and docs/java-applications.md show different install commands"; exit 1; }
+repo=(-Dmaven.repo.local="$PWD/target/example-m2" -Dmaven.repo.local.tail="$HOME/.m2/repository")
+"${install[@]}" -ntp -q "${repo[@]}" >"$tmp/install.log" 2>&1 \
+    || { echo "test.sh: the install command of docs/java-applications.md"; tail -20 "$tmp/install.log"; exit 1; }
+cp -r docs/examples/edge-app "$tmp/edge-app"
+(cd "$tmp/edge-app" && "$OLDPWD/mvnw" -B -q -o "${repo[@]}" compile exec:java -Dexec.args="$tmp/model.onnx $img") \
+    >"$tmp/edge-app.out" 2>"$tmp/edge-app.err" \
+    || { echo "test.sh: the example Java project"; tail -20 "$tmp/edge-app.out" "$tmp/edge-app.err"; exit 1; }
+grep -qx 'ran on cpu' "$tmp/edge-app.out" && [ "$(grep -Ec '^[^ ]+ [0-9.E-]+$' "$tmp/edge-app.out")" -ge 1 ] \
+    || { echo "test.sh: the example Java project printed no prediction"; cat "$tmp/edge-app.out"; exit 1; }; ok
