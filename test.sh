@@ -143,6 +143,17 @@ grep -q "outside the JVM's own .* -> " "$tmp/train-bench.log" \
 java -cp cli/target/graft-cli.jar -Dai.djl.offline=true dev.graft.benchmarks.weights.SeededCheckpoints "$tmp/seeded" resnet18 \
     >"$tmp/seeded.log" 2>&1 || { echo "test.sh: SeededCheckpoints"; tail -20 "$tmp/seeded.log"; exit 1; }
 [ -s "$tmp/seeded/resnet18-224/checkpoint.json" ] || { echo "test.sh: SeededCheckpoints wrote no checkpoint"; exit 1; }; ok
+# The latency programs of docs/verified.md, docs/mobile-bodies.md and docs/quantization.md, made short (one round,
+# one small network, 64 px): they run and print their figures.
+java -cp cli/target/graft-cli.jar dev.graft.benchmarks.latency.EdgeOverhead "$tmp/model.onnx" 1 1 >"$tmp/edge-overhead.log" 2>&1 \
+    && grep -q 'raw ONNX Runtime API p50 .* overhead' "$tmp/edge-overhead.log" \
+    || { echo "test.sh: EdgeOverhead"; tail -20 "$tmp/edge-overhead.log"; exit 1; }; ok
+java -cp cli/target/graft-cli.jar dev.graft.benchmarks.latency.ArchLatency mobilenet_v3_small >"$tmp/arch-latency.log" 2>&1 \
+    && grep -Eq '^mobilenet_v3_small +1,525,280 ' "$tmp/arch-latency.log" \
+    || { echo "test.sh: ArchLatency"; tail -20 "$tmp/arch-latency.log"; exit 1; }; ok
+java -cp cli/target/graft-cli.jar dev.graft.benchmarks.latency.QuantSpeed 1 64 resnet18 >"$tmp/quant-speed.log" 2>&1 \
+    && grep -q 'runs 20 of 20 convolutions as integer kernels' "$tmp/quant-speed.log" \
+    || { echo "test.sh: QuantSpeed"; tail -20 "$tmp/quant-speed.log"; exit 1; }; ok
 # The export-proof benchmark, made short (docs/export-proof.md has the 224 px figures of every architecture).
 ORT_DISABLE_TELEMETRY=1 java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Dai.djl.offline=true \
     dev.graft.benchmarks.proof.ExportProofBench 64 1 resnet18 >"$tmp/proof-bench.log" 2>&1 \

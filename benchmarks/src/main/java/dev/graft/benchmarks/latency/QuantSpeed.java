@@ -43,7 +43,8 @@ public final class QuantSpeed {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int size = args.length > 1 ? Integer.parseInt(args[1]) : 224;
         List<String> archs = args.length > 2 ? List.of(args).subList(2, args.length) : List.of("resnet18", "resnet50");
-        Path out = Path.of(System.getProperty("graft.bench.out", System.getProperty("java.io.tmpdir")));
+        String keep = System.getProperty("graft.bench.out");
+        Path out = keep == null ? null : Path.of(keep);
         for (String arch : archs) {
             Network net = VisionModel.builder().setArch(arch).setClasses(10).build();
             Map<String, Tensor> weights = weights(net, 1);
@@ -53,7 +54,7 @@ public final class QuantSpeed {
             ModelProto fp32 = OnnxExporter.exportFp32(options);
             ModelProto int8 = OnnxExporter.lowerPrecision(fp32, options, QuantProgress.NONE);
             System.out.printf("%s: exported and calibrated in %.1f s%n", arch, (System.nanoTime() - t0) / 1e9);
-            if (Files.isDirectory(out)) {
+            if (out != null && Files.isDirectory(out)) {
                 OnnxFiles.writeAtomically(fp32, out.resolve(arch + "-fp32.onnx"));
                 OnnxFiles.writeAtomically(int8, out.resolve(arch + "-int8.onnx"));
             }
