@@ -47,7 +47,7 @@ final class Svg {
 
     private static StringBuilder open(String chartClass, int w, int h, String title) {
         StringBuilder sb = new StringBuilder();
-        sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart ").append(chartClass).append("\" width=\"")
+        sb.append("<svg class=\"chart ").append(chartClass).append("\" width=\"")
                 .append(w).append("\" height=\"").append(h).append("\" viewBox=\"0 0 ").append(w).append(' ').append(h)
                 .append("\" role=\"img\"><title>").append(escape(title)).append("</title>")
                 .append("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>");
