@@ -92,6 +92,10 @@ final class InterpretCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    /** Time spent running the images through the model and the accumulators, for the images-per-second line. */
+    private long loopNanos;
+    private int loopImages;
+
     /** The largest --top-losses: each one is a thumbnail in the page. */
     static final int MAX_TOP_LOSSES = 1000;
 
@@ -193,6 +197,8 @@ final class InterpretCommand implements Callable<Integer> {
             throw new GraftException("cannot write " + e.getMessage(), e);
         }
         out.println(summary);
+        out.printf(Locale.ROOT, "%d images through the model in %.2f s (%.1f images/s)%n", loopImages, loopNanos / 1e9,
+            loopImages / Math.max(1e-9, loopNanos / 1e9));
         out.printf(Locale.ROOT, "wrote %s%s%s in %.1f s%n", report, json == null ? "" : ", " + json,
             csv == null ? "" : ", " + csv, (System.nanoTime() - start) / 1e9);
         out.flush();
@@ -334,6 +340,7 @@ final class InterpretCommand implements Callable<Integer> {
         List<LabelledImages.Item> items = images.items();
         ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("interpret").setInitialMax(items.size())
             .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(250).build();
+        long loopStart = System.nanoTime();
         try {
             for (int i = 0; i < items.size(); i++) {
                 LabelledImages.Item item = items.get(i);
@@ -349,6 +356,8 @@ final class InterpretCommand implements Callable<Integer> {
                 }
             }
         } finally {
+            loopNanos = System.nanoTime() - loopStart;
+            loopImages = items.size();
             if (bar != null) {
                 bar.close();
             }
