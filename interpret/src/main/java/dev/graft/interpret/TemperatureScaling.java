@@ -46,12 +46,19 @@ public final class TemperatureScaling {
         double b;
         boolean clamped = false;
         String note = "";
-        if (derivative(logits, labels, hi) < 0) {
+        double atLo = derivative(logits, labels, lo);
+        double atHi = derivative(logits, labels, hi);
+        if (atLo >= 0 && atHi <= 0) {
+            // constant rows: every temperature gives the same likelihood
+            b = 1;
+            note = "the likelihood does not depend on T on these images (each row's logits are equal); T is 1";
+        } else if (atHi <= 0) {
+            // still falling (or flat to double precision) at the smallest T: the set is separated
             b = hi;
             clamped = true;
             note = "the calibration images are separated so well that the likelihood keeps rising as T falls towards 0;"
                     + " T is clamped at " + MIN_TEMPERATURE;
-        } else if (derivative(logits, labels, lo) > 0) {
+        } else if (atLo >= 0) {
             b = lo;
             clamped = true;
             note = "the model is so wrong on the calibration images that T would grow past " + MAX_TEMPERATURE
