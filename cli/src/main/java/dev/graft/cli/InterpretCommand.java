@@ -5,7 +5,6 @@ import dev.graft.edge.EdgeException;
 import dev.graft.edge.EdgeModel;
 import dev.graft.edge.EdgeOptions;
 import dev.graft.edge.NonFiniteOutputException;
-import dev.graft.edge.Prediction;
 import dev.graft.edge.Task;
 import dev.graft.files.FileRefusedException;
 import dev.graft.files.OutputFile;
@@ -53,12 +52,17 @@ final class InterpretCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file written by graft export.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "The .onnx file written by graft export.")
     Path model;
 
-    @Option(names = "--data", required = true, paramLabel = "DIR|CSV",
+    @Option(names = "--checkpoint", paramLabel = "RUN", description = "Interpret the trained model of a run folder"
+        + " (before export) on the run's own validation split, instead of MODEL.")
+    Path checkpoint;
+
+    @Option(names = "--data", paramLabel = "DIR|CSV",
         description = "Labelled images: class folders, a folder with a valid/ split (only valid/ is used), or a"
-            + " fname,label[,is_valid] CSV (only is_valid rows when the column exists).")
+            + " fname,label[,is_valid] CSV (only is_valid rows when the column exists). With --checkpoint: the run's"
+            + " data by default, split as the run split it.")
     Path data;
 
     @Option(names = "--report", defaultValue = "interp.html", paramLabel = "FILE",
@@ -109,7 +113,22 @@ final class InterpretCommand implements Callable<Integer> {
         if (minConfused < 1) {
             throw new GraftException("--min-confused must be at least 1, not " + minConfused);
         }
-        List<Path> inputs = new ArrayList<>(List.of(model, data));
+        if ((model == null) == (checkpoint == null)) {
+            throw new GraftException(model == null ? "give an exported MODEL.onnx or --checkpoint RUN"
+                : "give either MODEL or --checkpoint, not both");
+        }
+        if (model != null && data == null) {
+            throw new GraftException("--data DIR is needed with an exported model: the labelled images to interpret on");
+        }
+        List<Path> inputs = new ArrayList<>();
+        for (Path p : new Path[] {model, data}) {
+            if (p != null) {
+                inputs.add(p);
+            }
+        }
+        if (checkpoint != null) {
+            inputs.addAll(dev.graft.models.checkpoint.RunFolder.files(checkpoint));
+        }
         List<OutputFile> outputs = new ArrayList<>();
         try {
             outputs.add(OutputFile.of(report, "the report", inputs));
@@ -123,33 +142,16 @@ final class InterpretCommand implements Callable<Integer> {
             throw new GraftException(e.getMessage(), e);
         }
         checkDistinct();
-        LabelledImages images;
-        try {
-            images = LabelledImages.read(data);
-        } catch (InterpretException e) {
-            throw new GraftException(e.getMessage(), e);
-        }
-        EdgeOptions options;
-        try {
-            options = EdgeOptions.builder().optDevice(device).optIntraOpThreads(threads)
-                .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes)).optLogNotes(false).build();
-        } catch (EdgeException e) {
-            throw new GraftException(e.getMessage(), e);
-        }
         long start = System.nanoTime();
         String html;
         String jsonText;
         String csvText;
         String summary;
-        try (EdgeModel m = EdgeModel.load(model, options)) {
-            for (String note : m.metadata().assumptions()) {
-                err.println("graft: note: " + note);
-            }
-            err.flush();
-            HtmlReport page = new HtmlReport("Interpretation of " + model.getFileName());
-            page.addIntro("model " + model + " (" + m.task().metadataValue() + ", " + m.metadata().arch() + ", "
-                + m.precision() + ", " + m.device() + ")");
-            page.addIntro("data " + data + " (" + images.layout() + ", " + images.items().size() + " images)");
+        try (Subject m = checkpoint != null ? TrainedSubject.open(checkpoint, data, err) : edgeSubject(err)) {
+            LabelledImages images = m.images();
+            HtmlReport page = new HtmlReport("Interpretation of " + m.name());
+            page.addIntro(m.description());
+            page.addIntro("data " + images.source() + " (" + images.layout() + ", " + images.items().size() + " images)");
             Thumbnails.Maker thumbs = Thumbnails.fromFiles(Thumbnails.DEFAULT_SIDE);
             switch (m.task()) {
                 case SINGLE_LABEL -> {
@@ -183,6 +185,8 @@ final class InterpretCommand implements Callable<Integer> {
             html = page.toHtml();
         } catch (EdgeException e) {
             throw new GraftException(e.getMessage(), e);
+        } catch (InterpretException e) {
+            throw new GraftException(e.getMessage(), e);
         }
         try {
             outputs.get(0).writeString(html);
@@ -203,6 +207,71 @@ final class InterpretCommand implements Callable<Integer> {
             csv == null ? "" : ", " + csv, (System.nanoTime() - start) / 1e9);
         out.flush();
         return 0;
+    }
+
+    /** The exported model through runtime-edge, and the labelled images of --data. */
+    private Subject edgeSubject(PrintWriter err) {
+        LabelledImages images = LabelledImages.read(data);
+        EdgeOptions options = EdgeOptions.builder().optDevice(device).optIntraOpThreads(threads)
+            .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes)).optLogNotes(false).build();
+        EdgeModel m = EdgeModel.load(model, options);
+        for (String note : m.metadata().assumptions()) {
+            err.println("graft: note: " + note);
+        }
+        err.flush();
+        return new Subject() {
+            @Override
+            public String name() {
+                return model.getFileName().toString();
+            }
+
+            @Override
+            public String description() {
+                return "model " + model + " (" + m.task().metadataValue() + ", " + m.metadata().arch() + ", "
+                    + m.precision() + ", " + m.device() + ", through runtime-edge)";
+            }
+
+            @Override
+            public Task task() {
+                return m.task();
+            }
+
+            @Override
+            public List<String> labels() {
+                return m.labels();
+            }
+
+            @Override
+            public double threshold() {
+                return m.metadata().threshold();
+            }
+
+            @Override
+            public int numOutputs() {
+                return m.numOutputs();
+            }
+
+            @Override
+            public LabelledImages images() {
+                return images;
+            }
+
+            @Override
+            public float[] scores(Path file) {
+                try {
+                    return m.predict(file).scores();
+                } catch (BadInputException | NonFiniteOutputException e) {
+                    String why = e.getMessage();
+                    String prefix = file + ": ";
+                    throw new Skip(why != null && why.startsWith(prefix) ? why.substring(prefix.length()) : why);
+                }
+            }
+
+            @Override
+            public void close() {
+                m.close();
+            }
+        };
     }
 
     private void checkDistinct() {
@@ -235,7 +304,7 @@ final class InterpretCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private Map<String, Integer> classIndex(EdgeModel m) {
+    private Map<String, Integer> classIndex(Subject m) {
         Map<String, Integer> index = new HashMap<>();
         List<String> labels = m.labels();
         for (int i = 0; i < labels.size(); i++) {
@@ -244,7 +313,7 @@ final class InterpretCommand implements Callable<Integer> {
         return index;
     }
 
-    private static void refuseUnknown(Set<String> unknown, EdgeModel m, Path data) {
+    private static void refuseUnknown(Set<String> unknown, Subject m, Path data) {
         if (!unknown.isEmpty()) {
             List<String> names = new ArrayList<>(unknown);
             String shown = String.join(", ", names.subList(0, Math.min(5, names.size())))
@@ -256,7 +325,7 @@ final class InterpretCommand implements Callable<Integer> {
         }
     }
 
-    private SingleLabelInterpretation singleLabel(EdgeModel m, LabelledImages images, PrintWriter err) {
+    private SingleLabelInterpretation singleLabel(Subject m, LabelledImages images, PrintWriter err) {
         Map<String, Integer> index = classIndex(m);
         Set<String> unknown = new LinkedHashSet<>();
         int[] labels = new int[images.items().size()];
@@ -268,14 +337,14 @@ final class InterpretCommand implements Callable<Integer> {
                 labels[i] = c;
             }
         }
-        refuseUnknown(unknown, m, data);
+        refuseUnknown(unknown, m, images.source());
         SingleLabelInterpretation in = new SingleLabelInterpretation(m.labels(), topLosses);
-        run(m, images, err, (item, i, p) -> in.add(item.file().toString(), p.scores(), labels[i]),
+        run(m, images, err, (item, i, p) -> in.add(item.file().toString(), p, labels[i]),
             (item, why) -> in.unreadable(item.file().toString(), why));
         return in;
     }
 
-    private MultiLabelInterpretation multiLabel(EdgeModel m, LabelledImages images, PrintWriter err) {
+    private MultiLabelInterpretation multiLabel(Subject m, LabelledImages images, PrintWriter err) {
         Map<String, Integer> index = classIndex(m);
         Set<String> unknown = new LinkedHashSet<>();
         boolean[][] actual = new boolean[images.items().size()][m.labels().size()];
@@ -292,14 +361,14 @@ final class InterpretCommand implements Callable<Integer> {
                 }
             }
         }
-        refuseUnknown(unknown, m, data);
-        MultiLabelInterpretation in = new MultiLabelInterpretation(m.labels(), m.metadata().threshold(), topLosses);
-        run(m, images, err, (item, i, p) -> in.add(item.file().toString(), p.scores(), actual[i]),
+        refuseUnknown(unknown, m, images.source());
+        MultiLabelInterpretation in = new MultiLabelInterpretation(m.labels(), m.threshold(), topLosses);
+        run(m, images, err, (item, i, p) -> in.add(item.file().toString(), p, actual[i]),
             (item, why) -> in.unreadable(item.file().toString(), why));
         return in;
     }
 
-    private RegressionInterpretation regression(EdgeModel m, LabelledImages images, PrintWriter err) {
+    private RegressionInterpretation regression(Subject m, LabelledImages images, PrintWriter err) {
         int n = m.numOutputs();
         float[][] actual = new float[images.items().size()][];
         for (int i = 0; i < actual.length; i++) {
@@ -320,23 +389,55 @@ final class InterpretCommand implements Callable<Integer> {
         }
         List<String> names = m.labels().isEmpty() ? List.of("value") : m.labels();
         RegressionInterpretation in = new RegressionInterpretation(names, topLosses, 2000);
-        run(m, images, err, (item, i, p) -> in.add(item.file().toString(), p.scores(), actual[i]),
+        run(m, images, err, (item, i, p) -> in.add(item.file().toString(), p, actual[i]),
             (item, why) -> in.unreadable(item.file().toString(), why));
         return in;
     }
 
     @FunctionalInterface
     private interface Sink {
-        void accept(LabelledImages.Item item, int index, Prediction p);
+        void accept(LabelledImages.Item item, int index, float[] scores);
     }
 
     @FunctionalInterface
-    private interface Skip {
+    private interface Skipped {
         void accept(LabelledImages.Item item, String why);
     }
 
+    /** An image the model could not score (unreadable, non-finite output): listed in the report, not fatal. */
+    static final class Skip extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Skip(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /** What is interpreted: a model, its labels and task, and the images it is judged on. */
+    interface Subject extends AutoCloseable {
+        String name();
+
+        String description();
+
+        Task task();
+
+        List<String> labels();
+
+        double threshold();
+
+        int numOutputs();
+
+        LabelledImages images();
+
+        /** Probabilities (values for regression) in output order; throws {@link Skip} for an unusable image. */
+        float[] scores(Path file);
+
+        @Override
+        void close();
+    }
+
     /** Every image through the model, one at a time as graft predict runs them, with a progress bar on stderr. */
-    private void run(EdgeModel m, LabelledImages images, PrintWriter err, Sink sink, Skip skip) {
+    private void run(Subject m, LabelledImages images, PrintWriter err, Sink sink, Skipped skip) {
         List<LabelledImages.Item> items = images.items();
         ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("interpret").setInitialMax(items.size())
             .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(250).build();
@@ -345,11 +446,9 @@ final class InterpretCommand implements Callable<Integer> {
             for (int i = 0; i < items.size(); i++) {
                 LabelledImages.Item item = items.get(i);
                 try {
-                    sink.accept(item, i, m.predict(item.file()));
-                } catch (BadInputException | NonFiniteOutputException e) {
-                    String why = e.getMessage();
-                    String prefix = item.file() + ": ";
-                    skip.accept(item, why != null && why.startsWith(prefix) ? why.substring(prefix.length()) : why);
+                    sink.accept(item, i, m.scores(item.file()));
+                } catch (Skip e) {
+                    skip.accept(item, e.getMessage());
                 }
                 if (bar != null) {
                     bar.step();

@@ -38,6 +38,14 @@ public final class LabelledImages {
         this.items = List.copyOf(items);
     }
 
+    /** Images listed elsewhere (a training run's own validation split), with how they were chosen. */
+    public static LabelledImages of(Path source, String layout, List<Item> items) {
+        if (items.isEmpty()) {
+            throw new InterpretException("no images to interpret in " + source + " (" + layout + ")");
+        }
+        return new LabelledImages(source, layout, items);
+    }
+
     public Path source() {
         return source;
     }
