@@ -20,6 +20,8 @@ public final class Thumbnails {
     public static final int DEFAULT_SIDE = 160;
     /** Files larger than this are not decoded for a thumbnail. */
     private static final long MAX_BYTES = 64L << 20;
+    /** Images with more pixels than this get no thumbnail. */
+    private static final long MAX_PIXELS = 100_000_000L;
 
     private Thumbnails() {
     }
@@ -38,15 +40,45 @@ public final class Thumbnails {
                 if (!Files.isRegularFile(p) || Files.size(p) > MAX_BYTES) {
                     return null;
                 }
-                BufferedImage img;
-                try (InputStream in = Files.newInputStream(p)) {
-                    img = ImageIO.read(in);
-                }
+                BufferedImage img = read(p, side);
                 return img == null ? null : dataUri(img, side);
             } catch (IOException | RuntimeException e) {
                 return null;
             }
         };
+    }
+
+    /**
+     * Decodes only what a thumbnail needs: the header first (an image over {@value #MAX_PIXELS} pixels is skipped, so a
+     * small file claiming a huge size cannot exhaust memory), then every n-th pixel so that the decoded image is at
+     * most about twice the thumbnail's side.
+     */
+    private static BufferedImage read(Path p, int side) throws IOException {
+        try (InputStream in = Files.newInputStream(p);
+             javax.imageio.stream.ImageInputStream stream = ImageIO.createImageInputStream(in)) {
+            if (stream == null) {
+                return null;
+            }
+            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(stream);
+            if (!readers.hasNext()) {
+                return null;
+            }
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(stream, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w <= 0 || h <= 0 || w * h > MAX_PIXELS) {
+                    return null;
+                }
+                javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+                int step = (int) Math.max(1, Math.max(w, h) / (2L * side));
+                param.setSourceSubsampling(step, step, 0, 0);
+                return reader.read(0, param);
+            } finally {
+                reader.dispose();
+            }
+        }
     }
 
     /** No thumbnails (the report shows the file names only). */

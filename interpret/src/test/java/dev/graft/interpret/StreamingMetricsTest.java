@@ -147,4 +147,21 @@ class StreamingMetricsTest {
         assertThat(InterpretationJson.cell("=cmd()")).isEqualTo("'=cmd()");
         assertThat(InterpretationJson.cell("a,b")).isEqualTo("\"a,b\"");
     }
+
+    @Test
+    void thumbnailsAreSmallJpegsAndNullForWhatIsNotAnImage() throws Exception {
+        java.awt.image.BufferedImage big = new java.awt.image.BufferedImage(1200, 800,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        Path png = tmp.resolve("big.png");
+        javax.imageio.ImageIO.write(big, "png", png.toFile());
+        String uri = Thumbnails.fromFiles(100).dataUri(png.toString());
+        assertThat(uri).startsWith("data:image/jpeg;base64,");
+        java.awt.image.BufferedImage back = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(
+                java.util.Base64.getDecoder().decode(uri.substring(uri.indexOf(',') + 1))));
+        assertThat(Math.max(back.getWidth(), back.getHeight())).isEqualTo(100);
+        Path text = tmp.resolve("not.png");
+        Files.writeString(text, "hello");
+        assertThat(Thumbnails.fromFiles(100).dataUri(text.toString())).isNull();
+        assertThat(Thumbnails.fromFiles(100).dataUri(tmp.resolve("missing.png").toString())).isNull();
+    }
 }
