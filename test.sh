@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export ORT_DISABLE_TELEMETRY=1
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && { ! /usr/bin/python3 -c 'import onnx, torch, torchvision' 2>/dev/null || ! command -v chromium >/dev/null \
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && { ! /usr/bin/python3 -c 'import onnx, torch, torchvision, sklearn' 2>/dev/null || ! command -v chromium >/dev/null \
     || ! command -v runc >/dev/null || ! command -v umoci >/dev/null || ! command -v skopeo >/dev/null; }; then
-  echo "test.sh: installing test tools from Debian (python3-onnx, python3-torch, python3-torchvision, chromium, skopeo, umoci, runc, curl)"
-  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision chromium \
+  echo "test.sh: installing test tools from Debian (python3-onnx, python3-torch, python3-torchvision, python3-sklearn, chromium, skopeo, umoci, runc, curl)"
+  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-onnx python3-torch python3-torchvision python3-sklearn chromium \
     skopeo umoci runc curl) \
     >/tmp/graft-test-oracles.log 2>&1 || echo "test.sh: oracles not installed (see /tmp/graft-test-oracles.log); their tests will skip"
 fi
@@ -159,6 +159,13 @@ ORT_DISABLE_TELEMETRY=1 java -cp "cli/target/graft-cli.jar:cli/target/lib/*" -Da
     dev.graft.benchmarks.proof.ExportProofBench 64 1 resnet18 >"$tmp/proof-bench.log" 2>&1 \
     || { echo "test.sh: ExportProofBench"; tail -20 "$tmp/proof-bench.log"; exit 1; }
 grep -Eq '^resnet18 .* pass ' "$tmp/proof-bench.log" || { echo "test.sh: ExportProofBench: resnet18 not proven"; exit 1; }; ok
+# graft interpret and export --calibrate on the trained shapes model (docs/interpret.md).
+./graft interpret "$tmp/trained.onnx" --data "$tmp/shapes" --report "$tmp/interp.html" --json "$tmp/interp.json" \
+    --no-progress >/dev/null
+grep -q '"confusion_matrix"' "$tmp/interp.json" && grep -q 'class="chart reliability' "$tmp/interp.html" \
+    || { echo "test.sh: graft interpret"; exit 1; }; ok
+./graft export --checkpoint "$tmp/run" --calibrate "$tmp/shapes/valid" --out "$tmp/calibrated.onnx" >"$tmp/calibrate.log" 2>/dev/null \
+    && grep -q '^calibration: T = ' "$tmp/calibrate.log" || { echo "test.sh: graft export --calibrate"; exit 1; }; ok
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests

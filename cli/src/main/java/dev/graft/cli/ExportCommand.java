@@ -15,6 +15,8 @@ import dev.graft.exporter.quant.ImageFolder;
 import dev.graft.exporter.quant.ImagePreprocessor;
 import dev.graft.exporter.quant.PrecisionReport;
 import dev.graft.exporter.quant.QuantProgress;
+import dev.graft.interpret.InterpretException;
+import dev.graft.interpret.TemperatureScaling;
 import dev.graft.models.checkpoint.Task;
 import dev.graft.models.GraftException;
 import dev.graft.models.checkpoint.Checkpoint;
@@ -132,6 +134,11 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--quantize-head", description = "Quantise the head's Linear layers too (by default they stay fp32).")
     boolean quantizeHead;
+
+    @Option(names = "--calibrate", paramLabel = "DIR", description = "Labelled images (DIR/<label>/*, not the training"
+        + " images) to fit a temperature T on: the softmax then reads logits / T, so the probabilities match how often"
+        + " the model is right; predictions do not change. Single-label models only.")
+    Path calibrate;
 
     @Option(names = "--eval", paramLabel = "DIR", description = "Labelled images (DIR/<label>/*) to report top-1 accuracy of fp32 and the lower precision, and their agreement.")
     Path eval;
@@ -256,16 +263,32 @@ final class ExportCommand implements Callable<Integer> {
         if (tolerance != null && !(tolerance >= 0 && Double.isFinite(tolerance))) {
             throw new GraftException("--tolerance must be zero or positive and finite, not " + tolerance);
         }
-        ModelProto fp32 = OnnxExporter.exportFp32(options);
+        List<ImageFolder.Labelled> calibrationImages = calibrate == null ? List.of() : calibrationImages(options);
+        ModelProto fp32;
         ExportProof.Result r;
+        TemperatureScaling.Fit fit = null;
         try (InferenceModel trained = InferenceModel.load(network, weights, hw[0], hw[1]);
              InferenceModel exact = InferenceModel.loadFloat64(network, weights, hw[0], hw[1])) {
+            if (calibrate != null) {
+                fit = fitTemperature(options, calibrationImages, trained);
+                options = b.optTemperature(fit.temperature()).build();
+                o.printf(Locale.ROOT, "calibration: T = %.4f on %d images from %s (NLL %.4f -> %.4f, ECE %.4f -> %.4f)%n",
+                    fit.temperature(), fit.images(), calibrate, fit.nllBefore(), fit.nllAfter(), fit.eceBefore(),
+                    fit.eceAfter());
+                if (fit.clamped()) {
+                    o.println("calibration: note: " + fit.note());
+                }
+            }
+            fp32 = OnnxExporter.exportFp32(options);
             r = ExportProof.verify(fp32, TrainedReference.of(trained::forward, exact::forwardFloat64),
                 ExportProof.DEFAULT_SEED, ExportProof.DEFAULT_BATCH, hw[0], hw[1],
                 tolerance == null ? OptionalDouble.empty() : OptionalDouble.of(tolerance));
         }
         if (!r.passed()) {
             throw new GraftException(r.refusal(out));
+        }
+        if (fit != null) {
+            fp32 = withCalibration(fp32, fit);
         }
         ModelProto written = fp32;
         PrecisionReport report = null;
@@ -293,6 +316,66 @@ final class ExportCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "wrote %s (%.1f MB, %s, opset %d, %s) in %.1f s%n", out, Files.size(out) / 1e6,
             target.metadataValue(), opset, options.resolvedActivation().metadataValue(), secs);
         return 0;
+    }
+
+    /** The labelled calibration images, refused in one line for a model a temperature cannot serve. */
+    private List<ImageFolder.Labelled> calibrationImages(ExportOptions options) {
+        if (options.task() != Task.SINGLE_LABEL) {
+            throw new GraftException("--calibrate fits a softmax temperature, which needs a single-label model; this one"
+                + " is " + options.task().id());
+        }
+        if (options.resolvedActivation() != Activation.SOFTMAX) {
+            throw new GraftException("--calibrate folds a temperature into the softmax; drop --activation "
+                + options.resolvedActivation().metadataValue());
+        }
+        try {
+            return ImageFolder.labelled(calibrate, options.labels());
+        } catch (GraftException e) {
+            throw new GraftException("--calibrate: " + e.getMessage().replace("evaluation folder", "folder"), e);
+        }
+    }
+
+    /** The trained model's logits on the calibration images, and the temperature that minimises their NLL. */
+    private TemperatureScaling.Fit fitTemperature(ExportOptions options, List<ImageFolder.Labelled> images,
+                                                  InferenceModel trained) {
+        ImagePreprocessor pre = ImagePreprocessor.of(options);
+        int per = pre.floatsPerImage();
+        int batch = 16;
+        float[][] logits = new float[images.size()][];
+        int[] labels = new int[images.size()];
+        try (Progress progress = new Progress()) {
+            for (int start = 0; start < images.size(); start += batch) {
+                int n = Math.min(batch, images.size() - start);
+                float[] x = new float[n * per];
+                for (int i = 0; i < n; i++) {
+                    pre.read(images.get(start + i).file(), x, i * per);
+                    labels[start + i] = images.get(start + i).label();
+                }
+                float[] y = trained.forward(x, n, pre.channels(), pre.height(), pre.width());
+                int classes = y.length / n;
+                for (int i = 0; i < n; i++) {
+                    logits[start + i] = java.util.Arrays.copyOfRange(y, i * classes, (i + 1) * classes);
+                }
+                progress.update("temperature", start + n, images.size());
+            }
+        }
+        try {
+            return TemperatureScaling.fit(logits, labels);
+        } catch (InterpretException e) {
+            throw new GraftException(e.getMessage(), e);
+        }
+    }
+
+    /** The fitted model with the before/after calibration error recorded beside graft.temperature. */
+    private static ModelProto withCalibration(ModelProto model, TemperatureScaling.Fit fit) {
+        ModelProto.Builder m = model.toBuilder();
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put(GraftMetadata.ECE_BEFORE, Double.toString(fit.eceBefore()));
+        extra.put(GraftMetadata.ECE_AFTER, Double.toString(fit.eceAfter()));
+        extra.put(GraftMetadata.CALIBRATION_IMAGES, Integer.toString(fit.images()));
+        extra.forEach((k, v) -> m.addMetadataProps(
+            dev.graft.exporter.onnx.proto.OnnxProto.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return m.build();
     }
 
     /** The files this export reads: --out naming any of them (by any path or link) is refused. */

@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
         ExportCommand.class,
         ConvertCommand.class,
         PredictCommand.class,
+        InterpretCommand.class,
         ServeCommand.class,
         BenchCommand.class,
         DrawCommand.class,

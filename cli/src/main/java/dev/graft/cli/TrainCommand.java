@@ -125,7 +125,8 @@ final class TrainCommand implements Callable<Integer> {
             .put("epochs", epochs).put("freeze_epochs", fine ? freezeEpochs : 0).put("lr", lrText)
             .put("lr_mult", fine ? lrMult : 1)
             .put("batch", training.batch).put("size", training.size).put("seed", training.seed)
-            .put("wd", wd).put("freeze_bn", training.freezeBn).put("data", training.data.toString());
+            .put("wd", wd).put("freeze_bn", training.freezeBn).put("data", training.data.toString())
+            .put("valid_pct", training.validPct);
         int start = 0;
         Network net;
         Map<String, Tensor> body = null;

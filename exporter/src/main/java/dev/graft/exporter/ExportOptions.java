@@ -67,6 +67,7 @@ public final class ExportOptions {
     private final CalibrationData calibration;
     private final CalibrationMethod calibrationMethod;
     private final boolean quantizeHead;
+    private final double temperature;
 
     private ExportOptions(Builder b) {
         if (b.network == null) {
@@ -111,6 +112,21 @@ public final class ExportOptions {
         this.calibrationCount = b.calibrationCount;
         this.maxImageBytes = b.maxImageBytes;
         this.calibration = checkCalibration(b);
+        this.temperature = checkTemperature(b.temperature, task, resolvedActivation());
+    }
+
+    private static double checkTemperature(double t, Task task, Activation activation) {
+        if (Double.isNaN(t)) {
+            return t;
+        }
+        if (!(t > 0) || Double.isInfinite(t)) {
+            throw new GraftException("the temperature must be positive and finite, not " + t);
+        }
+        if (task != Task.SINGLE_LABEL || activation != Activation.SOFTMAX) {
+            throw new GraftException("a temperature scales the logits before a softmax: it needs a single-label model"
+                    + " exported with its softmax, not " + task.id() + " with " + activation.metadataValue());
+        }
+        return t;
     }
 
     /** The calibration set an int8 export needs, checked (folder listed, image sizes read) but not decoded yet. */
@@ -173,6 +189,7 @@ public final class ExportOptions {
         b.channels = channels;
         b.sourceHash = sourceHash;
         b.threshold = threshold;
+        b.temperature = temperature;
         b.precision = precision;
         b.calibrationImages = calibrationImages;
         b.calibrationCount = calibrationCount;
@@ -210,6 +227,14 @@ public final class ExportOptions {
 
     public int opset() {
         return opset;
+    }
+
+    /**
+     * The temperature T the softmax divides the logits by (temperature scaling), when one was fitted; the
+     * {@code logits} output stays the network's own.
+     */
+    public java.util.OptionalDouble temperature() {
+        return Double.isNaN(temperature) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(temperature);
     }
 
     /** Whether the graph has a second output, {@link GraftMetadata#LOGITS_NAME}. */
@@ -387,6 +412,7 @@ public final class ExportOptions {
         private CalibrationMethod calibrationMethod = CalibrationMethod.DEFAULT;
         private boolean calibrationMethodGiven;
         private boolean quantizeHead;
+        private double temperature = Double.NaN;
 
         private Builder() {
         }
@@ -524,6 +550,15 @@ public final class ExportOptions {
         public Builder optCalibrationMethod(CalibrationMethod method) {
             this.calibrationMethod = method;
             this.calibrationMethodGiven = true;
+            return this;
+        }
+
+        /**
+         * Divide the logits by {@code t} before the softmax (a fitted temperature; single-label with softmax only),
+         * recorded as {@link GraftMetadata#TEMPERATURE}.
+         */
+        public Builder optTemperature(double t) {
+            this.temperature = t;
             return this;
         }
 

@@ -263,10 +263,18 @@ public final class ExportProof {
         }
     }
 
-    /** The seeded proof batch and what is needed to read the model's outputs. */
-    private record Input(float[] x, int batch, int channels, int height, int width, long seed, Activation activation) {
+    /** The seeded proof batch; {@code temperature} divides the reference's logits as the graph's folded Mul does. */
+    private record Input(float[] x, int batch, int channels, int height, int width, long seed, Activation activation,
+                         double temperature) {
         double[] activate(double[] raw) {
-            return ExportProof.activate(raw, batch, raw.length / batch, activation);
+            double[] scaled = raw;
+            if (temperature != 1) {
+                scaled = new double[raw.length];
+                for (int i = 0; i < raw.length; i++) {
+                    scaled[i] = raw[i] / temperature;
+                }
+            }
+            return ExportProof.activate(scaled, batch, raw.length / batch, activation);
         }
     }
 
@@ -288,7 +296,19 @@ public final class ExportProof {
         for (int i = 0; i < count; i++) {
             x[i] = (float) random.nextGaussian();
         }
-        return new Input(x, batch, channels, height, width, seed, activation);
+        String t = meta.get(GraftMetadata.TEMPERATURE);
+        double temperature = 1;
+        if (t != null) {
+            try {
+                temperature = Double.parseDouble(t);
+            } catch (NumberFormatException e) {
+                temperature = Double.NaN;
+            }
+            if (!(temperature > 0) || Double.isInfinite(temperature)) {
+                throw new GraftException("bad " + GraftMetadata.TEMPERATURE + " '" + t + "': must be positive and finite");
+            }
+        }
+        return new Input(x, batch, channels, height, width, seed, activation, temperature);
     }
 
     private static float[] runOrt(ModelProto model, Input in) {

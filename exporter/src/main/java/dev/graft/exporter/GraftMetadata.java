@@ -72,7 +72,19 @@ public final class GraftMetadata {
     /** The number of outputs per image (classes, or regression targets). */
     public static final String NUM_CLASSES = "graft.num_classes";
 
-    /** Every key an fp32 export can carry, in the order the documentation lists them ({@link #QUANTIZATION} aside). */
+    /**
+     * The temperature T folded into the graph: the softmax reads logits / T (temperature scaling, fitted by
+     * {@code graft export --calibrate}). Absent when none was fitted; the argmax is the same either way.
+     */
+    public static final String TEMPERATURE = "graft.temperature";
+    /** Expected calibration error (15 bins) on the calibration images with T = 1. */
+    public static final String ECE_BEFORE = "graft.calibration.ece_before";
+    /** Expected calibration error on the calibration images with the fitted T. */
+    public static final String ECE_AFTER = "graft.calibration.ece_after";
+    /** How many labelled images T was fitted on. */
+    public static final String CALIBRATION_IMAGES = "graft.calibration.images";
+
+    /** Every key an fp32 export can carry, in the order the documentation lists them ({@link #QUANTIZATION} and the temperature keys aside). */
     public static final List<String> KEYS = List.of(FORMAT, TASK, ACTIVATION, THRESHOLD, LABELS, INPUT_SIZE,
             INPUT_RESIZE, INPUT_MEAN, INPUT_STD, INPUT_CHANNELS, PRECISION, ARCH, BODY_END, HEAD_START, VERSION, SOURCE,
             OPSET, NUM_CLASSES);

@@ -87,7 +87,7 @@ final class NetworkTranslation {
             g.node(OnnxOperator.IDENTITY, g.uniqueNodeName(resultName), List.of(result), List.of(resultName));
         }
         switch (activation) {
-            case SOFTMAX -> g.node(OnnxOperator.SOFTMAX, g.uniqueNodeName("softmax"), List.of(resultName),
+            case SOFTMAX -> g.node(OnnxOperator.SOFTMAX, g.uniqueNodeName("softmax"), List.of(temperatureScaled()),
                     List.of(GraftMetadata.OUTPUT_NAME), ofInt("axis", 1));
             case SIGMOID -> g.node(OnnxOperator.SIGMOID, g.uniqueNodeName("sigmoid"), List.of(resultName),
                     List.of(GraftMetadata.OUTPUT_NAME));
@@ -108,6 +108,25 @@ final class NetworkTranslation {
                 + options.numOutputs() + " outputs); preprocessing and labels are in the graft.* metadata.");
         g.metadata(metadata());
         return g.build();
+    }
+
+    /**
+     * The logits the softmax reads: the network's own, or, with a fitted temperature T, one {@code Mul} by 1/T (a
+     * positive scale, so the argmax cannot change); the {@code logits} output stays unscaled.
+     */
+    private String temperatureScaled() {
+        if (options.temperature().isEmpty()) {
+            return resultName;
+        }
+        String scaled = g.uniqueTensorName("logits_over_temperature");
+        g.node(OnnxOperator.MUL, g.uniqueNodeName("temperature"), List.of(resultName, scalar(inverseTemperature())),
+                List.of(scaled));
+        return scaled;
+    }
+
+    /** 1/T as the float the graph multiplies by; the metadata records exactly 1 / that float. */
+    private float inverseTemperature() {
+        return (float) (1 / options.temperature().getAsDouble());
     }
 
     private Map<String, String> metadata() {
@@ -132,6 +151,9 @@ final class NetworkTranslation {
         options.sourceHash().ifPresent(h -> m.put(GraftMetadata.SOURCE, h));
         m.put(GraftMetadata.OPSET, Integer.toString(options.opset()));
         m.put(GraftMetadata.NUM_CLASSES, Integer.toString(options.numOutputs()));
+        if (options.temperature().isPresent()) {
+            m.put(GraftMetadata.TEMPERATURE, Double.toString(1.0 / inverseTemperature()));
+        }
         return m;
     }
 

@@ -1,0 +1,2 @@
+/** {@code graft interpret} measured against {@code graft predict}: throughput and peak memory as the folder grows. */
+package dev.graft.benchmarks.interpret;
