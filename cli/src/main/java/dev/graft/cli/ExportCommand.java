@@ -3,10 +3,10 @@ package dev.graft.cli;
 import dev.graft.exporter.Activation;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.ExportProof;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
-import dev.graft.exporter.ResizeMethod;
+import dev.graft.exporter.onnx.Precision;
+import dev.graft.image.ResizeMethod;
 import dev.graft.exporter.TrainedReference;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
@@ -247,7 +247,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         OnnxFiles.checkTarget(out, inputs());
         ExportOptions options = b.build();
-        ImagePreprocessor pre = target == Precision.FP32 ? null : ImagePreprocessor.of(options);
+        ImagePreprocessor pre = target == Precision.FP32 ? null : options.imagePreprocessor();
         List<ImageFolder.Labelled> evalImages = eval == null ? List.of() : ImageFolder.labelled(eval, options.labels());
         if (eval != null && task != Task.SINGLE_LABEL) {
             throw new GraftException("--eval reports top-1 accuracy, which needs a single-label model; this one is "

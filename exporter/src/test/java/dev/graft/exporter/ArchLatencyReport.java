@@ -1,5 +1,6 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.GraftMetadata;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OnnxTensor;

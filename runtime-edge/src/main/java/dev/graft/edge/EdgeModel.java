@@ -9,12 +9,14 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import dev.graft.edge.image.ImageDecoder;
-import dev.graft.edge.image.PixelBuffer;
-import dev.graft.edge.image.Preprocessor;
 import dev.graft.files.ByteCapExceededException;
 import dev.graft.files.FileRefusedException;
 import dev.graft.files.InputFiles;
+import dev.graft.image.BadImageException;
+import dev.graft.image.ImageDecoder;
+import dev.graft.image.ImageException;
+import dev.graft.image.PixelBuffer;
+import dev.graft.image.Preprocessor;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -123,7 +125,7 @@ public final class EdgeModel implements AutoCloseable {
         try {
             p = new Preprocessor(metadata.inputHeight(), metadata.inputWidth(), metadata.resize(), metadata.channels(),
                     metadata.mean(), metadata.std());
-        } catch (EdgeException e) {
+        } catch (ImageException e) {
             problem = e.getMessage();
         }
         this.preprocessor = p;
@@ -446,7 +448,7 @@ public final class EdgeModel implements AutoCloseable {
             }
             try {
                 ImageDecoder.decode(bytes, options.maxPixels(), ws.pixels);
-            } catch (BadInputException e) {
+            } catch (BadImageException e) {
                 throw new BadInputException(f.path() + ": " + e.getMessage(), e);
             }
         } else if (input instanceof EdgeInput.Encoded e) {
@@ -454,9 +456,17 @@ public final class EdgeModel implements AutoCloseable {
                 throw new ImageTooLargeException(InputFiles.tooLarge("the image", e.bytes().length,
                         options.maxImageBytes(), null).getMessage(), options.maxImageBytes(), null);
             }
-            ImageDecoder.decode(e.bytes(), options.maxPixels(), ws.pixels);
+            try {
+                ImageDecoder.decode(e.bytes(), options.maxPixels(), ws.pixels);
+            } catch (BadImageException b) {
+                throw new BadInputException(b.getMessage(), b);
+            }
         } else if (input instanceof EdgeInput.Image im) {
-            ImageDecoder.fromImage(im.image(), options.maxPixels(), ws.pixels);
+            try {
+                ImageDecoder.fromImage(im.image(), options.maxPixels(), ws.pixels);
+            } catch (BadImageException b) {
+                throw new BadInputException(b.getMessage(), b);
+            }
         } else {
             throw new IllegalArgumentException("unknown input " + input);
         }
@@ -655,8 +665,15 @@ public final class EdgeModel implements AutoCloseable {
                     throw ee;
                 }
                 closeTensors();
-                throw new BadInputException("ONNX Runtime rejected a batch of shape " + Arrays.toString(
-                        new long[] {n, channels, h, w}) + ": " + EdgeException.oneLine(e), e);
+                String batch = Arrays.toString(new long[] {n, channels, h, w});
+                // ONNX Runtime's invalid-argument code is its verdict on the input (a size the graph's fixed
+                // dimensions do not allow); every other failure happened inside the engine on an input it accepted
+                if (e instanceof OrtException oe && oe.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT) {
+                    throw new BadInputException("ONNX Runtime rejected a batch of shape " + batch + ": "
+                            + EdgeException.oneLine(e), e);
+                }
+                throw new EngineException("ONNX Runtime failed running a batch of shape " + batch + ": "
+                        + EdgeException.oneLine(e), e);
             }
         }
 

@@ -3,7 +3,7 @@ package dev.graft.edge;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Locale;

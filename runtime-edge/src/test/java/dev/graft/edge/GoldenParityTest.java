@@ -3,7 +3,7 @@ package dev.graft.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.onnx.OrtRunner;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,7 +2,7 @@ package dev.graft.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import dev.graft.trainer.data.ImageTransforms;
 import dev.graft.trainer.data.Normalization;
 import dev.graft.trainer.data.AugmentConfig;

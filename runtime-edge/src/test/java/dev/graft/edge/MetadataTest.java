@@ -3,10 +3,10 @@ package dev.graft.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.graft.edge.image.ResizeMethod;
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.ResizeMethod;
+import dev.graft.image.testing.TestImages;
 import dev.graft.exporter.Activation;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.models.checkpoint.Task;
 import java.awt.image.BufferedImage;
 import java.lang.reflect.Field;
@@ -30,7 +30,7 @@ class MetadataTest {
         }
         assertThat(checked).isGreaterThanOrEqualTo(22);
         assertThat(MetadataKeys.class.getFields()).hasSize(checked);
-        for (dev.graft.exporter.ResizeMethod m : dev.graft.exporter.ResizeMethod.values()) {
+        for (ResizeMethod m : ResizeMethod.values()) { // one enum now, shared through the image module
             assertThat(ResizeMethod.fromMetadata(m.metadataValue()).name()).isEqualTo(m.name());
         }
         for (Task t : Task.values()) {

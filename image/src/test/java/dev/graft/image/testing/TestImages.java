@@ -1,4 +1,4 @@
-package dev.graft.edge.image;
+package dev.graft.image.testing;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -253,7 +253,7 @@ public final class TestImages {
 
     /** A test resource's bytes. */
     public static byte[] resource(String name) {
-        try (InputStream in = TestImages.class.getResourceAsStream("/dev/graft/edge/" + name)) {
+        try (InputStream in = TestImages.class.getResourceAsStream("/dev/graft/image/testing/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("missing test resource " + name);
             }
