@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (EdgeModel model = EdgeModel.load(Path.of("model.onnx"), EdgeOptions.defaults())) {
  *     Prediction p = model.predict(Path.of("cat.jpg"));
- *     p.labels().forEach(s -> System.out.println(s.label() + " " + s.score()));
+ *     p.answer().forEach(s -> System.out.println(s.label() + " " + s.score()));
  * }
  * }</pre>
  *
@@ -666,15 +666,24 @@ public final class EdgeModel implements AutoCloseable {
                 }
                 closeTensors();
                 String batch = Arrays.toString(new long[] {n, channels, h, w});
-                // ONNX Runtime's invalid-argument code is its verdict on the input (a size the graph's fixed
-                // dimensions do not allow); every other failure happened inside the engine on an input it accepted
-                if (e instanceof OrtException oe && oe.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT) {
+                if (isInputRejected(e)) {
                     throw new BadInputException("ONNX Runtime rejected a batch of shape " + batch + ": "
                             + EdgeException.oneLine(e), e);
                 }
                 throw new EngineException("ONNX Runtime failed running a batch of shape " + batch + ": "
                         + EdgeException.oneLine(e), e);
             }
+        }
+
+        /**
+         * Whether ONNX Runtime refused the input tensor itself: an invalid-argument error about the input (a size the
+         * graph's fixed dimensions do not allow). Everything else, including an invalid argument about the output (a
+         * graph whose output shape does not follow the batch), happened inside the engine on an input that passed
+         * every check here, and is the model's fault.
+         */
+        private boolean isInputRejected(Exception e) {
+            return e instanceof OrtException oe && oe.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT
+                    && String.valueOf(oe.getMessage()).contains("for input");
         }
 
         private void closeTensors() {

@@ -56,7 +56,7 @@ class BadInputTest {
             assertThat(plain.inputHeight()).isEqualTo(224);
             assertThat(plain.labels()).containsExactly("0", "1", "2");
             Prediction p = plain.predict(PICTURE);
-            assertThat(p.labels()).hasSize(3);
+            assertThat(p.answer()).hasSize(3);
             float sum = 0;
             for (float v : p.scores()) {
                 sum += v;

@@ -87,7 +87,7 @@ class EdgeBenchmark {
                         }
                     }
                 };
-                Call edgeCall = () -> model.predict(tensor).labels();
+                Call edgeCall = () -> model.predict(tensor).answer();
                 for (int i = 0; i < 30; i++) {
                     rawCall.run();
                     edgeCall.run();

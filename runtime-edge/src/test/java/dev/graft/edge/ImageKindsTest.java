@@ -61,8 +61,8 @@ class ImageKindsTest {
         Prediction fromFile = model.predict(file);
         assertThat(fromBytes.scores()).containsExactly(expected);
         assertThat(fromFile.scores()).containsExactly(expected);
-        assertThat(fromBytes.labels()).hasSize(3);
-        assertThat(fromBytes.labels().get(0).label()).isIn("cat", "dog", "fish");
+        assertThat(fromBytes.answer()).hasSize(3);
+        assertThat(fromBytes.answer().get(0).label()).isIn("cat", "dog", "fish");
     }
 
     @ParameterizedTest

@@ -133,6 +133,46 @@ public final class TestModels {
         }
     }
 
+    /**
+     * {@code model} with its output reshaped to a constant {@code batch x classes}: a graph baked for one batch size, as
+     * a careless export makes it. Every other batch fails inside ONNX Runtime, on input that is perfectly good.
+     */
+    public static byte[] bakedForBatch(byte[] model, int batch, int classes) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            GraphProto.Builder g = b.getGraphBuilder();
+            String out = g.getOutput(0).getName();
+            String before = out + "_before_reshape";
+            for (NodeProto.Builder node : g.getNodeBuilderList()) {
+                for (int i = 0; i < node.getOutputCount(); i++) {
+                    if (node.getOutput(i).equals(out)) {
+                        node.setOutput(i, before);
+                    }
+                }
+            }
+            g.addInitializer(TensorProto.newBuilder().setName("baked_shape").setDataType(TensorProto.DataType.INT64_VALUE)
+                    .addDims(2).addInt64Data(batch).addInt64Data(classes));
+            g.addNode(NodeProto.newBuilder().setOpType("Reshape").setName("baked_reshape").addInput(before)
+                    .addInput("baked_shape").addOutput(out));
+            return b.build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code model} with the input's height and width fixed to {@code size}, as an export for one size would be. */
+    public static byte[] fixedInputSize(byte[] model, int size) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            var shape = b.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+            shape.getDimBuilder(2).clear().setDimValue(size);
+            shape.getDimBuilder(3).clear().setDimValue(size);
+            return b.build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** {@code model} with one metadata entry replaced. */
     public static byte[] withMetadata(byte[] model, String key, String value) {
         try {
