@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.edge.EdgeModel;
 import dev.graft.edge.EdgeOptions;
-import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;
-import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
-import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
-import dev.graft.exporter.onnx.proto.OnnxProto.TensorProto;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -31,25 +26,6 @@ class ServeFaultTest {
     @TempDir
     Path dir;
 
-    /** The golden model with its output reshaped to a constant [2, 3]: any single image fails inside the engine. */
-    private static byte[] bakedForTwo() throws Exception {
-        ModelProto.Builder b = ModelProto.parseFrom(EdgeFixtures.goldenModel()).toBuilder();
-        GraphProto.Builder g = b.getGraphBuilder();
-        String out = g.getOutput(0).getName();
-        for (NodeProto.Builder node : g.getNodeBuilderList()) {
-            for (int i = 0; i < node.getOutputCount(); i++) {
-                if (node.getOutput(i).equals(out)) {
-                    node.setOutput(i, out + "_before_reshape");
-                }
-            }
-        }
-        g.addInitializer(TensorProto.newBuilder().setName("baked_shape").setDataType(TensorProto.DataType.INT64_VALUE)
-                .addDims(2).addInt64Data(2).addInt64Data(3));
-        g.addNode(NodeProto.newBuilder().setOpType("Reshape").addInput(out + "_before_reshape").addInput("baked_shape")
-                .addOutput(out));
-        return b.build().toByteArray();
-    }
-
     private static HttpResponse<String> post(HttpClient c, URI uri, byte[] body) throws Exception {
         return c.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -57,7 +33,7 @@ class ServeFaultTest {
 
     @Test
     void anEngineFaultIs500AndABadImageIs400() throws Exception {
-        Path file = Files.write(dir.resolve("baked.onnx"), bakedForTwo());
+        Path file = EdgeFixtures.writeModelBakedForTwo(dir, "baked.onnx");
         byte[] png = EdgeFixtures.encode(EdgeFixtures.picture(60, 50, 1), "png");
         try (EdgeModel model = EdgeModel.load(file, EdgeOptions.builder().optDevice("cpu").build())) {
             PredictionServer server = PredictionServer.start(model,

@@ -158,18 +158,10 @@ public final class ExportOptions {
     /** The image preprocessing these options write into the model's metadata, as {@code graft.input.*}. */
     public Preprocessing preprocessing() {
         try {
-            return new Preprocessing(inputHeight, inputWidth, resize, channels, floats(mean), floats(std));
+            return Preprocessing.of(inputHeight, inputWidth, resize, channels, mean, std);
         } catch (ImageException e) {
             throw new GraftException(e.getMessage(), e);
         }
-    }
-
-    private static float[] floats(List<Double> values) {
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = values.get(i).floatValue();
-        }
-        return out;
     }
 
     /** Reads image files the way the exported model's runtime will, under {@link #maxImageBytes()}. */

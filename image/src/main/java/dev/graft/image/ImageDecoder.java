@@ -67,12 +67,7 @@ public final class ImageDecoder {
         ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
         ImageReader reader = null;
         try {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new BadImageException("not an image (no JPEG, PNG, BMP, GIF, TIFF or WBMP header)");
-            }
-            reader = readers.next();
-            reader.setInput(in, true, true);
+            reader = openReader(in);
             WarningCatcher warnings = new WarningCatcher();
             reader.addIIOReadWarningListener(warnings);
             int width = reader.getWidth(0);
@@ -93,14 +88,7 @@ public final class ImageDecoder {
         } catch (IOException | RuntimeException e) {
             throw new BadImageException("the image is truncated or corrupt (" + describe(e) + ")", e);
         } finally {
-            if (reader != null) {
-                reader.dispose();
-            }
-            try {
-                in.close();
-            } catch (IOException ignored) {
-                // a memory stream holds nothing to release
-            }
+            close(reader, in);
         }
     }
 
@@ -130,12 +118,7 @@ public final class ImageDecoder {
         ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
         ImageReader reader = null;
         try {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new BadImageException("not an image (no JPEG, PNG, BMP, GIF, TIFF or WBMP header)");
-            }
-            reader = readers.next();
-            reader.setInput(in, true, true);
+            reader = openReader(in);
             int w = reader.getWidth(0);
             int h = reader.getHeight(0);
             return orientation >= 5 && orientation <= 8 ? new int[] {h, w} : new int[] {w, h};
@@ -145,14 +128,29 @@ public final class ImageDecoder {
             }
             throw new BadImageException("the image header is truncated or corrupt (" + describe(e) + ")", e);
         } finally {
-            if (reader != null) {
-                reader.dispose();
-            }
-            try {
-                in.close();
-            } catch (IOException ignored) {
-                // a memory stream holds nothing to release
-            }
+            close(reader, in);
+        }
+    }
+
+    /** The reader for the format the stream's first bytes announce, positioned on the first image. */
+    private static ImageReader openReader(ImageInputStream in) {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new BadImageException("not an image (no JPEG, PNG, BMP, GIF, TIFF or WBMP header)");
+        }
+        ImageReader reader = readers.next();
+        reader.setInput(in, true, true);
+        return reader;
+    }
+
+    private static void close(ImageReader reader, ImageInputStream in) {
+        if (reader != null) {
+            reader.dispose();
+        }
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // a memory stream holds nothing to release
         }
     }
 

@@ -2,6 +2,7 @@ package dev.graft.image;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -44,6 +45,20 @@ public record Preprocessing(int height, int width, ResizeMethod resize, String c
         std = std.clone();
         // the checks live in one place: the preprocessor these settings make
         new Preprocessor(height, width, resize, channels, mean, std);
+    }
+
+    /** The same settings with the statistics as lists of numbers, as options and JSON hold them. */
+    public static Preprocessing of(int height, int width, ResizeMethod resize, String channels,
+            List<? extends Number> mean, List<? extends Number> std) {
+        return new Preprocessing(height, width, resize, channels, floats(mean), floats(std));
+    }
+
+    private static float[] floats(List<? extends Number> values) {
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i).floatValue();
+        }
+        return out;
     }
 
     /** fastai's validation transform at {@code height x width}: centre crop, RGB, ImageNet statistics. */

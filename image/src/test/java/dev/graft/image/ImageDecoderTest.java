@@ -89,18 +89,7 @@ class ImageDecoderTest {
         byte[] bytes = TestImages.encode(TestImages.sixteenBit(PICTURE, grey), "png");
         assertThat(TestImages.read(bytes).getColorModel().getComponentSize(0)).isEqualTo(16);
         PixelBuffer p = decode(bytes);
-        assertSameRgb(p, grey ? greyAsRgb(PICTURE) : PICTURE);
-    }
-
-    private static BufferedImage greyAsRgb(BufferedImage img) {
-        BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < img.getHeight(); y++) {
-            for (int x = 0; x < img.getWidth(); x++) {
-                int v = (img.getRGB(x, y) >> 8) & 0xFF;
-                out.setRGB(x, y, v << 16 | v << 8 | v);
-            }
-        }
-        return out;
+        assertSameRgb(p, grey ? TestImages.greyAsRgb(PICTURE) : PICTURE);
     }
 
     @Test

@@ -55,7 +55,7 @@ public final class ImagePreprocessor {
     public static ImagePreprocessor of(int height, int width, ResizeMethod resize, List<Double> mean, List<Double> std,
                                        String channels) {
         try {
-            return new ImagePreprocessor(new Preprocessing(height, width, resize, channels, floats(mean), floats(std)),
+            return new ImagePreprocessor(Preprocessing.of(height, width, resize, channels, mean, std),
                     InputFiles.DEFAULT_MAX_IMAGE_BYTES);
         } catch (ImageException e) {
             throw new GraftException(e.getMessage(), e);
@@ -81,14 +81,6 @@ public final class ImagePreprocessor {
         } catch (ImageException e) {
             throw new GraftException(e.getMessage(), e);
         }
-    }
-
-    private static float[] floats(List<Double> values) {
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = values.get(i).floatValue();
-        }
-        return out;
     }
 
     /** The settings, as written into a model's metadata. */

@@ -297,4 +297,16 @@ public final class TestImages {
         }
         return out;
     }
+
+    /** {@code img}'s green channel (the grey value of {@link #grey}) as opaque RGB: what a grey file decodes to. */
+    public static BufferedImage greyAsRgb(BufferedImage img) {
+        BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                int v = (img.getRGB(x, y) >> 8) & 0xFF;
+                out.setRGB(x, y, v << 16 | v << 8 | v);
+            }
+        }
+        return out;
+    }
 }
