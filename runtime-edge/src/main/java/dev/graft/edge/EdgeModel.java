@@ -65,7 +65,8 @@ import org.slf4j.LoggerFactory;
  * once per process and kept in {@link #deviceNote()}, and {@link #device()} says what actually runs.
  *
  * <p><b>Errors.</b> Every failure is an {@link EdgeException} with a one-line message; one caused by the input alone is
- * a {@link BadInputException}, after which the model is as usable as before.
+ * a {@link BadInputException}, after which the model is as usable as before; a failure inside ONNX Runtime on an input
+ * that passed every check is an {@link EngineException} (the model's fault, not the caller's).
  */
 public final class EdgeModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeModel.class);
