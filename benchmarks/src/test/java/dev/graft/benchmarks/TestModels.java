@@ -2,7 +2,7 @@ package dev.graft.benchmarks;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.checkpoint.Preprocessing;

@@ -3,10 +3,10 @@ package dev.graft.cli;
 import dev.graft.exporter.Activation;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.ExportProof;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
-import dev.graft.exporter.ResizeMethod;
+import dev.graft.exporter.onnx.Precision;
+import dev.graft.image.ResizeMethod;
 import dev.graft.exporter.TrainedReference;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
@@ -254,7 +254,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         OnnxFiles.checkTarget(out, inputs());
         ExportOptions options = b.build();
-        ImagePreprocessor pre = target == Precision.FP32 ? null : ImagePreprocessor.of(options);
+        ImagePreprocessor pre = target == Precision.FP32 ? null : options.imagePreprocessor();
         List<ImageFolder.Labelled> evalImages = eval == null ? List.of() : ImageFolder.labelled(eval, options.labels());
         if (eval != null && task != Task.SINGLE_LABEL) {
             throw new GraftException("--eval reports top-1 accuracy, which needs a single-label model; this one is "
@@ -338,7 +338,7 @@ final class ExportCommand implements Callable<Integer> {
     /** The trained model's logits on the calibration images, and the temperature that minimises their NLL. */
     private TemperatureScaling.Fit fitTemperature(ExportOptions options, List<ImageFolder.Labelled> images,
                                                   InferenceModel trained) {
-        ImagePreprocessor pre = ImagePreprocessor.of(options);
+        ImagePreprocessor pre = options.imagePreprocessor();
         int per = pre.floatsPerImage();
         int batch = 16;
         float[][] logits = new float[images.size()][];

@@ -94,7 +94,7 @@ final class PredictCommand implements Callable<Integer> {
                     continue;
                 }
                 double millis = (System.nanoTime() - start) / 1e6;
-                List<LabelScore> shown = p.task() == Task.SINGLE_LABEL ? p.top(top) : p.labels();
+                List<LabelScore> shown = p.task() == Task.SINGLE_LABEL ? p.top(top) : p.answer();
                 out.println(json ? PredictionJson.prediction(image.toString(), p, shown, millis).toString()
                         : PredictionJson.line(image.toString(), p, shown));
                 out.flush();

@@ -611,7 +611,7 @@ final class PredictionServer {
                 inference.release();
             }
             double millis = (System.nanoTime() - ex.start) / 1e6;
-            ex.json(200, PredictionJson.prediction(fileName(ex.request), p, p.labels(), millis));
+            ex.json(200, PredictionJson.prediction(fileName(ex.request), p, p.answer(), millis));
         } catch (BadInputException e) {
             ex.json(400, PredictionJson.error(e.getMessage()));
         } catch (EdgeException e) {

@@ -2,7 +2,7 @@ package dev.graft.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.graft.edge.Task;
-import dev.graft.exporter.ResizeMethod;
+import dev.graft.image.ResizeMethod;
 import dev.graft.exporter.quant.ImagePreprocessor;
 import dev.graft.interpret.LabelledImages;
 import dev.graft.models.GraftException;

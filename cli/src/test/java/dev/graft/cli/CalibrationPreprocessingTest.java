@@ -2,7 +2,7 @@ package dev.graft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.exporter.ResizeMethod;
+import dev.graft.image.ResizeMethod;
 import dev.graft.exporter.quant.ImagePreprocessor;
 import dev.graft.trainer.data.ImageDecoder;
 import dev.graft.trainer.data.ImageTransforms;

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class DecodeBudgetTest {
-    private static final long MAX = dev.graft.edge.image.ImageDecoder.DEFAULT_MAX_PIXELS;
+    private static final long MAX = dev.graft.image.ImageDecoder.DEFAULT_MAX_PIXELS;
 
     private static byte[] encode(BufferedImage img, String format) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

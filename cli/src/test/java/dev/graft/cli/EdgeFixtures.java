@@ -79,20 +79,44 @@ final class EdgeFixtures {
         ModelProto.Builder b = ModelProto.parseFrom(goldenModel()).toBuilder();
         GraphProto.Builder g = b.getGraphBuilder();
         String out = g.getOutput(0).getName();
-        for (NodeProto.Builder node : g.getNodeBuilderList()) {
-            for (int i = 0; i < node.getOutputCount(); i++) {
-                if (node.getOutput(i).equals(out)) {
-                    node.setOutput(i, out + "_before_factor");
-                }
-            }
-        }
+        String before = rerouteOutput(g, "_before_factor");
         g.addInitializer(TensorProto.newBuilder().setName("factor").setDataType(TensorProto.DataType.FLOAT_VALUE)
                 .addFloatData(factor));
-        g.addNode(NodeProto.newBuilder().setOpType("Mul").addInput(out + "_before_factor").addInput("factor")
-                .addOutput(out));
+        g.addNode(NodeProto.newBuilder().setOpType("Mul").addInput(before).addInput("factor").addOutput(out));
         Path p = dir.resolve(name);
         Files.write(p, b.build().toByteArray());
         return p;
+    }
+
+    /**
+     * The golden model with its output reshaped to a constant [2, 3], written to {@code dir/name}: a graph baked for
+     * batches of two, so that any single image fails inside ONNX Runtime although the image is fine.
+     */
+    static Path writeModelBakedForTwo(Path dir, String name) throws IOException {
+        ModelProto.Builder b = ModelProto.parseFrom(goldenModel()).toBuilder();
+        GraphProto.Builder g = b.getGraphBuilder();
+        String out = g.getOutput(0).getName();
+        String before = rerouteOutput(g, "_before_reshape");
+        g.addInitializer(TensorProto.newBuilder().setName("baked_shape").setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(2).addInt64Data(2).addInt64Data(3));
+        g.addNode(NodeProto.newBuilder().setOpType("Reshape").addInput(before).addInput("baked_shape").addOutput(out));
+        Path p = dir.resolve(name);
+        Files.write(p, b.build().toByteArray());
+        return p;
+    }
+
+    /** Renames the node output that is the graph's output, so a node added after it can produce the output. */
+    private static String rerouteOutput(GraphProto.Builder g, String suffix) {
+        String out = g.getOutput(0).getName();
+        String before = out + suffix;
+        for (NodeProto.Builder node : g.getNodeBuilderList()) {
+            for (int i = 0; i < node.getOutputCount(); i++) {
+                if (node.getOutput(i).equals(out)) {
+                    node.setOutput(i, before);
+                }
+            }
+        }
+        return before;
     }
 
     static BufferedImage picture(int w, int h, long seed) {

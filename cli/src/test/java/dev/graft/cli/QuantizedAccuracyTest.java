@@ -2,7 +2,7 @@ package dev.graft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.OnnxExporter;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;

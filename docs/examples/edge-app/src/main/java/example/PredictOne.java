@@ -12,7 +12,7 @@ public class PredictOne {
         try (EdgeModel model = EdgeModel.load(Path.of(args[0]),
                 EdgeOptions.builder().optDevice("auto").optIntraOpThreads(0).build())) {
             Prediction p = model.predict(Path.of(args[1]));      // also byte[], BufferedImage, float[] CHW
-            for (LabelScore s : p.labels()) {                     // top-k, above-threshold, or values, by task
+            for (LabelScore s : p.answer()) {                     // top-k, above-threshold, or values, by task
                 System.out.println(s.label() + " " + s.score());
             }
             System.out.println("ran on " + p.device());           // cpu or cuda:N: what actually ran

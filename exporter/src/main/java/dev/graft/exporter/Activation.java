@@ -1,5 +1,6 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.models.checkpoint.Task;
 
 import dev.graft.models.GraftException;

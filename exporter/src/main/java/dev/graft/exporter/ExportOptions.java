@@ -1,5 +1,7 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.Precision;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.models.checkpoint.Task;
 
 import dev.graft.exporter.onnx.OnnxOpset;
@@ -8,6 +10,9 @@ import dev.graft.exporter.quant.CalibrationMethod;
 import dev.graft.exporter.quant.ImageFolder;
 import dev.graft.exporter.quant.ImagePreprocessor;
 import dev.graft.files.InputFiles;
+import dev.graft.image.ImageException;
+import dev.graft.image.Preprocessing;
+import dev.graft.image.ResizeMethod;
 import java.nio.file.Path;
 import dev.graft.models.GraftException;
 import dev.graft.models.spec.Network;
@@ -69,7 +74,8 @@ public final class ExportOptions {
     private final boolean quantizeHead;
     private final double temperature;
 
-    private ExportOptions(Builder b) {
+    /** Checks every setting; touches no file ({@code folderCalibration} was read by {@link Builder#build}). */
+    private ExportOptions(Builder b, CalibrationData folderCalibration) {
         if (b.network == null) {
             throw new GraftException("an export needs a network spec");
         }
@@ -111,7 +117,7 @@ public final class ExportOptions {
         this.calibrationImages = b.calibrationImages;
         this.calibrationCount = b.calibrationCount;
         this.maxImageBytes = b.maxImageBytes;
-        this.calibration = checkCalibration(b);
+        this.calibration = checkCalibration(b, folderCalibration);
         this.temperature = checkTemperature(b.temperature, task, resolvedActivation());
     }
 
@@ -130,7 +136,7 @@ public final class ExportOptions {
     }
 
     /** The calibration set an int8 export needs, checked (folder listed, image sizes read) but not decoded yet. */
-    private CalibrationData checkCalibration(Builder b) {
+    private CalibrationData checkCalibration(Builder b, CalibrationData folderCalibration) {
         boolean given = b.calibrationImages != null || b.calibrationData != null;
         if (precision != Precision.INT8) {
             if (given || b.quantizeHead || b.calibrationCountGiven || b.calibrationMethodGiven) {
@@ -162,7 +168,21 @@ public final class ExportOptions {
             }
             return d;
         }
-        return ImageFolder.calibration(b.calibrationImages, b.calibrationCount, ImagePreprocessor.of(this));
+        return folderCalibration;
+    }
+
+    /** The image preprocessing these options write into the model's metadata, as {@code graft.input.*}. */
+    public Preprocessing preprocessing() {
+        try {
+            return Preprocessing.of(inputHeight, inputWidth, resize, channels, mean, std);
+        } catch (ImageException e) {
+            throw new GraftException(e.getMessage(), e);
+        }
+    }
+
+    /** Reads image files the way the exported model's runtime will, under {@link #maxImageBytes()}. */
+    public ImagePreprocessor imagePreprocessor() {
+        return ImagePreprocessor.of(preprocessing(), maxImageBytes);
     }
 
     /** A builder with every optional setting at its default. */
@@ -574,7 +594,15 @@ public final class ExportOptions {
          * @throws GraftException naming the first bad setting
          */
         public ExportOptions build() {
-            return new ExportOptions(this);
+            ExportOptions checked = new ExportOptions(this, null);
+            if (checked.precision != Precision.INT8 || calibrationImages == null) {
+                return checked;
+            }
+            // the one step that reads the disk, after every other setting is known good: list the calibration folder
+            // and read each chosen image's header, so that a bad folder fails before any export work
+            CalibrationData folder = ImageFolder.calibration(calibrationImages, calibrationCount,
+                    checked.imagePreprocessor());
+            return new ExportOptions(this, folder);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.GraftMetadata;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OrtRunner;

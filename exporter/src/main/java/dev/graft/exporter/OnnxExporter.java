@@ -1,15 +1,13 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.quant.Fp16Converter;
 import dev.graft.exporter.quant.QdqQuantizer;
 import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
-import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
 import dev.graft.models.GraftException;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -105,17 +103,11 @@ public final class OnnxExporter {
 
     /** How many nodes of each {@code op_type} the graph has, in order of first appearance. */
     public static Map<String, Integer> opHistogram(ModelProto model) {
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (NodeProto n : model.getGraph().getNodeList()) {
-            counts.merge(n.getOpType(), 1, Integer::sum);
-        }
-        return Collections.unmodifiableMap(counts);
+        return OnnxFiles.opHistogram(model);
     }
 
     /** The {@code metadata_props} of a model as a map, in file order. */
     public static Map<String, String> metadata(ModelProto model) {
-        Map<String, String> m = new LinkedHashMap<>();
-        model.getMetadataPropsList().forEach(e -> m.put(e.getKey(), e.getValue()));
-        return Collections.unmodifiableMap(m);
+        return OnnxFiles.metadata(model);
     }
 }

@@ -1,5 +1,7 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.GraftMetadata;
+
 /**
  * The model that was trained, run in its own engine, as the oracle an export is checked against.
  *

@@ -1,5 +1,6 @@
 package dev.graft.exporter;
 
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.models.checkpoint.Task;
 
 import static org.assertj.core.api.Assertions.assertThat;

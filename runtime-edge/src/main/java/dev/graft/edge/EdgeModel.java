@@ -9,12 +9,14 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import dev.graft.edge.image.ImageDecoder;
-import dev.graft.edge.image.PixelBuffer;
-import dev.graft.edge.image.Preprocessor;
 import dev.graft.files.ByteCapExceededException;
 import dev.graft.files.FileRefusedException;
 import dev.graft.files.InputFiles;
+import dev.graft.image.BadImageException;
+import dev.graft.image.ImageDecoder;
+import dev.graft.image.ImageException;
+import dev.graft.image.PixelBuffer;
+import dev.graft.image.Preprocessor;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -50,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (EdgeModel model = EdgeModel.load(Path.of("model.onnx"), EdgeOptions.defaults())) {
  *     Prediction p = model.predict(Path.of("cat.jpg"));
- *     p.labels().forEach(s -> System.out.println(s.label() + " " + s.score()));
+ *     p.answer().forEach(s -> System.out.println(s.label() + " " + s.score()));
  * }
  * }</pre>
  *
@@ -63,7 +65,8 @@ import org.slf4j.LoggerFactory;
  * once per process and kept in {@link #deviceNote()}, and {@link #device()} says what actually runs.
  *
  * <p><b>Errors.</b> Every failure is an {@link EdgeException} with a one-line message; one caused by the input alone is
- * a {@link BadInputException}, after which the model is as usable as before.
+ * a {@link BadInputException}, after which the model is as usable as before; a failure inside ONNX Runtime on an input
+ * that passed every check is an {@link EngineException} (the model's fault, not the caller's).
  */
 public final class EdgeModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeModel.class);
@@ -123,7 +126,7 @@ public final class EdgeModel implements AutoCloseable {
         try {
             p = new Preprocessor(metadata.inputHeight(), metadata.inputWidth(), metadata.resize(), metadata.channels(),
                     metadata.mean(), metadata.std());
-        } catch (EdgeException e) {
+        } catch (ImageException e) {
             problem = e.getMessage();
         }
         this.preprocessor = p;
@@ -446,7 +449,7 @@ public final class EdgeModel implements AutoCloseable {
             }
             try {
                 ImageDecoder.decode(bytes, options.maxPixels(), ws.pixels);
-            } catch (BadInputException e) {
+            } catch (BadImageException e) {
                 throw new BadInputException(f.path() + ": " + e.getMessage(), e);
             }
         } else if (input instanceof EdgeInput.Encoded e) {
@@ -454,9 +457,17 @@ public final class EdgeModel implements AutoCloseable {
                 throw new ImageTooLargeException(InputFiles.tooLarge("the image", e.bytes().length,
                         options.maxImageBytes(), null).getMessage(), options.maxImageBytes(), null);
             }
-            ImageDecoder.decode(e.bytes(), options.maxPixels(), ws.pixels);
+            try {
+                ImageDecoder.decode(e.bytes(), options.maxPixels(), ws.pixels);
+            } catch (BadImageException b) {
+                throw new BadInputException(b.getMessage(), b);
+            }
         } else if (input instanceof EdgeInput.Image im) {
-            ImageDecoder.fromImage(im.image(), options.maxPixels(), ws.pixels);
+            try {
+                ImageDecoder.fromImage(im.image(), options.maxPixels(), ws.pixels);
+            } catch (BadImageException b) {
+                throw new BadInputException(b.getMessage(), b);
+            }
         } else {
             throw new IllegalArgumentException("unknown input " + input);
         }
@@ -655,9 +666,25 @@ public final class EdgeModel implements AutoCloseable {
                     throw ee;
                 }
                 closeTensors();
-                throw new BadInputException("ONNX Runtime rejected a batch of shape " + Arrays.toString(
-                        new long[] {n, channels, h, w}) + ": " + EdgeException.oneLine(e), e);
+                String batch = Arrays.toString(new long[] {n, channels, h, w});
+                if (isInputRejected(e)) {
+                    throw new BadInputException("ONNX Runtime rejected a batch of shape " + batch + ": "
+                            + EdgeException.oneLine(e), e);
+                }
+                throw new EngineException("ONNX Runtime failed running a batch of shape " + batch + ": "
+                        + EdgeException.oneLine(e), e);
             }
+        }
+
+        /**
+         * Whether ONNX Runtime refused the input tensor itself: an invalid-argument error about the input (a size the
+         * graph's fixed dimensions do not allow). Everything else, including an invalid argument about the output (a
+         * graph whose output shape does not follow the batch), happened inside the engine on an input that passed
+         * every check here, and is the model's fault.
+         */
+        private boolean isInputRejected(Exception e) {
+            return e instanceof OrtException oe && oe.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT
+                    && String.valueOf(oe.getMessage()).contains("for input");
         }
 
         private void closeTensors() {

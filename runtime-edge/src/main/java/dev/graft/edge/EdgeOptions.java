@@ -1,7 +1,7 @@
 package dev.graft.edge;
 
-import dev.graft.edge.image.ImageDecoder;
 import dev.graft.files.InputFiles;
+import dev.graft.image.ImageDecoder;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;

@@ -1,9 +1,11 @@
 package dev.graft.edge;
 
+import dev.graft.image.Preprocessing;
+
 /**
  * The {@code graft.*} keys an exported model carries in its ONNX {@code metadata_props}, and the graph's tensor names.
  *
- * <p>These strings are Graft's file format. The exporter defines them ({@code dev.graft.exporter.GraftMetadata}); the
+ * <p>These strings are Graft's file format. The exporter defines them ({@code dev.graft.exporter.onnx.GraftMetadata}); the
  * runtime repeats them because it must not depend on the exporter, and a test in this module checks that both lists
  * agree. Never rename one.
  */
@@ -25,15 +27,15 @@ public final class MetadataKeys {
     /** The separator of {@link #LABELS}. */
     public static final String LABEL_SEPARATOR = "\n";
     /** Training image size, {@code height,width}. */
-    public static final String INPUT_SIZE = "graft.input.size";
+    public static final String INPUT_SIZE = Preprocessing.INPUT_SIZE;
     /** {@code crop}, {@code squish} or {@code pad}. */
-    public static final String INPUT_RESIZE = "graft.input.resize";
+    public static final String INPUT_RESIZE = Preprocessing.INPUT_RESIZE;
     /** Per-channel mean, comma-separated, for pixels scaled to [0, 1]. */
-    public static final String INPUT_MEAN = "graft.input.mean";
+    public static final String INPUT_MEAN = Preprocessing.INPUT_MEAN;
     /** Per-channel standard deviation, comma-separated. */
-    public static final String INPUT_STD = "graft.input.std";
+    public static final String INPUT_STD = Preprocessing.INPUT_STD;
     /** One letter per input channel: {@code RGB}, {@code BGR}, {@code L}. */
-    public static final String INPUT_CHANNELS = "graft.input.channels";
+    public static final String INPUT_CHANNELS = Preprocessing.INPUT_CHANNELS;
     /** Precision of the graph's weights and compute: {@code fp32}, {@code fp16} or {@code int8}. */
     public static final String PRECISION = "graft.precision";
     /** For int8 models: a readable line on how the activations were calibrated. */

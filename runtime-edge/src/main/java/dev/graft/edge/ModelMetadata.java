@@ -1,6 +1,7 @@
 package dev.graft.edge;
 
-import dev.graft.edge.image.ResizeMethod;
+import dev.graft.image.ImageException;
+import dev.graft.image.ResizeMethod;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -92,7 +93,11 @@ public final class ModelMetadata {
         this.std = stats(keys, MetadataKeys.INPUT_STD, ch.length(), true, notes);
         String resizeValue = keys.get(MetadataKeys.INPUT_RESIZE);
         if (resizeValue != null) {
-            this.resize = ResizeMethod.fromMetadata(resizeValue);
+            try {
+                this.resize = ResizeMethod.fromMetadata(resizeValue);
+            } catch (ImageException e) {
+                throw new EdgeException(e.getMessage(), e);
+            }
         } else {
             this.resize = ResizeMethod.CROP;
             notes.add("resize assumed crop (short side to size, centre cut)");

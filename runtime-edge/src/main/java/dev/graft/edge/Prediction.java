@@ -37,9 +37,10 @@ public final class Prediction {
 
     /**
      * The answer: the top-k classes by probability (single-label), the classes at or above the threshold by
-     * probability (multi-label; possibly empty), or every output in order (regression).
+     * probability (multi-label; possibly empty), or every output in order (regression). Named apart from
+     * {@link EdgeModel#labels()}, which is the model's class names.
      */
-    public List<LabelScore> labels() {
+    public List<LabelScore> answer() {
         return answer;
     }
 

@@ -3,7 +3,7 @@ package dev.graft.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,7 +59,7 @@ class BadInputTest {
             assertThat(plain.inputHeight()).isEqualTo(224);
             assertThat(plain.labels()).containsExactly("0", "1", "2");
             Prediction p = plain.predict(PICTURE);
-            assertThat(p.labels()).hasSize(3);
+            assertThat(p.answer()).hasSize(3);
             float sum = 0;
             for (float v : p.scores()) {
                 sum += v;

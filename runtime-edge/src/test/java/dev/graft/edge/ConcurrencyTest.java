@@ -2,7 +2,7 @@ package dev.graft.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -3,7 +3,7 @@ package dev.graft.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.onnx.OrtRunner;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,15 +54,15 @@ class GoldenParityTest {
                 assertThat(p.best().label()).isEqualTo(List.of("cat", "dog", "fish").get(best));
                 if (activation.equals("softmax")) {
                     assertThat(p.task()).isEqualTo(Task.SINGLE_LABEL);
-                    assertThat(p.labels()).hasSize(3).extracting(LabelScore::index).first().isEqualTo(best);
+                    assertThat(p.answer()).hasSize(3).extracting(LabelScore::index).first().isEqualTo(best);
                 } else {
                     assertThat(p.task()).isEqualTo(Task.MULTI_LABEL);
-                    assertThat(p.labels()).allSatisfy(s -> assertThat(s.score()).isGreaterThanOrEqualTo(0.5f));
+                    assertThat(p.answer()).allSatisfy(s -> assertThat(s.score()).isGreaterThanOrEqualTo(0.5f));
                     long above = 0;
                     for (float v : row) {
                         above += v >= 0.5f ? 1 : 0;
                     }
-                    assertThat(p.labels()).hasSize((int) above);
+                    assertThat(p.answer()).hasSize((int) above);
                 }
                 assertThat(p.device()).isEqualTo(Device.CPU);
             }

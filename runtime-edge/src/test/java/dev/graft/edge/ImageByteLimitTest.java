@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import dev.graft.files.InputFiles;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.graft.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import dev.graft.trainer.data.ImageTransforms;
 import dev.graft.trainer.data.Normalization;
 import dev.graft.trainer.data.AugmentConfig;
@@ -41,17 +41,6 @@ class ImageKindsTest {
         return out;
     }
 
-    private static BufferedImage greyAsRgb(BufferedImage img) {
-        BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < img.getHeight(); y++) {
-            for (int x = 0; x < img.getWidth(); x++) {
-                int v = (img.getRGB(x, y) >> 8) & 0xFF;
-                out.setRGB(x, y, v << 16 | v << 8 | v);
-            }
-        }
-        return out;
-    }
-
     /** Predicts {@code bytes} as bytes and as a file, and checks both against the reference image's prediction. */
     private static void assertPredictsAs(byte[] bytes, BufferedImage reference, Path dir) throws Exception {
         float[] expected = model.predict(reference).scores();
@@ -61,8 +50,8 @@ class ImageKindsTest {
         Prediction fromFile = model.predict(file);
         assertThat(fromBytes.scores()).containsExactly(expected);
         assertThat(fromFile.scores()).containsExactly(expected);
-        assertThat(fromBytes.labels()).hasSize(3);
-        assertThat(fromBytes.labels().get(0).label()).isIn("cat", "dog", "fish");
+        assertThat(fromBytes.answer()).hasSize(3);
+        assertThat(fromBytes.answer().get(0).label()).isIn("cat", "dog", "fish");
     }
 
     @ParameterizedTest
@@ -72,12 +61,12 @@ class ImageKindsTest {
         switch (kind) {
             case "png" -> assertPredictsAs(TestImages.encode(PICTURE, "png"), PICTURE, dir);
             case "bmp" -> assertPredictsAs(TestImages.encode(PICTURE, "bmp"), PICTURE, dir);
-            case "png-grey" -> assertPredictsAs(TestImages.encode(TestImages.grey(PICTURE), "png"), greyAsRgb(PICTURE),
+            case "png-grey" -> assertPredictsAs(TestImages.encode(TestImages.grey(PICTURE), "png"), TestImages.greyAsRgb(PICTURE),
                     dir);
             case "png-16bit" -> assertPredictsAs(TestImages.encode(TestImages.sixteenBit(PICTURE, false), "png"),
                     PICTURE, dir);
             case "png-16bit-grey" -> assertPredictsAs(TestImages.encode(TestImages.sixteenBit(PICTURE, true), "png"),
-                    greyAsRgb(PICTURE), dir);
+                    TestImages.greyAsRgb(PICTURE), dir);
             case "png-alpha" -> assertPredictsAs(TestImages.encode(TestImages.withAlpha(PICTURE), "png"), PICTURE, dir);
             case "gif-palette" -> {
                 BufferedImage indexed = TestImages.convert(PICTURE, BufferedImage.TYPE_BYTE_INDEXED);

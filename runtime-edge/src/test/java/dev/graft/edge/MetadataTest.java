@@ -3,10 +3,10 @@ package dev.graft.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.graft.edge.image.ResizeMethod;
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.ResizeMethod;
+import dev.graft.image.testing.TestImages;
 import dev.graft.exporter.Activation;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.models.checkpoint.Task;
 import java.awt.image.BufferedImage;
 import java.lang.reflect.Field;
@@ -30,7 +30,7 @@ class MetadataTest {
         }
         assertThat(checked).isGreaterThanOrEqualTo(22);
         assertThat(MetadataKeys.class.getFields()).hasSize(checked);
-        for (dev.graft.exporter.ResizeMethod m : dev.graft.exporter.ResizeMethod.values()) {
+        for (ResizeMethod m : ResizeMethod.values()) { // one enum now, shared through the image module
             assertThat(ResizeMethod.fromMetadata(m.metadataValue()).name()).isEqualTo(m.name());
         }
         for (Task t : Task.values()) {
@@ -77,7 +77,7 @@ class MetadataTest {
         try (EdgeModel model = EdgeModel.load(onnx, TestModels.cpu())) {
             Prediction p = model.predict(PICTURE);
             assertThat(p.task()).isEqualTo(dev.graft.edge.Task.MULTI_LABEL);
-            assertThat(p.labels()).hasSize(2).extracting(LabelScore::score).containsExactly(sorted[2], sorted[1]);
+            assertThat(p.answer()).hasSize(2).extracting(LabelScore::score).containsExactly(sorted[2], sorted[1]);
             assertThat(p.top(3)).hasSize(3);
         }
     }
@@ -117,8 +117,8 @@ class MetadataTest {
             float[] raw = model.runTensor(model.preprocess(PICTURE), 1);
             Prediction p = model.predict(PICTURE);
             assertThat(p.task()).isEqualTo(dev.graft.edge.Task.REGRESSION);
-            assertThat(p.labels()).extracting(LabelScore::label).containsExactly("age", "weight");
-            assertThat(p.labels()).extracting(LabelScore::score).containsExactly(raw[0], raw[1]);
+            assertThat(p.answer()).extracting(LabelScore::label).containsExactly("age", "weight");
+            assertThat(p.answer()).extracting(LabelScore::score).containsExactly(raw[0], raw[1]);
         }
     }
 
@@ -151,7 +151,7 @@ class MetadataTest {
             assertThat(t).hasSize(64 * 64);
             int luma = (200 * 19595 + 100 * 38470 + 30 * 7471 + 0x8000) >> 16;
             assertThat(t[0]).isCloseTo((float) ((luma / 255.0 - 0.5) / 0.25), within(1e-5f));
-            assertThat(model.predict(PICTURE).labels()).hasSize(3);
+            assertThat(model.predict(PICTURE).answer()).hasSize(3);
         }
     }
 }

@@ -3,7 +3,7 @@ package dev.graft.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.edge.image.TestImages;
+import dev.graft.image.testing.TestImages;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -115,14 +115,7 @@ public final class TestModels {
             ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
             GraphProto.Builder g = b.getGraphBuilder();
             String out = g.getOutput(0).getName();
-            String before = out + "_before_factor";
-            for (NodeProto.Builder node : g.getNodeBuilderList()) {
-                for (int i = 0; i < node.getOutputCount(); i++) {
-                    if (node.getOutput(i).equals(out)) {
-                        node.setOutput(i, before);
-                    }
-                }
-            }
+            String before = rerouteOutput(g, "_before_factor");
             g.addInitializer(TensorProto.newBuilder().setName("factor").setDataType(TensorProto.DataType.FLOAT_VALUE)
                     .addFloatData(factor));
             g.addNode(NodeProto.newBuilder().setOpType("Mul").setName("times_factor").addInput(before)
@@ -131,6 +124,53 @@ public final class TestModels {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@code model} with its output reshaped to a constant {@code batch x classes}: a graph baked for one batch size, as
+     * a careless export makes it. Every other batch fails inside ONNX Runtime, on input that is perfectly good.
+     */
+    public static byte[] bakedForBatch(byte[] model, int batch, int classes) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            GraphProto.Builder g = b.getGraphBuilder();
+            String out = g.getOutput(0).getName();
+            String before = rerouteOutput(g, "_before_reshape");
+            g.addInitializer(TensorProto.newBuilder().setName("baked_shape").setDataType(TensorProto.DataType.INT64_VALUE)
+                    .addDims(2).addInt64Data(batch).addInt64Data(classes));
+            g.addNode(NodeProto.newBuilder().setOpType("Reshape").setName("baked_reshape").addInput(before)
+                    .addInput("baked_shape").addOutput(out));
+            return b.build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code model} with the input's height and width fixed to {@code size}, as an export for one size would be. */
+    public static byte[] fixedInputSize(byte[] model, int size) {
+        try {
+            ModelProto.Builder b = ModelProto.parseFrom(model).toBuilder();
+            var shape = b.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+            shape.getDimBuilder(2).clear().setDimValue(size);
+            shape.getDimBuilder(3).clear().setDimValue(size);
+            return b.build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Renames the node output that is the graph's output, so a node added after it can produce the output. */
+    private static String rerouteOutput(GraphProto.Builder g, String suffix) {
+        String out = g.getOutput(0).getName();
+        String before = out + suffix;
+        for (NodeProto.Builder node : g.getNodeBuilderList()) {
+            for (int i = 0; i < node.getOutputCount(); i++) {
+                if (node.getOutput(i).equals(out)) {
+                    node.setOutput(i, before);
+                }
+            }
+        }
+        return before;
     }
 
     /** {@code model} with one metadata entry replaced. */

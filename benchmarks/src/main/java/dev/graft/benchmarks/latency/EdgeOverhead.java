@@ -88,7 +88,7 @@ public final class EdgeOverhead {
                         }
                     }
                 };
-                Call edgeCall = () -> model.predict(tensor).labels();
+                Call edgeCall = () -> model.predict(tensor).answer();
                 for (int i = 0; i < 30; i++) {
                     rawCall.run();
                     edgeCall.run();

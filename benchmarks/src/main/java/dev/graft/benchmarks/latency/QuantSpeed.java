@@ -2,7 +2,7 @@ package dev.graft.benchmarks.latency;
 
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.exporter.quant.CalibrationData;
@@ -58,7 +58,7 @@ public final class QuantSpeed {
                 OnnxFiles.writeAtomically(fp32, out.resolve(arch + "-fp32.onnx"));
                 OnnxFiles.writeAtomically(int8, out.resolve(arch + "-int8.onnx"));
             }
-            ImagePreprocessor pre = ImagePreprocessor.of(options);
+            ImagePreprocessor pre = options.imagePreprocessor();
             PrecisionReport r = PrecisionReport.measure(fp32, int8, threads, PrecisionReport.DEFAULT_BATCHES, List.of(),
                     pre, "", QuantProgress.NONE);
             r.lines().forEach(l -> System.out.println(arch + " " + size + " int8 " + l));

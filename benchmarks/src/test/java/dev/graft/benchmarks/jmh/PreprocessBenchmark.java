@@ -1,8 +1,8 @@
 package dev.graft.benchmarks.jmh;
 
+import dev.graft.image.PixelBuffer;
 import dev.graft.trainer.data.ImageDecoder;
 import dev.graft.trainer.data.ImageTransforms;
-import dev.graft.trainer.data.RgbImage;
 import java.awt.Color;
 import java.awt.GradientPaint;
 import java.awt.Graphics2D;
@@ -43,7 +43,7 @@ public class PreprocessBenchmark {
 
     private byte[] jpeg;
     private byte[] png;
-    private RgbImage decoded;
+    private PixelBuffer decoded;
     private ImageTransforms transforms;
     private float[] chw;
     private final Path name = Path.of("bench.jpg");
@@ -98,12 +98,12 @@ public class PreprocessBenchmark {
     }
 
     @Benchmark
-    public RgbImage decodeJpeg() {
+    public PixelBuffer decodeJpeg() {
         return ImageDecoder.decode(jpeg, name);
     }
 
     @Benchmark
-    public RgbImage decodePng() {
+    public PixelBuffer decodePng() {
         return ImageDecoder.decode(png, name);
     }
 

@@ -36,11 +36,6 @@ public final class OnnxDim {
         return new OnnxDim(-1, name);
     }
 
-    /** Whether the size is chosen at run time. */
-    public boolean isSymbolic() {
-        return symbol != null;
-    }
-
     /** The protobuf form. */
     public TensorShapeProto.Dimension toProto() {
         TensorShapeProto.Dimension.Builder b = TensorShapeProto.Dimension.newBuilder();

@@ -1,12 +1,16 @@
 package dev.graft.exporter.onnx;
 
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
+import dev.graft.exporter.onnx.proto.OnnxProto.NodeProto;
 import dev.graft.files.FileRefusedException;
 import dev.graft.files.InputFiles;
 import dev.graft.files.OutputFile;
 import dev.graft.models.GraftException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Reading and writing {@code .onnx} files.
@@ -77,5 +81,21 @@ public final class OnnxFiles {
         } catch (IOException e) {
             throw new GraftException("cannot read the ONNX model " + source + ": not a valid ONNX file", e);
         }
+    }
+
+    /** How many nodes of each {@code op_type} the graph has, in order of first appearance. */
+    public static Map<String, Integer> opHistogram(ModelProto model) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (NodeProto n : model.getGraph().getNodeList()) {
+            counts.merge(n.getOpType(), 1, Integer::sum);
+        }
+        return Collections.unmodifiableMap(counts);
+    }
+
+    /** The {@code metadata_props} of a model as a map, in file order. */
+    public static Map<String, String> metadata(ModelProto model) {
+        Map<String, String> m = new LinkedHashMap<>();
+        model.getMetadataPropsList().forEach(e -> m.put(e.getKey(), e.getValue()));
+        return Collections.unmodifiableMap(m);
     }
 }

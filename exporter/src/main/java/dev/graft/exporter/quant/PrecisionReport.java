@@ -1,9 +1,8 @@
 package dev.graft.exporter.quant;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
-import dev.graft.exporter.GraftMetadata;
-import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.GraftMetadata;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
@@ -106,7 +105,7 @@ public final class PrecisionReport {
     public static PrecisionReport measure(ModelProto fp32, ModelProto lower, int threads, List<Integer> batches,
                                           List<ImageFolder.Labelled> eval, ImagePreprocessor pre, String evalSource,
                                           QuantProgress progress) {
-        Map<String, String> meta = OnnxExporter.metadata(lower);
+        Map<String, String> meta = OnnxFiles.metadata(lower);
         Precision precision = Precision.parse(meta.getOrDefault(GraftMetadata.PRECISION, "fp32"));
         if (!eval.isEmpty() && !"single_label".equals(meta.get(GraftMetadata.TASK))) {
             throw new GraftException("top-1 accuracy needs a single-label model; this one is "
@@ -152,7 +151,7 @@ public final class PrecisionReport {
                 // loading is all it takes: the session writes the optimised graph
             }
             Map<String, Integer> kernels = new LinkedHashMap<>();
-            OnnxExporter.opHistogram(OnnxFiles.read(file.path())).forEach((op, n) -> {
+            OnnxFiles.opHistogram(OnnxFiles.read(file.path())).forEach((op, n) -> {
                 if (op.startsWith("QLinear") || op.equals("QGemm") || op.endsWith("Integer")) {
                     kernels.put(op, n);
                 }

@@ -2,8 +2,8 @@ package dev.graft.exporter.quant;
 
 import static dev.graft.exporter.onnx.OnnxAttribute.ofInt;
 
-import dev.graft.exporter.GraftMetadata;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.GraftMetadata;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.OnnxGraphBuilder;
 import dev.graft.exporter.onnx.OnnxOperator;
 import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;

@@ -3,7 +3,7 @@ package dev.graft.exporter.quant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.exporter.ResizeMethod;
+import dev.graft.image.ResizeMethod;
 import dev.graft.models.GraftException;
 import java.nio.file.Files;
 import java.nio.file.Path;

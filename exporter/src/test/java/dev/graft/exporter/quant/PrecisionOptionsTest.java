@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.exporter.ExportOptions;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.models.GraftException;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Initializer;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.ExportOptions;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.models.GraftException;
@@ -36,7 +36,7 @@ class PrecisionReportTest {
                 .build();
         ModelProto fp32 = OnnxExporter.exportFp32(options);
         ModelProto int8 = OnnxExporter.export(options);
-        ImagePreprocessor pre = ImagePreprocessor.of(options);
+        ImagePreprocessor pre = options.imagePreprocessor();
         List<ImageFolder.Labelled> eval = ImageFolder.labelled(images, QuantFixtures.LABELS);
         List<String> stages = new java.util.ArrayList<>();
         PrecisionReport r = PrecisionReport.measure(fp32, int8, 1, List.of(1, 2), eval, pre, "images",
@@ -73,7 +73,7 @@ class PrecisionReportTest {
         ModelProto fp32 = OnnxExporter.exportFp32(options);
         ModelProto fp16 = OnnxExporter.export(options);
         List<ImageFolder.Labelled> eval = ImageFolder.labelled(images, QuantFixtures.LABELS);
-        assertThatThrownBy(() -> PrecisionReport.measure(fp32, fp16, 1, List.of(), eval, ImagePreprocessor.of(options),
+        assertThatThrownBy(() -> PrecisionReport.measure(fp32, fp16, 1, List.of(), eval, options.imagePreprocessor(),
                 "images", QuantProgress.NONE)).isInstanceOf(GraftException.class)
                 .hasMessage("top-1 accuracy needs a single-label model; this one is multi_label");
     }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.ExportOptions;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.OnnxChecker;
 import dev.graft.exporter.OnnxExporter;
-import dev.graft.exporter.Precision;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
@@ -175,7 +175,7 @@ class QdqQuantizerTest {
 
     @Test
     void computesNearlyWhatFloat32Computes() {
-        ImagePreprocessor pre = ImagePreprocessor.of(QuantFixtures.options(net, weights, SIZE).build());
+        ImagePreprocessor pre = QuantFixtures.options(net, weights, SIZE).build().imagePreprocessor();
         List<ImageFolder.Labelled> all = ImageFolder.labelled(images, QuantFixtures.LABELS);
         int n = all.size();
         float[] x = new float[n * pre.floatsPerImage()];

@@ -2,6 +2,7 @@ package dev.graft.trainer.data;
 
 import dev.graft.models.checkpoint.Task;
 import dev.graft.files.InputFiles;
+import dev.graft.image.PixelBuffer;
 import dev.graft.models.GraftException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -277,7 +278,7 @@ public final class DataLoader implements AutoCloseable {
                 return;
             }
             try {
-                RgbImage img = ImageDecoder.decode(path, maxImageBytes);
+                PixelBuffer img = ImageDecoder.decode(path, maxImageBytes);
                 int offset = position * transforms.floatsPerImage();
                 if (augment) {
                     transforms.train(img, Seeds.forItem(seed, number, itemIndex), slot.images, offset);

@@ -1,6 +1,8 @@
 package dev.graft.trainer.data;
 
-import java.util.Arrays;
+import dev.graft.image.PixelBuffer;
+import dev.graft.image.Preprocessor;
+import dev.graft.image.ResizeMethod;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
@@ -11,7 +13,9 @@ import java.util.SplittableRandom;
  * relative to the output, ten tries then a centre crop, as fastai's {@code RandomResizedCrop}), then flip, rotation
  * and zoom (fastai's {@code aug_transforms} affine part, reflection padding), then brightness and contrast (in logit
  * space, as fastai). <b>Validation</b>: the largest centred crop with the output's aspect ratio, resized to the output,
- * which for a square output is "resize the short side, then centre crop".
+ * which for a square output is "resize the short side, then centre crop": that is the image module's
+ * {@link Preprocessor} with {@link ResizeMethod#CROP}, the very code the exported model's runtime and its int8
+ * calibration run, so validation numbers are deployment numbers.
  *
  * <p>Crop, flip, rotation and zoom are composed into one inverse mapping from output pixels to source pixels and
  * sampled once, bilinearly, instead of resampling three times as fastai does. Before sampling, a source much larger
@@ -29,11 +33,15 @@ public final class ImageTransforms {
     private final AugmentConfig config;
     private final Normalization norm;
     private final float[] plainLut;
+    private final Preprocessor validation;
 
     public ImageTransforms(AugmentConfig config, Normalization norm) {
         this.config = Objects.requireNonNull(config, "config");
         this.norm = Objects.requireNonNull(norm, "norm");
         this.plainLut = lut(0.5, 1.0);
+        float[] mean = {norm.mean(0), norm.mean(1), norm.mean(2)};
+        float[] std = {norm.std(0), norm.std(1), norm.std(2)};
+        this.validation = new Preprocessor(config.height(), config.width(), ResizeMethod.CROP, "RGB", mean, std);
     }
 
     /** fastai's defaults with ImageNet normalisation at {@code size} x {@code size}. */
@@ -67,27 +75,34 @@ public final class ImageTransforms {
     }
 
     /** The validation transform into a new CHW array. */
-    public float[] valid(RgbImage img) {
+    public float[] valid(PixelBuffer img) {
         float[] out = new float[floatsPerImage()];
         valid(img, out, 0);
         return out;
     }
 
-    /** The validation transform, written as CHW at {@code dst[offset ..]}. */
-    public void valid(RgbImage img, float[] dst, int offset) {
-        double[] crop = centreCrop(img.width(), img.height());
-        render(img, crop, false, 0, 1, 0.5, 0.5, plainLut, dst, offset);
+    /** The validation transform, written as CHW at {@code dst[offset ..]}: the deployed model's preprocessing. */
+    public void valid(PixelBuffer img, float[] dst, int offset) {
+        validation.apply(img, validation.newScratch(), dst, offset);
+    }
+
+    /**
+     * The training renderer with every augmentation off on the validation crop; equal to {@link #valid} number for
+     * number (a test holds the two together, so that the augmented path stays centred on what validation sees).
+     */
+    void unaugmented(PixelBuffer img, float[] dst, int offset) {
+        render(img, centreCrop(img.width(), img.height()), false, 0, 1, 0.5, 0.5, plainLut, dst, offset);
     }
 
     /** The training transform into a new CHW array; the same seed gives the same result. */
-    public float[] train(RgbImage img, long seed) {
+    public float[] train(PixelBuffer img, long seed) {
         float[] out = new float[floatsPerImage()];
         train(img, seed, out, 0);
         return out;
     }
 
     /** The training transform, written as CHW at {@code dst[offset ..]}; the same seed gives the same result. */
-    public void train(RgbImage img, long seed, float[] dst, int offset) {
+    public void train(PixelBuffer img, long seed, float[] dst, int offset) {
         SplittableRandom rnd = new SplittableRandom(seed);
         double[] crop = randomCrop(img.width(), img.height(), rnd);
         boolean flip = rnd.nextDouble() < config.flipP();
@@ -183,7 +198,7 @@ public final class ImageTransforms {
         return Math.log(c / (1 - c));
     }
 
-    private void render(RgbImage img, double[] crop, boolean flip, double angle, double zoom, double zoomX,
+    private void render(PixelBuffer img, double[] crop, boolean flip, double angle, double zoom, double zoomX,
             double zoomY, float[] lut, float[] dst, int offset) {
         final int oh = config.height();
         final int ow = config.width();
@@ -194,7 +209,9 @@ public final class ImageTransforms {
         double step = Math.min(cw / ow, ch / oh) / zoom;
         if (step >= 2) {
             int k = (int) step;
-            img = boxReduce(img, k);
+            PixelBuffer reduced = new PixelBuffer();
+            Preprocessor.boxReduce(img, k, reduced);
+            img = reduced;
             cx /= k;
             cy /= k;
             cw /= k;
@@ -202,7 +219,7 @@ public final class ImageTransforms {
         }
         final int sw = img.width();
         final int sh = img.height();
-        final int[] px = img.pixels();
+        final int[] px = img.data();
         final double scaleX = cw / ow;
         final double scaleY = ch / oh;
         final double halfW = ow / 2.0;
@@ -275,50 +292,5 @@ public final class ImageTransforms {
             t = 2 * size - t;
         }
         return t - half;
-    }
-
-    /** Averages k x k blocks (partial blocks at the edges average what they have). */
-    static RgbImage boxReduce(RgbImage img, int k) {
-        int w = img.width();
-        int h = img.height();
-        int rw = (w + k - 1) / k;
-        int rh = (h + k - 1) / k;
-        int[] src = img.pixels();
-        int[] out = new int[rw * rh];
-        int[] sr = new int[rw];
-        int[] sg = new int[rw];
-        int[] sb = new int[rw];
-        for (int ry = 0; ry < rh; ry++) {
-            Arrays.fill(sr, 0);
-            Arrays.fill(sg, 0);
-            Arrays.fill(sb, 0);
-            int y0 = ry * k;
-            int y1 = Math.min(h, y0 + k);
-            for (int y = y0; y < y1; y++) {
-                int p = y * w;
-                for (int bx = 0, x = 0; bx < rw; bx++) {
-                    int xe = Math.min(w, x + k);
-                    int r = 0;
-                    int g = 0;
-                    int b = 0;
-                    for (; x < xe; x++) {
-                        int v = src[p + x];
-                        r += (v >> 16) & 0xFF;
-                        g += (v >> 8) & 0xFF;
-                        b += v & 0xFF;
-                    }
-                    sr[bx] += r;
-                    sg[bx] += g;
-                    sb[bx] += b;
-                }
-            }
-            int rows = y1 - y0;
-            for (int bx = 0; bx < rw; bx++) {
-                int n = rows * (Math.min(w, (bx + 1) * k) - bx * k);
-                int half = n / 2;
-                out[ry * rw + bx] = ((sr[bx] + half) / n) << 16 | ((sg[bx] + half) / n) << 8 | ((sb[bx] + half) / n);
-            }
-        }
-        return new RgbImage(rw, rh, out);
     }
 }

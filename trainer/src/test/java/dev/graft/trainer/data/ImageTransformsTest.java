@@ -3,24 +3,35 @@ package dev.graft.trainer.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.graft.image.PixelBuffer;
+import dev.graft.image.Preprocessor;
+import dev.graft.image.ResizeMethod;
 import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ImageTransformsTest {
-    private static RgbImage solid(int w, int h, int rgb) {
-        int[] px = new int[w * h];
-        java.util.Arrays.fill(px, rgb);
-        return new RgbImage(w, h, px);
+    private static PixelBuffer image(int w, int h, int[] px) {
+        PixelBuffer p = new PixelBuffer();
+        System.arraycopy(px, 0, p.reset(w, h), 0, px.length);
+        return p;
     }
 
-    private static RgbImage noise(int w, int h, long seed) {
+    private static PixelBuffer solid(int w, int h, int rgb) {
+        int[] px = new int[w * h];
+        java.util.Arrays.fill(px, rgb);
+        return image(w, h, px);
+    }
+
+    private static PixelBuffer noise(int w, int h, long seed) {
         Random r = new Random(seed);
         int[] px = new int[w * h];
         for (int i = 0; i < px.length; i++) {
             px[i] = r.nextInt(1 << 24);
         }
-        return new RgbImage(w, h, px);
+        return image(w, h, px);
     }
 
     @Test
@@ -48,7 +59,7 @@ class ImageTransformsTest {
         ImageTransforms t = ImageTransforms.imagenet(20);
         assertThat(t.centreCrop(300, 200)).containsExactly(50, 0, 200, 200);
         assertThat(t.centreCrop(200, 300)).containsExactly(0, 50, 200, 200);
-        float[] out = t.valid(new RgbImage(300, 200, px));
+        float[] out = t.valid(image(300, 200, px));
         float green = Normalization.IMAGENET.apply(1, 255);
         float noRed = Normalization.IMAGENET.apply(0, 0);
         for (int i = 0; i < 400; i++) {
@@ -63,7 +74,7 @@ class ImageTransformsTest {
 
     @Test
     void flipMirrorsTheImage() {
-        RgbImage img = noise(32, 32, 1);
+        PixelBuffer img = noise(32, 32, 1);
         AugmentConfig cfg = AugmentConfig.defaults().withSize(16).withoutAugmentation().withFlip(1);
         ImageTransforms t = new ImageTransforms(cfg, Normalization.IMAGENET);
         float[] flipped = t.train(img, 123);
@@ -82,7 +93,7 @@ class ImageTransformsTest {
 
     @Test
     void trainingIsDeterministicPerSeed() {
-        RgbImage img = noise(48, 40, 2);
+        PixelBuffer img = noise(48, 40, 2);
         ImageTransforms t = ImageTransforms.imagenet(24);
         assertThat(t.train(img, 5)).containsExactly(t.train(img, 5));
         assertThat(t.train(img, 5)).isNotEqualTo(t.train(img, 6));
@@ -132,7 +143,7 @@ class ImageTransformsTest {
                 px[y * 256 + x] = ((x + y) & 1) == 0 ? 0xFFFFFF : 0x000000;
             }
         }
-        float[] out = ImageTransforms.imagenet(32).valid(new RgbImage(256, 256, px));
+        float[] out = ImageTransforms.imagenet(32).valid(image(256, 256, px));
         float mid = Normalization.IMAGENET.apply(0, 128);
         for (int i = 0; i < 32 * 32; i++) {
             assertThat(out[i]).isCloseTo(mid, within(0.02f));
@@ -141,10 +152,31 @@ class ImageTransformsTest {
 
     @Test
     void boxReduceAveragesBlocks() {
-        RgbImage img = new RgbImage(3, 2, new int[] {0x000000, 0x040404, 0x0A0A0A, 0x080808, 0x0C0C0C, 0x141414});
-        RgbImage r = ImageTransforms.boxReduce(img, 2);
+        PixelBuffer img = image(3, 2, new int[] {0x000000, 0x040404, 0x0A0A0A, 0x080808, 0x0C0C0C, 0x141414});
+        PixelBuffer r = new PixelBuffer();
+        Preprocessor.boxReduce(img, 2, r);
         assertThat(r.width()).isEqualTo(2);
         assertThat(r.height()).isEqualTo(1);
-        assertThat(r.pixels()).containsExactly(0x060606, 0x0F0F0F);
+        assertThat(java.util.Arrays.copyOf(r.data(), 2)).containsExactly(0x060606, 0x0F0F0F);
+    }
+
+    /**
+     * The training renderer with every augmentation off reproduces the image module's crop (the validation transform,
+     * also the deployed model's) number for number: the two resamplers are independent code held together here.
+     */
+    @ParameterizedTest(name = "{0}x{1} to {2}x{3}")
+    @CsvSource({"640, 480, 224, 224", "640, 480, 64, 64", "64, 64, 64, 64", "100, 30, 64, 64", "5, 7, 64, 64",
+        "300, 500, 96, 128", "1000, 999, 64, 48"})
+    void cropIsTheTrainersValidationTransformExactly(int w, int h, int oh, int ow) {
+        PixelBuffer img = noise(w, h, w * 31L + h);
+        ImageTransforms trainer = new ImageTransforms(AugmentConfig.defaults().withSize(oh, ow), Normalization.IMAGENET);
+        float[] expected = new float[trainer.floatsPerImage()];
+        trainer.unaugmented(img, expected, 0);
+        Preprocessor edge = new Preprocessor(oh, ow, ResizeMethod.CROP, "RGB", new float[] {0.485f, 0.456f, 0.406f},
+                new float[] {0.229f, 0.224f, 0.225f});
+        float[] actual = new float[edge.floatsPerImage()];
+        edge.apply(img, edge.newScratch(), actual, 0);
+        assertThat(actual).containsExactly(expected);
+        assertThat(trainer.valid(img)).containsExactly(expected);
     }
 }

@@ -4,6 +4,7 @@ import dev.graft.models.checkpoint.Task;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.image.PixelBuffer;
 import dev.graft.models.GraftException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,7 +40,7 @@ class SyntheticDatasetTest {
         assertThat(dir.resolve("s/valid/triangle/triangle_0009.png")).isRegularFile();
         assertThat(files(dir.resolve("s"))).hasSize(30)
                 .allSatisfy(p -> assertThat(p.getFileName().toString()).endsWith(".png").doesNotStartWith("."));
-        RgbImage img = ImageDecoder.decode(ds.train().get(0).path());
+        PixelBuffer img = ImageDecoder.decode(ds.train().get(0).path());
         assertThat(img.width()).isEqualTo(16);
         assertThat(img.height()).isEqualTo(16);
     }
@@ -94,8 +95,8 @@ class SyntheticDatasetTest {
     }
 
     /** Fraction of pixels on the far side of the background's brightness band: the drawn shape. */
-    private static double foreground(RgbImage img) {
-        int[] px = img.pixels();
+    private static double foreground(PixelBuffer img) {
+        int[] px = TestImages.rgb(img);
         int[] bright = new int[px.length];
         for (int i = 0; i < px.length; i++) {
             int p = px[i];
@@ -121,12 +122,12 @@ class SyntheticDatasetTest {
         int[] count = new int[k];
         for (Item item : ds.train()) {
             int c = item.classIndex();
-            RgbImage img = ImageDecoder.decode(item.path());
+            PixelBuffer img = ImageDecoder.decode(item.path());
             double f = foreground(img);
             // half of a textured shape is drawn in its second shade, nearer the background, so only about half counts
             assertThat(f).as("shape visible in " + item.path().getFileName()).isGreaterThan(0.01);
             fg[c] += f;
-            int[] px = img.pixels();
+            int[] px = TestImages.rgb(img);
             for (int i = 0; i < px.length; i++) {
                 meanImage[c][3 * i] += (px[i] >> 16) & 0xFF;
                 meanImage[c][3 * i + 1] += (px[i] >> 8) & 0xFF;

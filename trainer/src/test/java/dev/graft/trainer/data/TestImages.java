@@ -1,5 +1,6 @@
 package dev.graft.trainer.data;
 
+import dev.graft.image.PixelBuffer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -65,5 +66,19 @@ final class TestImages {
 
     static Path text(Path file, String content) {
         return bytes(file, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The decoded pixels as {@code 0xRRGGBB}, alpha masked off: what an RGB model reads. */
+    static int[] rgb(PixelBuffer p) {
+        int[] out = java.util.Arrays.copyOf(p.data(), p.width() * p.height());
+        for (int i = 0; i < out.length; i++) {
+            out[i] &= 0xFFFFFF;
+        }
+        return out;
+    }
+
+    /** The decoded pixel at (x, y) as {@code 0xRRGGBB}. */
+    static int rgb(PixelBuffer p, int x, int y) {
+        return p.argb(x, y) & 0xFFFFFF;
     }
 }

@@ -1,4 +1,4 @@
-package dev.graft.exporter;
+package dev.graft.exporter.onnx;
 
 import dev.graft.models.GraftException;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.graft.edge.image;
+package dev.graft.image;
 
 /**
  * The few facts about a JPEG that ImageIO's decoder gets wrong or ignores, read from the marker segments before the

@@ -1,5 +1,6 @@
-package dev.graft.exporter;
+package dev.graft.exporter.onnx;
 
+import dev.graft.image.Preprocessing;
 import java.util.List;
 
 /**
@@ -36,15 +37,15 @@ public final class GraftMetadata {
     /** The separator of {@link #LABELS}: a line feed, which a label cannot contain. */
     public static final String LABEL_SEPARATOR = "\n";
     /** The image size the model was trained at, {@code height,width} in pixels (e.g. {@code 224,224}). */
-    public static final String INPUT_SIZE = "graft.input.size";
+    public static final String INPUT_SIZE = Preprocessing.INPUT_SIZE;
     /** How an image is brought to {@link #INPUT_SIZE}: {@code crop}, {@code squish} or {@code pad}. */
-    public static final String INPUT_RESIZE = "graft.input.resize";
+    public static final String INPUT_RESIZE = Preprocessing.INPUT_RESIZE;
     /** Per-channel mean subtracted after scaling pixels to [0, 1], e.g. {@code 0.485,0.456,0.406}. */
-    public static final String INPUT_MEAN = "graft.input.mean";
+    public static final String INPUT_MEAN = Preprocessing.INPUT_MEAN;
     /** Per-channel standard deviation divided by after subtracting the mean, e.g. {@code 0.229,0.224,0.225}. */
-    public static final String INPUT_STD = "graft.input.std";
+    public static final String INPUT_STD = Preprocessing.INPUT_STD;
     /** The channel order of the input, one letter per channel: {@code RGB}, {@code BGR}, {@code L}. */
-    public static final String INPUT_CHANNELS = "graft.input.channels";
+    public static final String INPUT_CHANNELS = Preprocessing.INPUT_CHANNELS;
     /**
      * The numeric precision of the graph: {@code fp32}; {@code fp16} (weights and compute in float16, casts at the
      * input and before the activation); or {@code int8} (QDQ: uint8 activations, int8 per-channel weights, integer

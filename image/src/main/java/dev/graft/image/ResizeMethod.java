@@ -1,6 +1,5 @@
-package dev.graft.edge.image;
+package dev.graft.image;
 
-import dev.graft.edge.EdgeException;
 import java.util.Locale;
 
 /**
@@ -28,7 +27,7 @@ public enum ResizeMethod {
     /**
      * The method a {@code graft.input.resize} value names.
      *
-     * @throws EdgeException for an unknown value
+     * @throws ImageException for an unknown value
      */
     public static ResizeMethod fromMetadata(String value) {
         String v = value.trim().toLowerCase(Locale.ROOT);
@@ -37,6 +36,6 @@ public enum ResizeMethod {
                 return m;
             }
         }
-        throw new EdgeException("unknown graft.input.resize '" + value + "'; expected crop, squish or pad");
+        throw new ImageException("unknown graft.input.resize '" + value + "'; expected crop, squish or pad");
     }
 }

@@ -1,6 +1,5 @@
-package dev.graft.edge.image;
+package dev.graft.image;
 
-import dev.graft.edge.EdgeException;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
@@ -36,11 +35,11 @@ public final class Preprocessor {
      * @param channels one letter per model input channel, in order (e.g. {@code RGB})
      * @param mean per-channel mean of [0, 1] pixel values
      * @param std per-channel standard deviation
-     * @throws EdgeException if a size is not positive, a channel letter is unknown, or the statistics do not match
+     * @throws ImageException if a size is not positive, a channel letter is unknown, or the statistics do not match
      */
     public Preprocessor(int height, int width, ResizeMethod resize, String channels, float[] mean, float[] std) {
         if (height <= 0 || width <= 0) {
-            throw new EdgeException("the input size must be positive, not " + height + "x" + width);
+            throw new ImageException("the input size must be positive, not " + height + "x" + width);
         }
         this.height = height;
         this.width = width;
@@ -48,7 +47,7 @@ public final class Preprocessor {
         this.channels = channels.toUpperCase(Locale.ROOT);
         int c = this.channels.length();
         if (mean.length != c || std.length != c) {
-            throw new EdgeException("normalisation has " + mean.length + " mean(s) and " + std.length
+            throw new ImageException("normalisation has " + mean.length + " mean(s) and " + std.length
                     + " std(s) for " + c + " channel(s)");
         }
         this.shifts = new int[c];
@@ -61,11 +60,11 @@ public final class Preprocessor {
                 case 'B' -> 0;
                 case 'A' -> 24;
                 case 'L' -> -1;
-                default -> throw new EdgeException("input channel '" + letter + "' cannot be made from an image;"
+                default -> throw new ImageException("input channel '" + letter + "' cannot be made from an image;"
                         + " this runtime fills R, G, B, A and L (pass a tensor instead)");
             };
             if (!(std[i] > 0) || !Float.isFinite(std[i]) || !Float.isFinite(mean[i])) {
-                throw new EdgeException("bad normalisation for channel " + letter + ": mean " + mean[i] + ", std " + std[i]);
+                throw new ImageException("bad normalisation for channel " + letter + ": mean " + mean[i] + ", std " + std[i]);
             }
             for (int v = 0; v < 256; v++) {
                 luts[i][v] = (float) ((v / 255.0 - mean[i]) / std[i]);
@@ -258,7 +257,16 @@ public final class Preprocessor {
         return t > last ? period - t : t;
     }
 
-    /** Averages k x k blocks, partial blocks at the right and bottom edges averaging what they have. */
+    /**
+     * Averages k x k blocks of {@code src} into {@code out}, each of the four bytes separately, with rounding; partial
+     * blocks at the right and bottom edges average what they have. Public because the trainer's augmentations reduce
+     * a large source the same way before they sample it.
+     */
+    public static void boxReduce(PixelBuffer src, int k, PixelBuffer out) {
+        boxReduce(src, k, out, new Scratch());
+    }
+
+    /** {@link #boxReduce(PixelBuffer, int, PixelBuffer)} with the row sums in a reused buffer. */
     static void boxReduce(PixelBuffer src, int k, PixelBuffer out, Scratch s) {
         int w = src.width();
         int h = src.height();

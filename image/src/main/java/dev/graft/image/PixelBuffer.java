@@ -1,4 +1,4 @@
-package dev.graft.edge.image;
+package dev.graft.image;
 
 /**
  * A decoded image as packed {@code 0xAARRGGBB} ints in row-major order, in an array that is kept and reused.

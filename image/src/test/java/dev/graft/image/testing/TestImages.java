@@ -1,4 +1,4 @@
-package dev.graft.edge.image;
+package dev.graft.image.testing;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -253,7 +253,7 @@ public final class TestImages {
 
     /** A test resource's bytes. */
     public static byte[] resource(String name) {
-        try (InputStream in = TestImages.class.getResourceAsStream("/dev/graft/edge/" + name)) {
+        try (InputStream in = TestImages.class.getResourceAsStream("/dev/graft/image/testing/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("missing test resource " + name);
             }
@@ -293,6 +293,18 @@ public final class TestImages {
                     default -> { sx = x; sy = y; }
                 }
                 out.setRGB(x, y, img.getRGB(sx, sy));
+            }
+        }
+        return out;
+    }
+
+    /** {@code img}'s green channel (the grey value of {@link #grey}) as opaque RGB: what a grey file decodes to. */
+    public static BufferedImage greyAsRgb(BufferedImage img) {
+        BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                int v = (img.getRGB(x, y) >> 8) & 0xFF;
+                out.setRGB(x, y, v << 16 | v << 8 | v);
             }
         }
         return out;

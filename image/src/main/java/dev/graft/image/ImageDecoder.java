@@ -1,6 +1,6 @@
-package dev.graft.edge.image;
+package dev.graft.image;
 
-import dev.graft.edge.BadInputException;
+import dev.graft.files.InputFiles;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -13,6 +13,7 @@ import java.awt.image.Raster;
 import java.awt.image.SinglePixelPackedSampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -38,10 +39,10 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *       values (Photoshop's convention, also PIL's); YCCK is first turned back into CMY with the JFIF equations. The
  *       conversion is PIL's naive one, {@code R = (255 - C)(255 - K) / 255}; embedded ICC profiles are ignored.</li>
  *   <li><b>Truncated files</b> are errors. ImageIO's JPEG decoder only warns and fills the rest with grey; that warning
- *       is turned into a {@link BadInputException}.</li>
+ *       is turned into a {@link BadImageException}.</li>
  * </ul>
  *
- * <p>Thread-safe: no shared state, and ImageIO's disk cache is bypassed. Every failure is a {@link BadInputException}
+ * <p>Thread-safe: no shared state, and ImageIO's disk cache is bypassed. Every failure is a {@link BadImageException}
  * with a one-line message.
  */
 public final class ImageDecoder {
@@ -55,23 +56,18 @@ public final class ImageDecoder {
      * Decodes an encoded image (JPEG, PNG, BMP, GIF, TIFF, WBMP) into {@code into}.
      *
      * @param maxPixels the largest width x height accepted, checked against the header before decoding
-     * @throws BadInputException if the bytes are empty, not an image, truncated, corrupt, or too large
+     * @throws BadImageException if the bytes are empty, not an image, truncated, corrupt, or too large
      */
     public static void decode(byte[] bytes, long maxPixels, PixelBuffer into) {
         if (bytes.length == 0) {
-            throw new BadInputException("the image is empty (0 bytes)");
+            throw new BadImageException("the image is empty (0 bytes)");
         }
         boolean jpeg = JpegMarkers.isJpeg(bytes);
         JpegMarkers markers = jpeg ? JpegMarkers.read(bytes) : null;
         ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
         ImageReader reader = null;
         try {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new BadInputException("not an image (no JPEG, PNG, BMP, GIF, TIFF or WBMP header)");
-            }
-            reader = readers.next();
-            reader.setInput(in, true, true);
+            reader = openReader(in);
             WarningCatcher warnings = new WarningCatcher();
             reader.addIIOReadWarningListener(warnings);
             int width = reader.getWidth(0);
@@ -85,28 +81,83 @@ public final class ImageDecoder {
                 toPixels(img, markers == null ? 1 : markers.orientation, into);
             }
             if (warnings.message != null) {
-                throw new BadInputException("the image is truncated or corrupt (" + warnings.message + ")");
+                throw new BadImageException("the image is truncated or corrupt (" + warnings.message + ")");
             }
-        } catch (BadInputException e) {
+        } catch (BadImageException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new BadInputException("the image is truncated or corrupt (" + describe(e) + ")", e);
+            throw new BadImageException("the image is truncated or corrupt (" + describe(e) + ")", e);
         } finally {
-            if (reader != null) {
-                reader.dispose();
+            close(reader, in);
+        }
+    }
+
+    /**
+     * Reads {@code file}, a regular file of at most {@code maxBytes}, and decodes it into {@code into}. A larger file,
+     * or one that never ends ({@code /dev/zero}, a FIFO), is refused before it is read.
+     *
+     * @throws IOException if the file cannot be read; a {@link dev.graft.files.FileRefusedException} (or its subclass
+     *     {@link dev.graft.files.ByteCapExceededException}) if it is refused
+     * @throws BadImageException if the bytes are not a usable image (the message does not name the file)
+     */
+    public static void read(Path file, long maxBytes, long maxPixels, PixelBuffer into) throws IOException {
+        decode(InputFiles.readAllBytes(file, maxBytes, null), maxPixels, into);
+    }
+
+    /**
+     * The width and height an image will have once decoded (EXIF orientation applied), read from the headers without
+     * decoding a pixel.
+     *
+     * @throws BadImageException if the bytes are empty or not an image
+     */
+    public static int[] size(byte[] bytes) {
+        if (bytes.length == 0) {
+            throw new BadImageException("the image is empty (0 bytes)");
+        }
+        int orientation = JpegMarkers.isJpeg(bytes) ? JpegMarkers.read(bytes).orientation : 1;
+        ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
+        ImageReader reader = null;
+        try {
+            reader = openReader(in);
+            int w = reader.getWidth(0);
+            int h = reader.getHeight(0);
+            return orientation >= 5 && orientation <= 8 ? new int[] {h, w} : new int[] {w, h};
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof BadImageException b) {
+                throw b;
             }
-            try {
-                in.close();
-            } catch (IOException ignored) {
-                // a memory stream holds nothing to release
-            }
+            throw new BadImageException("the image header is truncated or corrupt (" + describe(e) + ")", e);
+        } finally {
+            close(reader, in);
+        }
+    }
+
+    /** The reader for the format the stream's first bytes announce, positioned on the first image. */
+    private static ImageReader openReader(ImageInputStream in) {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new BadImageException("not an image (no JPEG, PNG, BMP, GIF, TIFF or WBMP header)");
+        }
+        ImageReader reader = readers.next();
+        reader.setInput(in, true, true);
+        return reader;
+    }
+
+    private static void close(ImageReader reader, ImageInputStream in) {
+        if (reader != null) {
+            reader.dispose();
+        }
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // a memory stream holds nothing to release
         }
     }
 
     /**
      * Copies a decoded image into {@code into} with the same rules as file decoding.
      *
-     * @throws BadInputException if the image is over the pixel limit
+     * @throws BadImageException if the image is over the pixel limit
      */
     public static void fromImage(BufferedImage img, long maxPixels, PixelBuffer into) {
         checkSize(img.getWidth(), img.getHeight(), maxPixels);
@@ -116,10 +167,10 @@ public final class ImageDecoder {
     private static void checkSize(int width, int height, long maxPixels) {
         long pixels = (long) width * height;
         if (width <= 0 || height <= 0) {
-            throw new BadInputException("the image header claims " + width + " x " + height + " pixels");
+            throw new BadImageException("the image header claims " + width + " x " + height + " pixels");
         }
         if (pixels > maxPixels) {
-            throw new BadInputException("the image is " + width + " x " + height + " pixels (" + pixels / 1_000_000
+            throw new BadImageException("the image is " + width + " x " + height + " pixels (" + pixels / 1_000_000
                     + " megapixels), over the limit of " + maxPixels + " pixels; refused before decoding");
         }
     }
@@ -300,7 +351,7 @@ public final class ImageDecoder {
         int w = raster.getWidth();
         int h = raster.getHeight();
         if (raster.getNumBands() != 4) {
-            throw new BadInputException("a four-component JPEG decoded to " + raster.getNumBands() + " bands");
+            throw new BadImageException("a four-component JPEG decoded to " + raster.getNumBands() + " bands");
         }
         Orientation o = Orientation.of(orientation, w, h);
         int[] out = into.reset(o.outW, o.outH);
