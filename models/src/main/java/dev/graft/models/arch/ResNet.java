@@ -16,11 +16,21 @@ public final class ResNet implements Architecture {
     private final String name;
     private final boolean bottleneck;
     private final int[] blocks;
+    private final int groups;
+    private final int widthPerGroup;
+    private final boolean inModelMeta;
 
     private ResNet(String name, boolean bottleneck, int... blocks) {
+        this(name, bottleneck, 1, 64, true, blocks);
+    }
+
+    private ResNet(String name, boolean bottleneck, int groups, int widthPerGroup, boolean inModelMeta, int... blocks) {
         this.name = name;
         this.bottleneck = bottleneck;
         this.blocks = blocks;
+        this.groups = groups;
+        this.widthPerGroup = widthPerGroup;
+        this.inModelMeta = inModelMeta;
     }
 
     public static ResNet resnet18() {
@@ -41,6 +51,24 @@ public final class ResNet implements Architecture {
 
     public static ResNet resnet152() {
         return new ResNet("resnet152", true, 3, 8, 36, 3);
+    }
+
+    /** ResNeXt-50 32x4d: resnet50's layout, the 3x3 convolutions in 32 groups of 4 channels per 64 planes. */
+    public static ResNet resnext50x32x4d() {
+        return new ResNet("resnext50_32x4d", true, 32, 4, false, 3, 4, 6, 3);
+    }
+
+    public static ResNet resnext101x32x8d() {
+        return new ResNet("resnext101_32x8d", true, 32, 8, false, 3, 4, 23, 3);
+    }
+
+    /** Wide ResNet-50-2: resnet50 with twice the bottleneck width (the block's input and output stay as wide). */
+    public static ResNet wideResnet50x2() {
+        return new ResNet("wide_resnet50_2", true, 1, 128, false, 3, 4, 6, 3);
+    }
+
+    public static ResNet wideResnet101x2() {
+        return new ResNet("wide_resnet101_2", true, 1, 128, false, 3, 4, 23, 3);
     }
 
     @Override
@@ -96,11 +124,12 @@ public final class ResNet implements Architecture {
     }
 
     private String bottleneck(List<Node> out, String p, String in, int inplanes, int planes, int stride) {
-        int width = planes;
+        // torchvision: width = int(planes * (base_width / 64.)) * groups
+        int width = planes * widthPerGroup / 64 * groups;
         out.add(node(p + ".conv1", Layer.Conv2d.square(inplanes, width, 1, 1, 0, false), in));
         out.add(node(p + ".bn1", Layer.BatchNorm.of2d(width), p + ".conv1"));
         out.add(node(p + ".relu", new Layer.Relu(), p + ".bn1"));
-        out.add(node(p + ".conv2", Layer.Conv2d.square(width, width, 3, stride, 1, false), p + ".relu"));
+        out.add(node(p + ".conv2", new Layer.Conv2d(width, width, 3, 3, stride, stride, 1, 1, 1, groups, false), p + ".relu"));
         out.add(node(p + ".bn2", Layer.BatchNorm.of2d(width), p + ".conv2"));
         out.add(node(p + ".relu_1", new Layer.Relu(), p + ".bn2"));
         out.add(node(p + ".conv3", Layer.Conv2d.square(width, planes * 4, 1, 1, 0, false), p + ".relu_1"));
@@ -124,14 +153,29 @@ public final class ResNet implements Architecture {
         return new Node(id, layer, List.of(input));
     }
 
+    /**
+     * fastai's {@code _resnet_meta} cut, -2; ResNeXt and Wide ResNet are not in {@code model_meta}, so fastai cuts
+     * them with {@code cut=None}, before avgpool, the last child holding a pooling layer: the same body.
+     */
     @Override
     public Cut defaultCut() {
-        return Cut.index(-2);
+        return inModelMeta ? Cut.index(-2) : Cut.auto();
     }
 
-    /** fastai's {@code _resnet_split}: {@code m[0][:6]} (stem, layer1, layer2) and {@code m[0][6:]} (layer3, layer4). */
+    @Override
+    public String fastaiMeta() {
+        return inModelMeta ? "fastai's _resnet_meta: cut=-2, split=_resnet_split (m[0][:6], m[0][6:], head)" : DEFAULT_META;
+    }
+
+    /**
+     * fastai's {@code _resnet_split}: {@code m[0][:6]} (stem, layer1, layer2) and {@code m[0][6:]} (layer3, layer4);
+     * for ResNeXt and Wide ResNet, {@code default_split}: the whole body as one group.
+     */
     @Override
     public List<LayerGroup> bodyGroups(List<String> bodyChildren) {
+        if (!inModelMeta) {
+            return List.of(new LayerGroup("body", bodyChildren));
+        }
         List<LayerGroup> groups = new ArrayList<>();
         int split = Math.min(6, bodyChildren.size());
         groups.add(new LayerGroup("body.0", bodyChildren.subList(0, split)));
