@@ -17,33 +17,51 @@ public final class AlexNet implements Architecture {
     /** fastai's {@code _alexnet_split}: {@code m[0][0][:6]}, {@code m[0][0][6:]}. */
     private static final int SPLIT = 6;
 
+    private final int divisor;
+
+    private AlexNet(int divisor) {
+        this.divisor = divisor;
+    }
+
     public static AlexNet alexnet() {
-        return new AlexNet();
+        return new AlexNet(1);
+    }
+
+    /**
+     * AlexNet with every channel count divided by {@code divisor} (one of 1, 2, 4, 8, 16, 32, 64), named
+     * {@code alexnet_narrow<divisor>}: the same layout, cut and split at a fraction of the compute, for training
+     * tests that must finish in seconds. Not a torchvision network: no pretrained file fits it.
+     */
+    public AlexNet narrowed(int d) {
+        if (d < 1 || 64 % d != 0) {
+            throw new IllegalArgumentException("alexnet cannot be narrowed by " + d);
+        }
+        return new AlexNet(d);
     }
 
     @Override
     public String name() {
-        return "alexnet";
+        return divisor == 1 ? "alexnet" : "alexnet_narrow" + divisor;
     }
 
     @Override
     public List<Child> children(int inputChannels, int numClasses) {
         Blocks f = new Blocks("input");
-        f.add("features.0", Layer.Conv2d.square(inputChannels, 64, 11, 4, 2, true));
+        f.add("features.0", Layer.Conv2d.square(inputChannels, 64 / divisor, 11, 4, 2, true));
         f.add("features.1", new Layer.Relu());
         f.add("features.2", new Layer.MaxPool(3, 2, 0));
-        f.add("features.3", Layer.Conv2d.square(64, 192, 5, 1, 2, true));
+        f.add("features.3", Layer.Conv2d.square(64 / divisor, 192 / divisor, 5, 1, 2, true));
         f.add("features.4", new Layer.Relu());
         f.add("features.5", new Layer.MaxPool(3, 2, 0));
-        f.add("features.6", Layer.Conv2d.square(192, 384, 3, 1, 1, true));
+        f.add("features.6", Layer.Conv2d.square(192 / divisor, 384 / divisor, 3, 1, 1, true));
         f.add("features.7", new Layer.Relu());
-        f.add("features.8", Layer.Conv2d.square(384, 256, 3, 1, 1, true));
+        f.add("features.8", Layer.Conv2d.square(384 / divisor, 256 / divisor, 3, 1, 1, true));
         f.add("features.9", new Layer.Relu());
-        f.add("features.10", Layer.Conv2d.square(256, 256, 3, 1, 1, true));
+        f.add("features.10", Layer.Conv2d.square(256 / divisor, 256 / divisor, 3, 1, 1, true));
         f.add("features.11", new Layer.Relu());
         f.add("features.12", new Layer.MaxPool(3, 2, 0));
         return Vgg.PlainClassifier.children(f, "AdaptiveAvgPool2d((6, 6))", List.of(
-            new Layer.Dropout(0.5), new Layer.Linear(256 * 6 * 6, 4096, true), new Layer.Relu(),
+            new Layer.Dropout(0.5), new Layer.Linear(256 / divisor * 6 * 6, 4096, true), new Layer.Relu(),
             new Layer.Dropout(0.5), new Layer.Linear(4096, 4096, true), new Layer.Relu(),
             new Layer.Linear(4096, numClasses, true)));
     }

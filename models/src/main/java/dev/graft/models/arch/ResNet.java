@@ -19,12 +19,20 @@ public final class ResNet implements Architecture {
     private final int groups;
     private final int widthPerGroup;
     private final boolean inModelMeta;
+    /** Channels of the stem and of layer1's planes: torchvision's 64, less in {@link #narrowed}. */
+    private final int base;
 
     private ResNet(String name, boolean bottleneck, int... blocks) {
         this(name, bottleneck, 1, 64, true, blocks);
     }
 
     private ResNet(String name, boolean bottleneck, int groups, int widthPerGroup, boolean inModelMeta, int... blocks) {
+        this(name, bottleneck, groups, widthPerGroup, inModelMeta, 64, blocks);
+    }
+
+    private ResNet(String name, boolean bottleneck, int groups, int widthPerGroup, boolean inModelMeta, int base,
+                   int[] blocks) {
+        this.base = base;
         this.name = name;
         this.bottleneck = bottleneck;
         this.blocks = blocks;
@@ -71,6 +79,19 @@ public final class ResNet implements Architecture {
         return new ResNet("wide_resnet101_2", true, 1, 128, false, 3, 4, 23, 3);
     }
 
+    /**
+     * This architecture with every channel count divided by {@code divisor} (groups kept), named
+     * {@code <name>_narrow<divisor>}: the same layout, grouping, cut and split at a fraction of the compute, for
+     * training tests that must finish in seconds on a laptop. Not a torchvision network: no pretrained file fits it.
+     */
+    public ResNet narrowed(int divisor) {
+        if (divisor < 1 || 64 % divisor != 0 || (64 / divisor) * widthPerGroup % 64 != 0) {
+            throw new IllegalArgumentException(name + " cannot be narrowed by " + divisor);
+        }
+        return new ResNet(name + "_narrow" + divisor, bottleneck, groups, widthPerGroup, inModelMeta, 64 / divisor,
+            blocks);
+    }
+
     @Override
     public String name() {
         return name;
@@ -83,14 +104,14 @@ public final class ResNet implements Architecture {
     @Override
     public List<Child> children(int inputChannels, int numClasses) {
         List<Child> children = new ArrayList<>();
-        children.add(new Child("conv1", List.of(node("conv1", Layer.Conv2d.square(inputChannels, 64, 7, 2, 3, false), "input"))));
-        children.add(new Child("bn1", List.of(node("bn1", Layer.BatchNorm.of2d(64), "conv1"))));
+        children.add(new Child("conv1", List.of(node("conv1", Layer.Conv2d.square(inputChannels, base, 7, 2, 3, false), "input"))));
+        children.add(new Child("bn1", List.of(node("bn1", Layer.BatchNorm.of2d(base), "conv1"))));
         children.add(new Child("relu", List.of(node("relu", new Layer.Relu(), "bn1"))));
         children.add(new Child("maxpool", List.of(node("maxpool", new Layer.MaxPool(3, 2, 1), "relu"))));
         String last = "maxpool";
-        int inplanes = 64;
+        int inplanes = base;
         for (int stage = 0; stage < 4; stage++) {
-            int planes = 64 << stage;
+            int planes = base << stage;
             int stride = stage == 0 ? 1 : 2;
             List<Node> nodes = new ArrayList<>();
             for (int b = 0; b < blocks[stage]; b++) {
@@ -107,7 +128,7 @@ public final class ResNet implements Architecture {
         // torch.flatten is a function call in ResNet.forward, not a module: it travels with fc, the child that needs it.
         children.add(new Child("fc", List.of(
             node("fc.flatten", new Layer.Flatten(), "avgpool"),
-            node("fc", new Layer.Linear(512 * expansion(), numClasses, true), "fc.flatten"))));
+            node("fc", new Layer.Linear((base << 3) * expansion(), numClasses, true), "fc.flatten"))));
         return children;
     }
 

@@ -48,6 +48,22 @@ public final class Vgg implements Architecture {
         return new Vgg("vgg19_bn", E);
     }
 
+    /**
+     * This architecture with every channel count divided by {@code divisor}, named {@code <name>_narrow<divisor>}:
+     * the same layout, cut and split at a fraction of the compute, for training tests that must finish in seconds.
+     * Not a torchvision network: no pretrained file fits it.
+     */
+    public Vgg narrowed(int divisor) {
+        int[] narrow = cfg.clone();
+        for (int i = 0; i < narrow.length; i++) {
+            if (narrow[i] % divisor != 0) {
+                throw new IllegalArgumentException(name + " cannot be narrowed by " + divisor);
+            }
+            narrow[i] /= divisor;
+        }
+        return new Vgg(name + "_narrow" + divisor, narrow);
+    }
+
     @Override
     public String name() {
         return name;
@@ -77,7 +93,7 @@ public final class Vgg implements Architecture {
             }
         }
         return PlainClassifier.children(f, "AdaptiveAvgPool2d((7, 7))", List.of(
-            new Layer.Linear(512 * 7 * 7, 4096, true), new Layer.Relu(), new Layer.Dropout(0.5),
+            new Layer.Linear(in * 7 * 7, 4096, true), new Layer.Relu(), new Layer.Dropout(0.5),
             new Layer.Linear(4096, 4096, true), new Layer.Relu(), new Layer.Dropout(0.5),
             new Layer.Linear(4096, numClasses, true)));
     }

@@ -67,7 +67,7 @@ public final class Initializer {
             java.util.Arrays.fill(v, fill);
         } else if (layer instanceof Layer.Conv2d c) {
             double fanIn = (double) c.in() / c.groups() * c.kernelH() * c.kernelW();
-            if (!head && arch.equals("alexnet")) {
+            if (!head && arch.startsWith("alexnet")) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
             } else if (p.name().equals("bias") && rebuiltFirst && !head) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);

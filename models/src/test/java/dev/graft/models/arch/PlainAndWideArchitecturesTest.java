@@ -118,4 +118,21 @@ class PlainAndWideArchitecturesTest {
             .isInstanceOf(GraftException.class).hasMessageContaining("AdaptiveAvgPool2d((6, 6))");
         assertThat(VisionModel.torchvisionParams("alexnet", 1000)).containsKey("classifier.6.bias");
     }
+
+    @Test
+    void narrowedVariantsKeepLayoutGroupingAndSplit() {
+        Network x = VisionModel.builder().setArch(ResNet.resnext50x32x4d().narrowed(4)).setClasses(3).build();
+        assertThat(x.arch()).isEqualTo("resnext50_32x4d_narrow4");
+        Layer.Conv2d conv2 = (Layer.Conv2d) x.node("layer1.0.conv2").layer();
+        assertThat(conv2.groups()).isEqualTo(32);
+        assertThat(conv2.out()).isEqualTo(32);
+        assertThat(Shapes.infer(x, 224, 224).get(x.bodyEnd())).containsExactly(512, 7, 7);
+        assertThat(x.groups()).hasSize(2);
+        Network v = VisionModel.builder().setArch(Vgg.vgg11bn().narrowed(8)).setClasses(3).build();
+        assertThat(v.groups()).hasSize(3);
+        assertThat(Shapes.infer(v, 224, 224).get(v.bodyEnd())).containsExactly(64, 7, 7);
+        Network a = VisionModel.builder().setArch(AlexNet.alexnet().narrowed(4)).setClasses(3).build();
+        assertThat(Shapes.infer(a, 224, 224).get(a.bodyEnd())).containsExactly(64, 6, 6);
+        assertThatThrownBy(() -> ResNet.resnext50x32x4d().narrowed(8)).isInstanceOf(IllegalArgumentException.class);
+    }
 }
