@@ -72,6 +72,26 @@ class PlainAndWideArchCommandTest {
     }
 
     @Test
+    void trainAndExportRefuseASizeTooSmallForAlexnetBeforeRunningIt(@TempDir Path dir) {
+        Path data = dir.resolve("shapes");
+        SyntheticDataset.generate(data, 3, 32, 3, false, 11);
+        var train = SummaryCommandTest.graft("train", "--data", data.toString(), "--arch", "alexnet", "--size", "48",
+            "--batch", "4", "--epochs", "1", "--out", dir.resolve("run").toString(), "--no-progress");
+        assertThat(train.code()).isNotZero();
+        assertThat(train.err()).contains("the input size is too small").doesNotContain("Exception", "\tat ");
+        assertThat(train.out()).doesNotContain("train_loss");
+        assertThat(dir.resolve("run")).doesNotExist();
+        Path weights = dir.resolve("w.safetensors");
+        dev.graft.models.weights.SafeTensors.write(weights, dev.graft.models.weights.Initializer.init(
+            dev.graft.models.arch.VisionModel.builder().setArch("alexnet").setClasses(3).build(), 1), java.util.Map.of());
+        var export = SummaryCommandTest.graft("export", "--arch", "alexnet", "--classes", "3", "--weights",
+            weights.toString(), "--size", "62", "--out", dir.resolve("m.onnx").toString());
+        assertThat(export.code()).isNotZero();
+        assertThat(export.err()).contains("the input size is too small").doesNotContain("Exception", "\tat ");
+        assertThat(dir.resolve("m.onnx")).doesNotExist();
+    }
+
+    @Test
     void drawingShowsOneVggStagePerResolution(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("vgg.svg");
         var r = SummaryCommandTest.graft("draw", "--arch", "vgg13_bn", "--classes", "3", "--out", out.toString());
