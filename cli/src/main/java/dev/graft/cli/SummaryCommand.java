@@ -1,6 +1,9 @@
 package dev.graft.cli;
 
+import dev.graft.models.arch.Architectures;
+import dev.graft.models.spec.Layer;
 import dev.graft.models.spec.Network;
+import dev.graft.models.weights.FirstConv;
 import dev.graft.models.summary.NetworkSummary;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,6 +54,8 @@ final class SummaryCommand implements Callable<Integer> {
         Network net = build();
         NetworkSummary summary = new NetworkSummary(net, hw[0], hw[1], freezeTo);
         List<String> notes = new ArrayList<>();
+        String meta = fastaiMeta(net);
+        String firstConv = firstConvRule(net);
         if (weights != null) {
             notes.add(check(net, weights, LoadMode.ALL));
         }
@@ -59,11 +64,23 @@ final class SummaryCommand implements Callable<Integer> {
         }
         if (json) {
             ObjectNode tree = summary.toJson();
+            if (meta != null) {
+                tree.put("fastai_meta", meta);
+            }
+            if (firstConv != null) {
+                tree.put("first_conv", firstConv);
+            }
             ArrayNode checked = tree.putArray("weights");
             notes.forEach(checked::add);
             spec.commandLine().getOut().print(tree.toPrettyString() + System.lineSeparator());
         } else {
             spec.commandLine().getOut().print(summary.toText());
+            if (meta != null) {
+                spec.commandLine().getOut().println("Cut and split: " + meta);
+            }
+            if (firstConv != null) {
+                spec.commandLine().getOut().println("First conv: " + firstConv);
+            }
             notes.forEach(spec.commandLine().getOut()::println);
         }
         return 0;
@@ -78,6 +95,28 @@ final class SummaryCommand implements Callable<Integer> {
                 + " names" + (loaded.ignored().isEmpty() ? "" : ", " + loaded.ignored().size() + " ignored")
                 + (loaded.firstConvAdapted() ? ", first conv adapted to " + net.inputChannels() + " channels" : "") + ")";
         }
+    }
+
+    /** Where the architecture's cut and split come from in fastai (its model_meta entry, or the default meta). */
+    private static String fastaiMeta(Network net) {
+        return Architectures.names().contains(net.arch()) ? Architectures.get(net.arch()).fastaiMeta() : null;
+    }
+
+    /** fastai's _update_first_layer as applied to this network, when n_in is not 3. */
+    private static String firstConvRule(Network net) {
+        int nIn = net.inputChannels();
+        if (nIn == 3) {
+            return null;
+        }
+        return FirstConv.of(net).map(n -> {
+            Layer.Conv2d c = (Layer.Conv2d) n.layer();
+            String weight = nIn == 1 ? "the sum of the pretrained RGB weights"
+                : nIn == 2 ? "the pretrained R and G weights times 1.5"
+                : "the pretrained RGB weights, then zeros for channels 4.." + nIn;
+            return n.id() + " rebuilt for n_in=" + nIn + " (fastai's _update_first_layer): weight " + weight
+                + (c.bias() ? "; bias freshly initialised (uniform within 1/sqrt(fan_in)), the pretrained bias is not kept"
+                    : "; no bias");
+        }).orElse(null);
     }
 
     Network build() {

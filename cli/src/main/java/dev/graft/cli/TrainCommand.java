@@ -158,6 +158,8 @@ final class TrainCommand implements Callable<Integer> {
                     + "another --out");
             }
             net = model.build();
+            // a size the body cannot take (alexnet below 63 px) is refused here, in one line, before any data is read
+            dev.graft.models.spec.Shapes.infer(net, training.size, training.size);
             body = training.bodyWeights(net);
         }
         data = training.checkImages(data, err);

@@ -29,4 +29,16 @@ public interface Architecture {
      * caller. ResNets: children 0..5, then 6..; other families: the whole body as one group.
      */
     List<LayerGroup> bodyGroups(List<String> bodyChildren);
+
+    /**
+     * Where this family's cut and split come from in fastai 2.x, in one line for the summary: its {@code model_meta}
+     * entry, or {@code _default_meta} when {@code model_meta} does not list it.
+     */
+    default String fastaiMeta() {
+        return "not in fastai 2.x's model_meta; Graft's own cut (" + defaultCut() + ") and split";
+    }
+
+    /** fastai's {@code _default_meta}, what {@code cnn_learner} uses for a family {@code model_meta} does not list. */
+    String DEFAULT_META = "fastai's _default_meta (not in model_meta): cut=None (before the last child holding a "
+        + "pooling layer), split=default_split (body, head)";
 }

@@ -20,6 +20,15 @@ public final class Architectures {
         KNOWN.put("mobilenet_v3_large", MobileNetV3::large);
         KNOWN.put("mobilenet_v3_small", MobileNetV3::small);
         KNOWN.put("efficientnet_b0", EfficientNet::b0);
+        KNOWN.put("resnext50_32x4d", ResNet::resnext50x32x4d);
+        KNOWN.put("resnext101_32x8d", ResNet::resnext101x32x8d);
+        KNOWN.put("wide_resnet50_2", ResNet::wideResnet50x2);
+        KNOWN.put("wide_resnet101_2", ResNet::wideResnet101x2);
+        KNOWN.put("vgg11_bn", Vgg::vgg11bn);
+        KNOWN.put("vgg13_bn", Vgg::vgg13bn);
+        KNOWN.put("vgg16_bn", Vgg::vgg16bn);
+        KNOWN.put("vgg19_bn", Vgg::vgg19bn);
+        KNOWN.put("alexnet", AlexNet::alexnet);
     }
 
     private Architectures() {

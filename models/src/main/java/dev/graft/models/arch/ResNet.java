@@ -16,11 +16,29 @@ public final class ResNet implements Architecture {
     private final String name;
     private final boolean bottleneck;
     private final int[] blocks;
+    private final int groups;
+    private final int widthPerGroup;
+    private final boolean inModelMeta;
+    /** Channels of the stem and of layer1's planes: torchvision's 64, less in {@link #narrowed}. */
+    private final int base;
 
     private ResNet(String name, boolean bottleneck, int... blocks) {
+        this(name, bottleneck, 1, 64, true, blocks);
+    }
+
+    private ResNet(String name, boolean bottleneck, int groups, int widthPerGroup, boolean inModelMeta, int... blocks) {
+        this(name, bottleneck, groups, widthPerGroup, inModelMeta, 64, blocks);
+    }
+
+    private ResNet(String name, boolean bottleneck, int groups, int widthPerGroup, boolean inModelMeta, int base,
+                   int[] blocks) {
+        this.base = base;
         this.name = name;
         this.bottleneck = bottleneck;
         this.blocks = blocks;
+        this.groups = groups;
+        this.widthPerGroup = widthPerGroup;
+        this.inModelMeta = inModelMeta;
     }
 
     public static ResNet resnet18() {
@@ -43,6 +61,37 @@ public final class ResNet implements Architecture {
         return new ResNet("resnet152", true, 3, 8, 36, 3);
     }
 
+    /** ResNeXt-50 32x4d: resnet50's layout, the 3x3 convolutions in 32 groups of 4 channels per 64 planes. */
+    public static ResNet resnext50x32x4d() {
+        return new ResNet("resnext50_32x4d", true, 32, 4, false, 3, 4, 6, 3);
+    }
+
+    public static ResNet resnext101x32x8d() {
+        return new ResNet("resnext101_32x8d", true, 32, 8, false, 3, 4, 23, 3);
+    }
+
+    /** Wide ResNet-50-2: resnet50 with twice the bottleneck width (the block's input and output stay as wide). */
+    public static ResNet wideResnet50x2() {
+        return new ResNet("wide_resnet50_2", true, 1, 128, false, 3, 4, 6, 3);
+    }
+
+    public static ResNet wideResnet101x2() {
+        return new ResNet("wide_resnet101_2", true, 1, 128, false, 3, 4, 23, 3);
+    }
+
+    /**
+     * This architecture with every channel count divided by {@code divisor} (groups kept), named
+     * {@code <name>_narrow<divisor>}: the same layout, grouping, cut and split at a fraction of the compute, for
+     * training tests that must finish in seconds on a laptop. Not a torchvision network: no pretrained file fits it.
+     */
+    public ResNet narrowed(int divisor) {
+        if (divisor < 1 || 64 % divisor != 0 || (64 / divisor) * widthPerGroup % 64 != 0) {
+            throw new IllegalArgumentException(name + " cannot be narrowed by " + divisor);
+        }
+        return new ResNet(name + "_narrow" + divisor, bottleneck, groups, widthPerGroup, inModelMeta, 64 / divisor,
+            blocks);
+    }
+
     @Override
     public String name() {
         return name;
@@ -55,14 +104,14 @@ public final class ResNet implements Architecture {
     @Override
     public List<Child> children(int inputChannels, int numClasses) {
         List<Child> children = new ArrayList<>();
-        children.add(new Child("conv1", List.of(node("conv1", Layer.Conv2d.square(inputChannels, 64, 7, 2, 3, false), "input"))));
-        children.add(new Child("bn1", List.of(node("bn1", Layer.BatchNorm.of2d(64), "conv1"))));
+        children.add(new Child("conv1", List.of(node("conv1", Layer.Conv2d.square(inputChannels, base, 7, 2, 3, false), "input"))));
+        children.add(new Child("bn1", List.of(node("bn1", Layer.BatchNorm.of2d(base), "conv1"))));
         children.add(new Child("relu", List.of(node("relu", new Layer.Relu(), "bn1"))));
         children.add(new Child("maxpool", List.of(node("maxpool", new Layer.MaxPool(3, 2, 1), "relu"))));
         String last = "maxpool";
-        int inplanes = 64;
+        int inplanes = base;
         for (int stage = 0; stage < 4; stage++) {
-            int planes = 64 << stage;
+            int planes = base << stage;
             int stride = stage == 0 ? 1 : 2;
             List<Node> nodes = new ArrayList<>();
             for (int b = 0; b < blocks[stage]; b++) {
@@ -79,7 +128,7 @@ public final class ResNet implements Architecture {
         // torch.flatten is a function call in ResNet.forward, not a module: it travels with fc, the child that needs it.
         children.add(new Child("fc", List.of(
             node("fc.flatten", new Layer.Flatten(), "avgpool"),
-            node("fc", new Layer.Linear(512 * expansion(), numClasses, true), "fc.flatten"))));
+            node("fc", new Layer.Linear((base << 3) * expansion(), numClasses, true), "fc.flatten"))));
         return children;
     }
 
@@ -96,11 +145,12 @@ public final class ResNet implements Architecture {
     }
 
     private String bottleneck(List<Node> out, String p, String in, int inplanes, int planes, int stride) {
-        int width = planes;
+        // torchvision: width = int(planes * (base_width / 64.)) * groups
+        int width = planes * widthPerGroup / 64 * groups;
         out.add(node(p + ".conv1", Layer.Conv2d.square(inplanes, width, 1, 1, 0, false), in));
         out.add(node(p + ".bn1", Layer.BatchNorm.of2d(width), p + ".conv1"));
         out.add(node(p + ".relu", new Layer.Relu(), p + ".bn1"));
-        out.add(node(p + ".conv2", Layer.Conv2d.square(width, width, 3, stride, 1, false), p + ".relu"));
+        out.add(node(p + ".conv2", new Layer.Conv2d(width, width, 3, 3, stride, stride, 1, 1, 1, groups, false), p + ".relu"));
         out.add(node(p + ".bn2", Layer.BatchNorm.of2d(width), p + ".conv2"));
         out.add(node(p + ".relu_1", new Layer.Relu(), p + ".bn2"));
         out.add(node(p + ".conv3", Layer.Conv2d.square(width, planes * 4, 1, 1, 0, false), p + ".relu_1"));
@@ -124,14 +174,29 @@ public final class ResNet implements Architecture {
         return new Node(id, layer, List.of(input));
     }
 
+    /**
+     * fastai's {@code _resnet_meta} cut, -2; ResNeXt and Wide ResNet are not in {@code model_meta}, so fastai cuts
+     * them with {@code cut=None}, before avgpool, the last child holding a pooling layer: the same body.
+     */
     @Override
     public Cut defaultCut() {
-        return Cut.index(-2);
+        return inModelMeta ? Cut.index(-2) : Cut.auto();
     }
 
-    /** fastai's {@code _resnet_split}: {@code m[0][:6]} (stem, layer1, layer2) and {@code m[0][6:]} (layer3, layer4). */
+    @Override
+    public String fastaiMeta() {
+        return inModelMeta ? "fastai's _resnet_meta: cut=-2, split=_resnet_split (m[0][:6], m[0][6:], head)" : DEFAULT_META;
+    }
+
+    /**
+     * fastai's {@code _resnet_split}: {@code m[0][:6]} (stem, layer1, layer2) and {@code m[0][6:]} (layer3, layer4);
+     * for ResNeXt and Wide ResNet, {@code default_split}: the whole body as one group.
+     */
     @Override
     public List<LayerGroup> bodyGroups(List<String> bodyChildren) {
+        if (!inModelMeta) {
+            return List.of(new LayerGroup("body", bodyChildren));
+        }
         List<LayerGroup> groups = new ArrayList<>();
         int split = Math.min(6, bodyChildren.size());
         groups.add(new LayerGroup("body.0", bodyChildren.subList(0, split)));

@@ -8,7 +8,9 @@ import dev.graft.models.spec.LayerGroup;
 import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Node;
 import dev.graft.models.spec.Shapes;
+import dev.graft.models.spec.Param;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -31,10 +33,35 @@ public final class VisionModel {
         Architecture a = Architectures.get(arch);
         Network.Builder b = Network.builder().arch(a.name());
         for (Child c : a.children(3, numClasses)) {
+            if (!c.supported()) {
+                throw new GraftException("the whole " + a.name() + " cannot run in Graft: its " + c.name() + " ("
+                    + c.unsupported() + ") has no layer kind; use its body (the default cut)");
+            }
             b.addAll(c.nodes());
         }
         List<String> all = a.children(3, numClasses).stream().map(Child::name).toList();
         return b.group("all", all.toArray(String[]::new)).build();
+    }
+
+    /**
+     * Every parameter and buffer of the whole torchvision network by name, in {@code state_dict()} order: works for
+     * every architecture, including those whose classifier Graft cannot run (see {@link Child#unsupported()}).
+     */
+    public static Map<String, Param> torchvisionParams(String arch, int numClasses) {
+        Map<String, Param> all = new LinkedHashMap<>();
+        for (Child c : Architectures.get(arch).children(3, numClasses)) {
+            for (Node n : c.nodes()) {
+                for (Param p : n.layer().params()) {
+                    all.put(n.paramName(p), p);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** Learnable parameters of the whole torchvision network (what {@code sum(p.numel() for p in m.parameters())} gives). */
+    public static long torchvisionCount(String arch, int numClasses) {
+        return torchvisionParams(arch, numClasses).values().stream().filter(Param::learnable).mapToLong(Param::size).sum();
     }
 
     /** Settings for one body + head network. */
@@ -97,7 +124,15 @@ public final class VisionModel {
             if (inputChannels <= 0) {
                 throw new GraftException("--n-in must be at least 1, not " + inputChannels);
             }
-            List<Child> body = (cut == null ? arch.defaultCut() : cut).apply(arch.children(inputChannels, 1000));
+            Cut used = cut == null ? arch.defaultCut() : cut;
+            List<Child> body = used.apply(arch.children(inputChannels, 1000));
+            for (Child c : body) {
+                if (!c.supported()) {
+                    throw new GraftException("cut " + used + " keeps " + arch.name() + "'s " + c.name() + " ("
+                        + c.unsupported() + "), which Graft cannot compute; cut before it (" + arch.name()
+                        + "'s default cut is " + arch.defaultCut() + ")");
+                }
+            }
             Network.Builder b = Network.builder().arch(arch.name()).inputChannels(inputChannels);
             body.forEach(c -> b.addAll(c.nodes()));
             b.endBody();

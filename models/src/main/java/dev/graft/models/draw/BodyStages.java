@@ -19,7 +19,8 @@ import java.util.Set;
  *   <li>Consecutive nodes of the same top-level child form a unit ({@code layer1}). When the whole body is one child
  *       ({@code features} of a MobileNet), units go one level deeper ({@code features.0}, {@code features.1}, ...).</li>
  *   <li>Consecutive single-module units ({@code conv1}, {@code bn1}, {@code relu}, {@code maxpool}) become one stage,
- *       called {@code stem} when it opens the body.</li>
+ *       called {@code stem} when it opens the body. Such a run ends after a max pooling, so a plain stack (VGG's and
+ *       AlexNet's {@code features}) shows one stage per resolution, as its papers draw it.</li>
  *   <li>A stage never spans two layer groups, so freezing and learning rates read off the boxes.</li>
  *   <li>Beyond {@value #MAX_STAGES} stages, neighbours whose output has the same resolution merge, which is how the
  *       literature draws MobileNets and EfficientNets.</li>
@@ -53,7 +54,7 @@ public final class BodyStages {
         List<Draft> drafts = new ArrayList<>();
         for (Unit u : units) {
             Draft last = drafts.isEmpty() ? null : drafts.get(drafts.size() - 1);
-            if (u.leaf() && last != null && last.leafRun && last.group == u.group) {
+            if (u.leaf() && last != null && last.leafRun && last.group == u.group && !last.endsWithPool()) {
                 last.units.add(u);
             } else {
                 drafts.add(new Draft(u));
@@ -141,6 +142,10 @@ public final class BodyStages {
             units.add(first);
             leafRun = first.leaf();
             group = first.group;
+        }
+
+        boolean endsWithPool() {
+            return lastNode().layer() instanceof dev.graft.models.spec.Layer.MaxPool;
         }
 
         Node lastNode() {

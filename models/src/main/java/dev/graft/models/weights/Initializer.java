@@ -14,8 +14,11 @@ import java.util.SplittableRandom;
  * <p>Body (torchvision's init): convolutions kaiming-normal with fan_out ({@code out * kh * kw}, as PyTorch counts it
  * for grouped convolutions too) and ReLU gain, their biases (squeeze-and-excitation's) 0, BatchNorm weight 1 and bias
  * 0; the classifier of a whole torchvision network as its architecture initialises it (ResNet: PyTorch's default,
- * uniform within 1/sqrt(fan_in); MobileNets: N(0, 0.01) and bias 0; EfficientNets: uniform within 1/sqrt(fan_out)
- * and bias 0). Head (fastai's {@code apply_init} with
+ * uniform within 1/sqrt(fan_in); MobileNets and VGGs: N(0, 0.01) and bias 0; EfficientNets: uniform within
+ * 1/sqrt(fan_out) and bias 0). AlexNet sets no initialisation of its own, so its convolutions keep PyTorch's default
+ * (weight and bias uniform within 1/sqrt(fan_in)). A first convolution rebuilt for n_in other than 3 is a new
+ * {@code nn.Conv2d} in fastai's {@code _update_first_layer}, so its bias (VGG's, AlexNet's) takes PyTorch's default
+ * too, and keeps it when a pretrained body is loaded: fastai adapts the pretrained weight, never the bias. Head (fastai's {@code apply_init} with
  * kaiming_normal_): Linear weights kaiming-normal with fan_in and ReLU gain, biases 0; fastai's BatchNorm1d weight 1,
  * bias 1e-3 (bn_final's plain {@code nn.BatchNorm1d}, recognisable by its momentum 0.01, keeps bias 0). Running
  * statistics start at mean 0, variance 1.
@@ -32,7 +35,9 @@ public final class Initializer {
             SplittableRandom rnd = root.split();
             boolean head = network.isHead(n);
             for (Param p : n.layer().params()) {
-                out.put(n.paramName(p), Tensor.ofFloats(p.shapeArray(), values(network.arch(), n.layer(), p, head, rnd)));
+                boolean rebuilt = network.inputChannels() != 3 && n.inputs().contains(Network.INPUT);
+                out.put(n.paramName(p), Tensor.ofFloats(p.shapeArray(),
+                    values(network.arch(), n.layer(), p, head, rebuilt, rnd)));
             }
         }
         return out;
@@ -50,7 +55,8 @@ public final class Initializer {
         return head;
     }
 
-    private static float[] values(String arch, Layer layer, Param p, boolean head, SplittableRandom rnd) {
+    private static float[] values(String arch, Layer layer, Param p, boolean head, boolean rebuiltFirst,
+                                  SplittableRandom rnd) {
         float[] v = new float[(int) p.size()];
         if (layer instanceof Layer.BatchNorm bn) {
             float fill = switch (p.name()) {
@@ -60,7 +66,12 @@ public final class Initializer {
             };
             java.util.Arrays.fill(v, fill);
         } else if (layer instanceof Layer.Conv2d c) {
-            if (p.name().equals("weight")) {
+            double fanIn = (double) c.in() / c.groups() * c.kernelH() * c.kernelW();
+            if (!head && arch.startsWith("alexnet")) {
+                uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
+            } else if (p.name().equals("bias") && rebuiltFirst && !head) {
+                uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
+            } else if (p.name().equals("weight")) {
                 // PyTorch's fans of a [out, in / groups, kh, kw] weight: fan_in = in / groups * k, fan_out = out * k
                 int fan = head ? c.in() / c.groups() * c.kernelH() * c.kernelW() : c.out() * c.kernelH() * c.kernelW();
                 normal(v, Math.sqrt(2.0 / fan), rnd);
@@ -70,7 +81,7 @@ public final class Initializer {
                 if (p.name().equals("weight")) {
                     normal(v, Math.sqrt(2.0 / lin.in()), rnd);
                 }
-            } else if (arch.startsWith("mobilenet")) {
+            } else if (arch.startsWith("mobilenet") || arch.startsWith("vgg")) {
                 if (p.name().equals("weight")) {
                     normal(v, 0.01, rnd);
                 }

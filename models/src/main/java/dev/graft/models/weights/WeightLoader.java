@@ -86,6 +86,11 @@ public final class WeightLoader {
             }
             out.put(name, t.dtype() == DType.F32 ? t : t.toF32());
         }
+        if (adapted && firstConv.isPresent() && out.remove(firstConv.get().id() + ".bias") != null) {
+            // fastai's _update_first_layer builds a new nn.Conv2d and adapts only the pretrained weight: the new
+            // convolution's bias keeps its fresh initialisation (see Initializer).
+            ignored.add(firstConv.get().id() + ".bias");
+        }
         List<String> missing = new ArrayList<>();
         for (String w : wanted.keySet()) {
             if (!present.contains(w)) {

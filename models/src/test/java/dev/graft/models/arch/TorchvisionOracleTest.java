@@ -45,7 +45,7 @@ class TorchvisionOracleTest {
         assertThat(torch).hasSize(Architectures.names().size());
         for (String arch : torch.keySet()) {
             Map<String, String> ours = new LinkedHashMap<>();
-            for (Map.Entry<String, Param> e : VisionModel.torchvision(arch, 1000).params().entrySet()) {
+            for (Map.Entry<String, Param> e : VisionModel.torchvisionParams(arch, 1000).entrySet()) {
                 List<String> dims = new ArrayList<>();
                 e.getValue().shape().forEach(d -> dims.add(Integer.toString(d)));
                 ours.put(e.getKey(), String.join(",", dims));

@@ -28,6 +28,20 @@ class BodyStagesTest {
     }
 
     @Test
+    void vggShowsOneStagePerMaxPoolingSplitWhereFastaiSplits() {
+        Network net = VisionModel.builder().setArch("vgg16_bn").setClasses(3).build();
+        List<Stage> stages = BodyStages.of(net, 224, 224);
+        // fastai's _vgg_split cuts at features[22], the third stage's last ReLU
+        assertThat(stages).extracting(Stage::name).containsExactly("stem", "features.7 … features.13",
+            "features.14 … features.21", "features.22 … features.23", "features.24 … features.33",
+            "features.34 … features.43");
+        assertThat(stages).extracting(Stage::group).containsExactly(0, 0, 0, 1, 1, 1);
+        Network alex = VisionModel.builder().setArch("alexnet").setClasses(3).build();
+        assertThat(BodyStages.of(alex, 224, 224)).extracting(Stage::name)
+            .containsExactly("stem", "features.3 … features.5", "features.6 … features.12");
+    }
+
+    @Test
     void aCutThatKeepsThePoolShowsItAsItsOwnStage() {
         Network net = VisionModel.builder().setArch("resnet50").setClasses(3).optCut(Cut.index(-1)).build();
         List<Stage> stages = BodyStages.of(net, 224, 224);
