@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.ExportProof;
-import dev.graft.exporter.GraftMetadata;
+import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.OnnxExporter;
 import dev.graft.exporter.TrainedReference;
 import dev.graft.exporter.onnx.OrtRunner;
