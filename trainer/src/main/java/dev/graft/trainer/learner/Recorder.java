@@ -41,8 +41,9 @@ public final class Recorder implements Callback {
         if (v.training() && v.validates()) {
             losses.add(v.loss());
             smoothLosses.add(v.smoothLoss());
-            lrs.add(v.step().lr().clone());
-            moms.add(v.step().mom().clone());
+            Step s = v.step();
+            lrs.add(s.lr());
+            moms.add(s.mom());
         }
     }
 

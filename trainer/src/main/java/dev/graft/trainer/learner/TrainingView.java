@@ -203,7 +203,7 @@ public final class TrainingView {
 
     /** The learning rate and momentum per layer group used for the current (or last) training step. */
     public Step step() {
-        return step;
+        return step == null ? null : new Step(step.lr().clone(), step.mom().clone()); // a copy: the optimiser uses it
     }
 
     /** The last validation's loss and metrics, from {@link Callback#afterValidate}; null before. */
