@@ -16,6 +16,11 @@ import java.util.Map;
  * methods of {@link Learner} for what they do.
  */
 final class Fits {
+    /** What sets lr and mom for a batch: from the schedule's epoch, the batch's index and the steps of this fit. */
+    interface Schedule {
+        Step at(int epoch, int batch, int iteration);
+    }
+
     private Fits() {
     }
 

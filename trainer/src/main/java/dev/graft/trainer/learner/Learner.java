@@ -27,7 +27,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.BiConsumer;
 
 /**
  * fastai's {@code Learner} for a body + head {@link Network}: the training loop and the optimiser step (fastai's Adam,
@@ -154,23 +153,18 @@ public final class Learner implements AutoCloseable {
         return Fits.lrFind(this, startLr, endLr, numIt);
     }
 
-    /** What sets lr and mom for a batch: from the schedule's epoch, the batch's index and the steps of this fit. */
-    interface Schedule {
-        Step at(int epoch, int batch, int iteration);
-    }
-
     /**
      * Epochs {@code [from, to)} of a schedule. With {@code results} each epoch validates, counts as done and becomes a
      * row; without (lr_find) the data epoch is the pass and the fit ends only when a callback cancels it.
      */
-    void fit(int from, int to, Schedule schedule, LrFinderMath.SmoothLoss smoother, List<Callback> cbs,
+    void fit(int from, int to, Fits.Schedule schedule, LrFinderMath.SmoothLoss smoother, List<Callback> cbs,
              List<EpochResult> results) {
         view.startFit(results != null, to, parts.train().batchCount());
         try {
-            fire(cbs, Callback::beforeFit);
+            view.fire(cbs, Callback::beforeFit);
             for (int e = from; e < to; e++) {
                 view.startEpoch(e, results != null ? epochsDone : e);
-                fire(cbs, Callback::beforeEpoch);
+                view.fire(cbs, Callback::beforeEpoch);
                 long t0 = System.nanoTime();
                 double trainLoss = trainEpoch(schedule, smoother, cbs);
                 if (results != null) {
@@ -187,7 +181,7 @@ public final class Learner implements AutoCloseable {
                 } else if (lastEpochImages == 0) {
                     throw new GraftException("no training image could be read in pass " + e + " of lr_find");
                 }
-                fire(cbs, Callback::afterEpoch);
+                view.fire(cbs, Callback::afterEpoch);
             }
         } catch (CancelException c) {
             // every scope that reaches here ends the fit; the epoch in progress does not count
@@ -195,12 +189,8 @@ public final class Learner implements AutoCloseable {
         view.fire(cbs, Callback::afterFit, true);
     }
 
-    private void fire(List<Callback> cbs, BiConsumer<Callback, TrainingView> event) {
-        view.fire(cbs, event);
-    }
-
     /** One training pass over {@link TrainingView#dataEpoch()}; returns the last smoothed loss (NaN for none). */
-    private double trainEpoch(Schedule schedule, LrFinderMath.SmoothLoss smoother, List<Callback> cbs) {
+    private double trainEpoch(Fits.Schedule schedule, LrFinderMath.SmoothLoss smoother, List<Callback> cbs) {
         lastEpochImages = 0;
         Arrays.fill(lastEpochNanos, 0);
         view.training = true;
@@ -210,7 +200,7 @@ public final class Learner implements AutoCloseable {
         Engine.getInstance().setRandomSeed(Seeds.forDropout(parts.seed(), view.dataEpoch));
         try (DataLoader.Epoch ep = parts.train().epoch(view.dataEpoch)) {
             try {
-                fire(cbs, Callback::beforeTrain);
+                view.fire(cbs, Callback::beforeTrain);
                 Iterator<Batch> batches = ep.iterator();
                 for (long waiting = System.nanoTime(); batches.hasNext(); waiting = System.nanoTime()) {
                     Batch b = batches.next();
@@ -227,7 +217,7 @@ public final class Learner implements AutoCloseable {
                     throw c;
                 }
             }
-            fire(cbs, Callback::afterTrain);
+            view.fire(cbs, Callback::afterTrain);
         } finally {
             view.training = false;
         }
@@ -244,15 +234,15 @@ public final class Learner implements AutoCloseable {
         boolean done = false;
         try (NDManager bm = parts.manager().newSubManager()) {
             try {
-                fire(cbs, Callback::beforeBatch);
+                view.fire(cbs, Callback::beforeBatch);
                 NDArray x = bm.create(b.images(), new Shape(b.n(), b.c(), b.h(), b.w()));
                 try (GradientCollector gc = step == null ? null : Engine.getInstance().newGradientCollector()) {
                     view.pred = parts.block().forward(new ParameterStore(bm, false), new NDList(x), step != null)
                         .singletonOrThrow();
-                    fire(cbs, Callback::afterPred);
+                    view.fire(cbs, Callback::afterPred);
                     NDArray l = Losses.of(parts.task(), bm, view.pred, b);
                     view.loss = l.getFloat();
-                    fire(cbs, Callback::afterLoss);
+                    view.fire(cbs, Callback::afterLoss);
                     done = true;
                     if (gc != null) {
                         gc.backward(l);
@@ -266,14 +256,14 @@ public final class Learner implements AutoCloseable {
                     view.trainIteration++;
                     view.smoothLoss = smoother.add(view.loss);
                     lastEpochImages += b.n();
-                    fire(cbs, Callback::afterStep);
+                    view.fire(cbs, Callback::afterStep);
                 }
             } catch (CancelException c) {
                 if (c.scope() != CancelException.Scope.BATCH) {
                     throw c;
                 }
             }
-            fire(cbs, Callback::afterBatch);
+            view.fire(cbs, Callback::afterBatch);
         } finally {
             view.pred = null;
         }
@@ -283,7 +273,7 @@ public final class Learner implements AutoCloseable {
     /** A validation pass in evaluation mode (running BatchNorm statistics, no dropout), with {@code cbs}' events. */
     private Validation runValidation(List<Callback> cbs, boolean needsImages) {
         view.training = false;
-        fire(cbs, Callback::beforeValidate);
+        view.fire(cbs, Callback::beforeValidate);
         double lossSum = 0;
         long n = 0;
         try (DataLoader.Epoch ep = parts.valid().epoch(0)) {
@@ -300,7 +290,7 @@ public final class Learner implements AutoCloseable {
         List<Double> values = metrics.stream().map(Metric::value).toList();
         view.validation = new Validation(n == 0 ? Double.NaN : lossSum / n, values.isEmpty() ? Double.NaN
             : values.get(0), values.size() < 2 ? Double.NaN : values.get(1), values);
-        fire(cbs, Callback::afterValidate);
+        view.fire(cbs, Callback::afterValidate);
         return view.validation;
     }
 
