@@ -6,6 +6,9 @@ import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Tensor;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.learner.Learner;
+import dev.graft.trainer.learner.LearnerBuilder;
+import dev.graft.trainer.learner.LrFind;
+import dev.graft.trainer.learner.ProgressBarCallback;
 import dev.graft.trainer.learner.LrFindPlot;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -73,9 +76,13 @@ final class LrFindCommand implements Callable<Integer> {
         LrFindPlot.checkTarget(plot, training.pretrained);
         data = training.checkImages(data, spec.commandLine().getErr());
         boolean frozen = body != null && !unfrozen;
-        try (Learner learner = Learner.builder(data).network(net).bodyWeights(body).size(training.size)
-                .batchSize(training.batch).workers(training.workers()).maxImageBytes(training.maxImageBytes()).seed(training.seed)
-                .freezeBatchNorm(training.freezeBn).progress(!noProgress).out(null).build()) {
+        LearnerBuilder b = Learner.builder(data).setNetwork(net).optBodyWeights(body).optSize(training.size)
+            .optBatchSize(training.batch).optWorkers(training.workers()).optMaxImageBytes(training.maxImageBytes())
+            .optSeed(training.seed).optFreezeBatchNorm(training.freezeBn);
+        if (!noProgress) {
+            b.addCallbacks(new ProgressBarCallback());
+        }
+        try (Learner learner = b.build()) {
             o.printf(Locale.ROOT, "lr_find: %s + head on %d images, device %s, body %s, %d steps from %s to %s%n",
                 net.arch(), data.train().size(), learner.device(), frozen ? "frozen" : "trainable", iterations,
                 LrFindPlotFmt.fmt(startLr), LrFindPlotFmt.fmt(endLr));
@@ -83,7 +90,7 @@ final class LrFindCommand implements Callable<Integer> {
             if (frozen) {
                 learner.freeze();
             }
-            Learner.LrFind r = learner.lrFind(startLr, endLr, iterations);
+            LrFind r = learner.lrFind(startLr, endLr, iterations);
             LrFindPlot.write(r, plot, training.pretrained);
             o.printf(Locale.ROOT, "suggested learning rate (valley): %s after %d steps%n", LrFindPlotFmt.fmt(r.valley()),
                 r.losses().size());

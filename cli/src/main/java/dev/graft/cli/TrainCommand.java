@@ -10,10 +10,14 @@ import dev.graft.models.checkpoint.Task;
 import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Tensor;
 import dev.graft.trainer.data.ImageDataset;
+import dev.graft.trainer.learner.Checkpointing;
+import dev.graft.trainer.learner.EpochResult;
+import dev.graft.trainer.learner.EpochTable;
 import dev.graft.trainer.learner.Learner;
+import dev.graft.trainer.learner.LearnerBuilder;
+import dev.graft.trainer.learner.ProgressBarCallback;
 import dev.graft.trainer.schedule.LearningRates;
 import dev.graft.trainer.schedule.OneCycle;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,11 +174,16 @@ final class TrainCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "model: %s + head, %s%n", net.arch(), resume ? "resumed from " + out + " after epoch "
             + start : body != null ? "body from " + training.pretrained : "body from random initialisation "
             + "(pass --pretrained for a pretrained body)");
-        Learner.Builder b = Learner.builder(data).size(training.size).batchSize(training.batch)
-            .workers(training.workers()).maxImageBytes(training.maxImageBytes()).seed(training.seed).weightDecay(wd).freezeBatchNorm(training.freezeBn)
-            .progress(!noProgress).out(new PrintStream(new WriterOutputStream(o), true)).runDir(run).runInfo(runInfo);
-        b = resume ? b.resume(out) : b.network(net).bodyWeights(body);
-        List<Learner.EpochResult> results;
+        LearnerBuilder b = Learner.builder(data).optSize(training.size).optBatchSize(training.batch)
+            .optWorkers(training.workers()).optMaxImageBytes(training.maxImageBytes()).optSeed(training.seed)
+            .optWeightDecay(wd).optFreezeBatchNorm(training.freezeBn).addCallbacks(EpochTable.printingTo(o));
+        if (!noProgress) {
+            b.addCallbacks(new ProgressBarCallback());
+        }
+        // the run folder is locked before a resume reads its checkpoint: no other process replaces it meanwhile
+        b.addCallbacks(Checkpointing.open(run, runInfo));
+        b = resume ? b.optResume(out) : b.setNetwork(net).optBodyWeights(body);
+        List<EpochResult> results;
         try (Learner learner = b.build()) {
             o.printf(Locale.ROOT, "device: %s (%s), %d layer groups, run folder %s%n", learner.device(),
                 learner.device().isGpu() ? "CUDA" : "no CUDA found, CPU", net.groups().size(), run);
@@ -187,7 +196,7 @@ final class TrainCommand implements Callable<Integer> {
                 results = learner.fitOneCycle(epochs, rates, OneCycle.defaults(), start);
             }
         }
-        Learner.EpochResult last = results.get(results.size() - 1);
+        EpochResult last = results.get(results.size() - 1);
         o.printf(Locale.ROOT, "checkpoint: %s (after epoch %d of %d)%n", run, start + results.size(), total);
         if (!Double.isNaN(last.metric())) {
             boolean multi = data.task() == Task.MULTI_LABEL;

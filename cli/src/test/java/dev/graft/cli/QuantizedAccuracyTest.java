@@ -13,6 +13,7 @@ import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.SyntheticDataset;
+import dev.graft.trainer.learner.Checkpointing;
 import dev.graft.trainer.learner.Learner;
 import dev.graft.trainer.schedule.LearningRates;
 import java.nio.file.Path;
@@ -42,8 +43,9 @@ class QuantizedAccuracyTest {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("data"), 3, 64, 200, false, 7);
         SyntheticDataset.generate(tmp.resolve("heldout"), 3, 64, 100, false, 8);
         Path run = tmp.resolve("run");
-        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).runDir(run).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(VisionModel.builder().setArch("resnet18").setClasses(3)
+                .build()).optSize(64).optBatchSize(32).optWorkers(2).optSeed(1)
+                .addCallbacks(Checkpointing.open(run, null)).build()) {
             learner.fitOneCycle(12, LearningRates.of(3e-3));
         }
         Path fp32 = tmp.resolve("fp32.onnx");

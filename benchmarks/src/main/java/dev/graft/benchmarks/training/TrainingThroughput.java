@@ -4,6 +4,7 @@ import dev.graft.models.GraftException;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.trainer.data.ImageDataset;
 import dev.graft.trainer.data.SyntheticDataset;
+import dev.graft.trainer.learner.EpochResult;
 import dev.graft.trainer.learner.Learner;
 import dev.graft.trainer.schedule.LearningRates;
 import java.io.IOException;
@@ -52,14 +53,14 @@ public final class TrainingThroughput {
         List<Double> ips = new ArrayList<>();
         List<Long> rss = new ArrayList<>();
         List<Long> jvm = new ArrayList<>();
-        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18")
-                .setClasses(data.classes().size()).build()).size(size).batchSize(batch).workers(workers).seed(1)
-                .freezeBatchNorm(head).progress(false).out(null).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(VisionModel.builder().setArch("resnet18")
+                .setClasses(data.classes().size()).build()).optSize(size).optBatchSize(batch).optWorkers(workers)
+                .optSeed(1).optFreezeBatchNorm(head).build()) {
             if (head) {
                 learner.freeze();
             }
             for (int e = 0; e < epochs; e++) {
-                Learner.EpochResult r = learner.fitOneCycle(1, LearningRates.of(1e-3)).get(0);
+                EpochResult r = learner.fitOneCycle(1, LearningRates.of(1e-3)).get(0);
                 ips.add(r.imagesPerSecond());
                 rss.add(rssKiB());
                 jvm.add(jvmKiB());

@@ -55,24 +55,8 @@ public record AugmentConfig(int height, int width, double minScale, double flipP
                 pLighting);
     }
 
-    public AugmentConfig withMinScale(double v) {
-        return new AugmentConfig(height, width, v, flipP, maxRotate, maxZoom, maxLighting, pAffine, pLighting);
-    }
-
     public AugmentConfig withFlip(double p) {
         return new AugmentConfig(height, width, minScale, p, maxRotate, maxZoom, maxLighting, pAffine, pLighting);
-    }
-
-    public AugmentConfig withRotate(double degrees) {
-        return new AugmentConfig(height, width, minScale, flipP, degrees, maxZoom, maxLighting, pAffine, pLighting);
-    }
-
-    public AugmentConfig withZoom(double max) {
-        return new AugmentConfig(height, width, minScale, flipP, maxRotate, max, maxLighting, pAffine, pLighting);
-    }
-
-    public AugmentConfig withLighting(double max) {
-        return new AugmentConfig(height, width, minScale, flipP, maxRotate, maxZoom, max, pAffine, pLighting);
     }
 
     public AugmentConfig withProbabilities(double affine, double lighting) {

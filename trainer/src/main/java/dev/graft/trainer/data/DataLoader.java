@@ -393,7 +393,8 @@ public final class DataLoader implements AutoCloseable {
     /**
      * Options, defaulting as fastai: batch size 64; for {@link Split#TRAIN} shuffle, augment and drop the last
      * incomplete batch, for {@link Split#VALID} none of these; one worker per available processor; seed 42;
-     * ImageNet normalisation at 224 x 224 with fastai's augmentations.
+     * ImageNet normalisation at 224 x 224 with fastai's augmentations. The items, task and split are given to
+     * {@link DataLoader#builder}; every other option is optional ({@code optX}, DJL's convention).
      */
     public static final class Builder {
         private final List<Item> items;
@@ -428,12 +429,12 @@ public final class DataLoader implements AutoCloseable {
             }
         }
 
-        public Builder transforms(ImageTransforms t) {
+        public Builder optTransforms(ImageTransforms t) {
             this.transforms = Objects.requireNonNull(t);
             return this;
         }
 
-        public Builder batchSize(int n) {
+        public Builder optBatchSize(int n) {
             if (n < 1) {
                 throw new GraftException("Batch size must be at least 1, got " + n);
             }
@@ -441,7 +442,7 @@ public final class DataLoader implements AutoCloseable {
             return this;
         }
 
-        public Builder workers(int n) {
+        public Builder optWorkers(int n) {
             if (n < 1) {
                 throw new GraftException("Data loader workers must be at least 1, got " + n);
             }
@@ -450,7 +451,7 @@ public final class DataLoader implements AutoCloseable {
         }
 
         /** Batches decoded ahead of the consumer; 0 picks enough to keep every worker busy. */
-        public Builder prefetch(int batches) {
+        public Builder optPrefetch(int batches) {
             if (batches < 0) {
                 throw new GraftException("Prefetch must be 0 or more batches, got " + batches);
             }
@@ -458,22 +459,17 @@ public final class DataLoader implements AutoCloseable {
             return this;
         }
 
-        public Builder seed(long s) {
+        public Builder optSeed(long s) {
             this.seed = s;
             return this;
         }
 
-        public Builder shuffle(boolean b) {
+        public Builder optShuffle(boolean b) {
             this.shuffle = b;
             return this;
         }
 
-        public Builder dropLast(boolean b) {
-            this.dropLast = b;
-            return this;
-        }
-
-        public Builder augment(boolean b) {
+        public Builder optAugment(boolean b) {
             this.augment = b;
             return this;
         }
@@ -482,7 +478,7 @@ public final class DataLoader implements AutoCloseable {
          * The largest image file read, in bytes (default 64 MiB); a larger one, or one that is not a regular file, is
          * unreadable: reported to the listener and skipped like a corrupt image.
          */
-        public Builder maxImageBytes(long bytes) {
+        public Builder optMaxImageBytes(long bytes) {
             if (bytes < 1 || bytes > InputFiles.MAX_CAP) {
                 throw new GraftException("the image byte limit must be from 1 to " + InputFiles.MAX_CAP + ", not " + bytes);
             }
@@ -490,7 +486,7 @@ public final class DataLoader implements AutoCloseable {
             return this;
         }
 
-        public Builder listener(UnreadableImageListener l) {
+        public Builder optListener(UnreadableImageListener l) {
             this.listener = Objects.requireNonNull(l);
             return this;
         }

@@ -1,12 +1,13 @@
 package dev.graft.trainer.learner;
 
+import dev.graft.models.checkpoint.Checkpoint;
 import dev.graft.models.checkpoint.RunFolder;
+import dev.graft.models.checkpoint.TrainingState;
 import java.nio.file.Path;
 
 /**
- * Commits a learner's checkpoint and training state to its run folder at an epoch end, as one atomic unit
- * ({@link RunFolder}). Kept apart from the training loop, which only calls {@link #write}, so that where and how often
- * checkpoints go can change without touching the loop. Holds the folder's lock from {@link #open} to {@link #close}.
+ * Commits a checkpoint and its training state to a run folder as one atomic unit ({@link RunFolder}); what the
+ * {@link Checkpointing} callback writes with. Holds the folder's lock from {@link #open} to {@link #close}.
  */
 public final class CheckpointWriter implements AutoCloseable {
     private final RunFolder folder;
@@ -20,9 +21,9 @@ public final class CheckpointWriter implements AutoCloseable {
         return new CheckpointWriter(RunFolder.open(dir));
     }
 
-    /** Commits the learner's current weights, history and training state as the run's checkpoint. */
-    public void write(Learner learner) {
-        folder.commit(learner.checkpoint(), learner.trainingState());
+    /** Commits {@code checkpoint} and {@code state} as the run's checkpoint. */
+    public void write(Checkpoint checkpoint, TrainingState state) {
+        folder.commit(checkpoint, state);
     }
 
     public Path dir() {

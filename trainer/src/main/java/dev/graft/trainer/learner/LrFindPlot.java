@@ -26,7 +26,7 @@ public final class LrFindPlot {
     }
 
     /** The SVG text for {@code result}. */
-    public static String svg(Learner.LrFind result) {
+    public static String svg(LrFind result) {
         List<Double> lrs = result.lrs();
         List<Double> losses = result.losses();
         int n = Math.min(lrs.size(), losses.size());
@@ -105,7 +105,7 @@ public final class LrFindPlot {
      * Writes {@link #svg} to {@code target} through {@link OutputFile} (a temporary, then a rename), creating its
      * folder if needed; a device, FIFO, folder, symbolic link or one of {@code inputs} at {@code target} is refused.
      */
-    public static void write(Learner.LrFind result, Path target, Path... inputs) {
+    public static void write(LrFind result, Path target, Path... inputs) {
         String text = svg(result);
         try {
             Files.createDirectories(target.toAbsolutePath().getParent());

@@ -61,7 +61,7 @@ class DataLoaderTest {
     void validationYieldsEveryItemOnceInOrder() {
         List<Item> items = items(23);
         try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID)
-                .transforms(SMALL).batchSize(5).workers(3).build()) {
+                .optTransforms(SMALL).optBatchSize(5).optWorkers(3).build()) {
             assertThat(loader.batchCount()).isEqualTo(5);
             List<Batch> batches = drain(loader, 0);
             assertThat(batches).extracting(Batch::n).containsExactly(5, 5, 5, 5, 3);
@@ -85,7 +85,7 @@ class DataLoaderTest {
     void trainingShufflesPerEpochAndDropsTheLastBatch() {
         List<Item> items = items(23);
         try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN)
-                .transforms(SMALL).batchSize(5).workers(2).build()) {
+                .optTransforms(SMALL).optBatchSize(5).optWorkers(2).build()) {
             assertThat(loader.batchCount()).isEqualTo(4);
             List<Batch> e0 = drain(loader, 0);
             List<Batch> e1 = drain(loader, 1);
@@ -103,12 +103,12 @@ class DataLoaderTest {
         List<Item> items = items(12);
         List<Batch> one;
         List<Batch> four;
-        try (DataLoader a = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).transforms(SMALL)
-                .batchSize(4).workers(1).seed(9).build()) {
+        try (DataLoader a = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).optTransforms(SMALL)
+                .optBatchSize(4).optWorkers(1).optSeed(9).build()) {
             one = drain(a, 3);
         }
-        try (DataLoader b = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).transforms(SMALL)
-                .batchSize(4).workers(4).prefetch(1).seed(9).build()) {
+        try (DataLoader b = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).optTransforms(SMALL)
+                .optBatchSize(4).optWorkers(4).optPrefetch(1).optSeed(9).build()) {
             four = new ArrayList<>();
             try (DataLoader.Epoch e = b.epoch(3)) {
                 assertThat(liveWorkerThreads()).as("one thread per worker, started with the epoch").isEqualTo(4);
@@ -128,8 +128,8 @@ class DataLoaderTest {
         Path bad = TestImages.text(dir.resolve("img99.png"), "not a png");
         items.add(2, Item.singleLabel(bad, 1));
         List<Path> reported = new CopyOnWriteArrayList<>();
-        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
-                .batchSize(4).workers(2).listener((p, why) -> reported.add(p)).build()) {
+        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(4).optWorkers(2).optListener((p, why) -> reported.add(p)).build()) {
             for (int epoch = 0; epoch < 3; epoch++) {
                 List<Batch> batches = drain(loader, epoch);
                 assertThat(batches).extracting(Batch::n).containsExactly(3, 3);
@@ -163,8 +163,8 @@ class DataLoaderTest {
         items.add(3, Item.singleLabel(fifo, 1));
         items.add(5, Item.singleLabel(Path.of("/dev/zero"), 0));
         java.util.Map<Path, String> reported = new java.util.concurrent.ConcurrentHashMap<>();
-        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
-                .batchSize(3).workers(2).listener(reported::put).build()) {
+        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(3).optWorkers(2).optListener(reported::put).build()) {
             assertThat(drain(loader, 0)).extracting(Batch::n).containsExactly(2, 1, 3);
         }
         assertThat(reported).containsOnlyKeys(big, fifo, Path.of("/dev/zero"));
@@ -179,12 +179,13 @@ class DataLoaderTest {
             pngBytes = Math.min(pngBytes, java.nio.file.Files.size(item.path()));
         }
         List<Path> low = new CopyOnWriteArrayList<>();
-        try (DataLoader loader = DataLoader.builder(four, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
-                .batchSize(2).workers(2).maxImageBytes(pngBytes - 1).listener((p, why) -> low.add(p)).build()) {
+        try (DataLoader loader = DataLoader.builder(four, Task.SINGLE_LABEL, 2, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(2).optWorkers(2).optMaxImageBytes(pngBytes - 1).optListener((p, why) -> low.add(p))
+                .build()) {
             assertThat(drain(loader, 0)).isEmpty();
         }
         assertThat(low).hasSize(4);
-        assertThatThrownBy(() -> DataLoader.builder(items(2), Task.SINGLE_LABEL, 2, Split.VALID).maxImageBytes(0))
+        assertThatThrownBy(() -> DataLoader.builder(items(2), Task.SINGLE_LABEL, 2, Split.VALID).optMaxImageBytes(0))
                 .hasMessage("the image byte limit must be from 1 to 2147483639, not 0");
     }
 
@@ -194,8 +195,8 @@ class DataLoaderTest {
         items.add(Item.singleLabel(TestImages.text(dir.resolve("bad1.png"), "x"), 0));
         items.add(Item.singleLabel(TestImages.text(dir.resolve("bad2.png"), "x"), 1));
         items.addAll(items(2));
-        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
-                .batchSize(2).workers(2).listener((p, why) -> { }).build()) {
+        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(2).optWorkers(2).optListener((p, why) -> { }).build()) {
             assertThat(drain(loader, 0)).extracting(Batch::n).containsExactly(2);
         }
     }
@@ -204,8 +205,8 @@ class DataLoaderTest {
     void workerExceptionReachesTheConsumer() {
         List<Item> items = new ArrayList<>(items(8));
         items.add(5, Item.singleLabel(TestImages.text(dir.resolve("img98.png"), "broken"), 0));
-        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
-                .batchSize(3).workers(2).listener((p, why) -> {
+        try (DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(3).optWorkers(2).optListener((p, why) -> {
                     throw new IllegalStateException("listener failed on " + p.getFileName());
                 }).build()) {
             DataLoader.Epoch epoch = loader.epoch(0);
@@ -227,15 +228,15 @@ class DataLoaderTest {
             multi.add(Item.multiLabel(base.get(i).path(), new float[] {i % 2, 1, 0}));
             reg.add(Item.regression(base.get(i).path(), i * 1.5f));
         }
-        try (DataLoader loader = DataLoader.builder(multi, Task.MULTI_LABEL, 3, Split.VALID).transforms(SMALL)
-                .batchSize(2).workers(2).build()) {
+        try (DataLoader loader = DataLoader.builder(multi, Task.MULTI_LABEL, 3, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(2).optWorkers(2).build()) {
             Batch b = drain(loader, 0).get(1);
             assertThat(b.targetWidth()).isEqualTo(3);
             assertThat(b.targets()).containsExactly(0, 1, 0, 1, 1, 0);
             assertThatThrownBy(b::classIndices).isInstanceOf(IllegalStateException.class);
         }
-        try (DataLoader loader = DataLoader.builder(reg, Task.REGRESSION, 1, Split.VALID).transforms(SMALL)
-                .batchSize(2).workers(1).build()) {
+        try (DataLoader loader = DataLoader.builder(reg, Task.REGRESSION, 1, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(2).optWorkers(1).build()) {
             List<Batch> batches = drain(loader, 0);
             assertThat(batches.get(2).targets()).containsExactly(6f);
             assertThat(batches.get(0).targets()).containsExactly(0f, 1.5f);
@@ -245,8 +246,8 @@ class DataLoaderTest {
     @Test
     void abandoningAnEpochAndClosingEarlyDoNotHang() {
         List<Item> items = items(20);
-        DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).transforms(SMALL)
-                .batchSize(2).workers(3).build();
+        DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).optTransforms(SMALL)
+                .optBatchSize(2).optWorkers(3).build();
         var it = loader.epoch(0).iterator();
         assertThat(it.next().n()).isEqualTo(2);
         assertThat(drain(loader, 1)).hasSize(10); // starting epoch 1 closes epoch 0
@@ -267,8 +268,9 @@ class DataLoaderTest {
         }
         ImageDataset ds = ImageDataset.fromFolders(dir.resolve("ds"));
         Set<Path> seen = new HashSet<>();
-        try (DataLoader train = DataLoader.builder(ds, Split.TRAIN).transforms(SMALL).batchSize(3).workers(2).build();
-                DataLoader valid = DataLoader.builder(ds, Split.VALID).transforms(SMALL).batchSize(3).workers(2)
+        try (DataLoader train = DataLoader.builder(ds, Split.TRAIN).optTransforms(SMALL).optBatchSize(3).optWorkers(2)
+                .build();
+                DataLoader valid = DataLoader.builder(ds, Split.VALID).optTransforms(SMALL).optBatchSize(3).optWorkers(2)
                         .build()) {
             assertThat(drain(train, 0)).hasSize(2);
             drain(valid, 0).forEach(b -> seen.addAll(b.paths()));
@@ -279,8 +281,8 @@ class DataLoaderTest {
     @Test
     void closingFromAnotherThreadEndsTheConsumersIteration() throws Exception {
         List<Item> items = items(40);
-        DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).transforms(SMALL)
-                .batchSize(1).workers(1).prefetch(1).build();
+        DataLoader loader = DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.VALID).optTransforms(SMALL)
+                .optBatchSize(1).optWorkers(1).optPrefetch(1).build();
         DataLoader.Epoch epoch = loader.epoch(0);
         java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
@@ -301,10 +303,10 @@ class DataLoaderTest {
     @Test
     void tooFewTrainingImagesForOneBatchIsReportedAndEmptyValidationIsFine() {
         List<Item> items = items(3);
-        assertThatThrownBy(() -> DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).batchSize(4).build())
+        assertThatThrownBy(() -> DataLoader.builder(items, Task.SINGLE_LABEL, 2, Split.TRAIN).optBatchSize(4).build())
                 .isInstanceOf(dev.graft.models.GraftException.class)
                 .hasMessage("Only 3 training images, fewer than the batch size 4; lower the batch size");
-        try (DataLoader empty = DataLoader.builder(List.of(), Task.SINGLE_LABEL, 2, Split.VALID).workers(1).build()) {
+        try (DataLoader empty = DataLoader.builder(List.of(), Task.SINGLE_LABEL, 2, Split.VALID).optWorkers(1).build()) {
             assertThat(empty.batchCount()).isZero();
             assertThat(drain(empty, 0)).isEmpty();
         }

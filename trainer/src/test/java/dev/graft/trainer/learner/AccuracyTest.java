@@ -23,10 +23,11 @@ class AccuracyTest {
     void singleLabelReachesNinetyPercentAndCheckpointReloads() {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 64, 200, false, 7);
         Path run = tmp.resolve("run");
-        Learner.Preds preds;
+        Preds preds;
         long t0 = System.nanoTime();
-        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(32).workers(2).seed(1).progress(false).runDir(run).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(VisionModel.builder().setArch("resnet18").setClasses(3)
+                .build()).optSize(64).optBatchSize(32).optWorkers(2).optSeed(1)
+                .addCallbacks(Checkpointing.open(run, null)).build()) {
             learner.fitOneCycle(Integer.getInteger("graft.epochs", 12), LearningRates.of(Double.parseDouble(
                 System.getProperty("graft.lr", "3e-3"))));
             System.out.printf("trained in %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -35,9 +36,8 @@ class AccuracyTest {
         }
         Checkpoint c = Checkpoint.read(run);
         assertThat(c.epochsDone()).isEqualTo(Integer.getInteger("graft.epochs", 12));
-        try (Learner again = Learner.builder(data).resume(run).size(64).batchSize(32).workers(1).progress(false)
-                .out(null).build()) {
-            Learner.Preds reloaded = again.getPreds();
+        try (Learner again = Learner.builder(data).optResume(run).optSize(64).optBatchSize(32).optWorkers(1).build()) {
+            Preds reloaded = again.getPreds();
             assertThat(reloaded.probabilities()).isDeepEqualTo(preds.probabilities());
             assertThat(again.epochsDone()).isEqualTo(c.epochsDone());
         }
@@ -46,14 +46,14 @@ class AccuracyTest {
     @Test
     void multiLabelReachesNinetyPercentAccuracyMulti() {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("m"), 3, 64, 200, true, 11);
-        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch("resnet18").setClasses(3)
-                .build()).size(64).batchSize(16).workers(2).seed(1).progress(false).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(VisionModel.builder().setArch("resnet18").setClasses(3)
+                .build()).optSize(64).optBatchSize(16).optWorkers(2).optSeed(1).build()) {
             learner.fitOneCycle(Integer.getInteger("graft.epochs", 16), LearningRates.of(Double.parseDouble(
                 System.getProperty("graft.lr", "3e-3"))));
-            Learner.EpochResult last = learner.history().get(learner.history().size() - 1);
+            EpochResult last = learner.history().get(learner.history().size() - 1);
             assertThat(last.metric()).isGreaterThanOrEqualTo(0.9);
             assertThat(last.secondMetric()).as("macro F1").isBetween(0.8, 1.0);
-            Learner.Preds preds = learner.getPreds();
+            Preds preds = learner.getPreds();
             for (float[] row : preds.probabilities()) {
                 assertThat(row).hasSize(3);
                 for (float p : row) {

@@ -30,8 +30,8 @@ class LearnerTest {
     }
 
     private Learner small(ImageDataset data, int size, boolean freezeBn) {
-        return Learner.builder(data).network(resnet18(data.classes().size())).size(size).batchSize(8).workers(1)
-            .seed(1).progress(false).out(System.out).freezeBatchNorm(freezeBn).build();
+        return Learner.builder(data).setNetwork(resnet18(data.classes().size())).optSize(size).optBatchSize(8)
+            .optWorkers(1).optSeed(1).addCallbacks(EpochTable.printingTo(System.out)).optFreezeBatchNorm(freezeBn).build();
     }
 
     @Test
@@ -60,7 +60,7 @@ class LearnerTest {
             assertThat(java.util.Arrays.equals(after.get("bn1.weight").toFloatArray(), before.get("bn1.weight").toFloatArray())).isFalse();
 
             // one step per batch, lr per group and mom from OneCycle's formulas
-            List<Learner.Step> steps = learner.steps();
+            List<Step> steps = learner.steps();
             int total = learner.batchesPerEpoch();
             assertThat(steps).hasSize(total);
             OneCycle c = OneCycle.defaults();
@@ -83,7 +83,7 @@ class LearnerTest {
             learner.fitOneCycle(1, LearningRates.of(1e-3)); // on the CPU, Adam keeps its averages in Java arrays
             int afterOne = learner.liveArrays();
             assertThat(afterOne).as("arrays alive after the first epoch").isEqualTo(before);
-            for (Learner.EpochResult r : learner.fitOneCycle(2, LearningRates.of(1e-3))) {
+            for (EpochResult r : learner.fitOneCycle(2, LearningRates.of(1e-3))) {
                 assertThat(r.modelSeconds()).as("forward, loss and backward").isPositive();
                 assertThat(r.optimiserSeconds()).as("Adam's steps").isPositive();
                 assertThat(r.dataSeconds()).as("waiting for batches").isNotNegative();
@@ -117,7 +117,7 @@ class LearnerTest {
         try (Learner learner = small(data, 32, false)) {
             learner.fineTune(1, 2e-3, 1);
             int n = learner.batchesPerEpoch();
-            List<Learner.Step> steps = learner.steps();
+            List<Step> steps = learner.steps();
             assertThat(steps).hasSize(2 * n);
             OneCycle frozen = OneCycle.defaults().withPctStart(0.99);
             OneCycle unfrozen = OneCycle.defaults().withPctStart(0.3).withDiv(5);
@@ -153,8 +153,8 @@ class LearnerTest {
         assertThat(again.keySet()).isEqualTo(first.keySet());
         first.forEach((k, v) -> assertThat(java.util.Arrays.equals(again.get(k).toFloatArray(), v.toFloatArray()))
             .as(k).isTrue());
-        try (Learner learner = Learner.builder(data).network(resnet18(3)).size(32).batchSize(8).workers(1).seed(2)
-                .progress(false).out(System.out).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(resnet18(3)).optSize(32).optBatchSize(8).optWorkers(1)
+                .optSeed(2).addCallbacks(EpochTable.printingTo(System.out)).build()) {
             learner.fitOneCycle(2, LearningRates.of(1e-2));
             float[] w = learner.block().readWeights().get("conv1.weight").toFloatArray();
             assertThat(java.util.Arrays.equals(w, first.get("conv1.weight").toFloatArray())).isFalse();
@@ -166,8 +166,8 @@ class LearnerTest {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 2, 32, 8, false, 9);
         Path run = tmp.resolve("run");
         dev.graft.models.checkpoint.TrainingState saved;
-        try (Learner learner = Learner.builder(data).network(resnet18(2)).size(32).batchSize(4).workers(1).seed(3)
-                .progress(false).out(null).runDir(run).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(resnet18(2)).optSize(32).optBatchSize(4).optWorkers(1)
+                .optSeed(3).addCallbacks(Checkpointing.open(run, null)).build()) {
             learner.fitOneCycle(2, LearningRates.of(1e-2));
             saved = learner.trainingState();
         }
@@ -175,8 +175,8 @@ class LearnerTest {
         assertThat(s.state().json().toString()).isEqualTo(saved.json().toString()); // numbers read back as ints
         assertThat(s.state().tensors()).isEqualTo(saved.tensors()).isNotEmpty();
         assertThat(saved.json().at("/optimizer_steps/conv1.weight").asInt()).isEqualTo(2 * 3);
-        try (Learner resumed = Learner.builder(data).resume(run).size(32).batchSize(4).workers(1).seed(3)
-                .progress(false).out(null).build()) {
+        try (Learner resumed = Learner.builder(data).optResume(run).optSize(32).optBatchSize(4).optWorkers(1)
+                .optSeed(3).build()) {
             assertThat(resumed.history()).hasSize(2);
             assertThat(resumed.trainingState().tensors()).isEqualTo(saved.tensors());
             assertThat(resumed.trainingState().json().toString()).isEqualTo(saved.json().toString());
@@ -188,7 +188,7 @@ class LearnerTest {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, 32, 8, false, 5);
         try (Learner learner = small(data, 32, false)) {
             Map<String, Tensor> before = learner.block().readWeights();
-            Learner.LrFind r = learner.lrFind(1e-7, 10, 100);
+            LrFind r = learner.lrFind(1e-7, 10, 100);
             List<Double> losses = r.losses();
             // fastai stops once the smoothed loss passes 4x its best, long before the sweep reaches lr 10
             assertThat(losses.size()).isBetween(20, 99);
@@ -212,7 +212,7 @@ class LearnerTest {
     @org.junit.jupiter.api.Test
     void macroF1IsScikitLearnsMacroAverage() {
         // label 0: tp 3, fp 1, fn 0 -> 6/7; label 1: tp 1, fp 0, fn 2 -> 2/4; label 2 never present nor predicted -> 0
-        double f1 = Learner.macroF1(new long[] {3, 1, 0}, new long[] {1, 0, 0}, new long[] {0, 2, 0});
+        double f1 = Metrics.macroF1(new long[] {3, 1, 0}, new long[] {1, 0, 0}, new long[] {0, 2, 0});
         org.assertj.core.api.Assertions.assertThat(f1).isCloseTo((6.0 / 7 + 0.5 + 0) / 3,
             org.assertj.core.data.Offset.offset(1e-12));
     }

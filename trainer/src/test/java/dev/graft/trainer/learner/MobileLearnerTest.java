@@ -38,10 +38,11 @@ class MobileLearnerTest {
         ImageDataset data = SyntheticDataset.generate(tmp.resolve("d"), 3, SIZE, 200, false, 7);
         int epochs = Integer.getInteger("graft.mobile.epochs", 12);
         long t0 = System.nanoTime();
-        try (Learner learner = Learner.builder(data).network(VisionModel.builder().setArch(arch).setClasses(3).build())
-                .size(SIZE).batchSize(Integer.getInteger("graft.mobile.bs", 16)).workers(2).seed(1).progress(false).out(System.out).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(VisionModel.builder().setArch(arch).setClasses(3)
+                .build()).optSize(SIZE).optBatchSize(Integer.getInteger("graft.mobile.bs", 16)).optWorkers(2).optSeed(1)
+                .addCallbacks(EpochTable.printingTo(System.out)).build()) {
             learner.unfreeze();
-            List<Learner.EpochResult> history = learner.fitOneCycle(epochs,
+            List<EpochResult> history = learner.fitOneCycle(epochs,
                 LearningRates.of(Double.parseDouble(System.getProperty("graft.mobile.lr", "5e-3"))));
             double last = history.get(history.size() - 1).metric();
             System.out.printf("%s: %d epochs in %.1f s, valid accuracy %.3f%n", arch, epochs,

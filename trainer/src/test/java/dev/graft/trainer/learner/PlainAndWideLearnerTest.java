@@ -52,15 +52,15 @@ class PlainAndWideLearnerTest {
             : a instanceof Vgg v ? v.narrowed(divisor) : ((AlexNet) a).narrowed(divisor);
         Network net = VisionModel.builder().setArch(narrow).setClasses(3).build();
         long t0 = System.nanoTime();
-        try (Learner learner = Learner.builder(data).network(net).size(size).batchSize(16).workers(2).seed(1)
-                .progress(false).out(System.out).build()) {
+        try (Learner learner = Learner.builder(data).setNetwork(net).optSize(size).optBatchSize(16).optWorkers(2).optSeed(1)
+                .addCallbacks(EpochTable.printingTo(System.out)).build()) {
             learner.freeze();
             float[] before = learner.block().parameter(firstGroupParam).getArray().toFloatArray();
             learner.fitOneCycle(1, LearningRates.of(lr));
             assertThat(learner.block().parameter(firstGroupParam).getArray().toFloatArray()).containsExactly(before);
 
             learner.unfreeze();
-            List<Learner.EpochResult> history = learner.fitOneCycle(epochs, LearningRates.of(lr));
+            List<EpochResult> history = learner.fitOneCycle(epochs, LearningRates.of(lr));
             double last = history.get(history.size() - 1).metric();
             System.out.printf("%s: %d + %d epochs at %d px in %.1f s, valid accuracy %.3f%n", arch, 1, epochs, size,
                 (System.nanoTime() - t0) / 1e9, last);

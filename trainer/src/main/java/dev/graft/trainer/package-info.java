@@ -1,2 +1,0 @@
-/** Graft's trainer module. */
-package dev.graft.trainer;
