@@ -1,6 +1,8 @@
 package dev.graft.spark;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -120,6 +122,8 @@ public final class ScoreImages implements Callable<Integer> {
         } else if (System.getProperty("spark.master") == null) {
             builder.master("local[*]");
         }
+        // Inside an application that already runs Spark (or a test), the session is borrowed and left running.
+        boolean own = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
         SparkSession spark = builder.getOrCreate();
         try {
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
@@ -143,16 +147,20 @@ public final class ScoreImages implements Callable<Integer> {
             }
             scored.write().mode(SaveMode.ErrorIfExists).format(format.name().toLowerCase(Locale.ROOT))
                     .option("header", "true").save(out);
-            Dataset<Row> written = spark.read().format(format.name()).option("header", "true").load(out);
+            // the written rows, read with the schema they were written with (JSON leaves null fields out)
+            Dataset<Row> written = spark.read().schema(scored.schema()).format(format.name())
+                    .option("header", "true").load(out);
             long rows = written.count();
             long errors = written.filter(functions.col(ImageScorer.ERROR).isNotNull()).count();
             System.out.println("scored " + (rows - errors) + " images, " + errors + " with errors; wrote " + out);
             return 0;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
-            ModelCache.closeIdle();
-            spark.stop();
+            if (own) {
+                ModelCache.closeIdle();
+                spark.stop();
+            }
         }
     }
 

@@ -17,10 +17,12 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.spark.sql.SparkSession;
 
@@ -47,9 +49,24 @@ final class SparkTests {
                     .config("spark.local.dir", dir("spark-local").toString())
                     .config("spark.sql.warehouse.dir", dir("warehouse").toString())
                     .getOrCreate();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> spark.stop()));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                spark.stop();
+                deleteRoot();
+            }));
         }
         return spark;
+    }
+
+    /** The models, images and Spark's scratch of this JVM's tests go with it. */
+    private static synchronized void deleteRoot() {
+        if (root == null) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(root)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort at exit
+        }
     }
 
     /** A fresh folder under this JVM's test root. */
