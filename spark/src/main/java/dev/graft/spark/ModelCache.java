@@ -27,8 +27,12 @@ public final class ModelCache {
     private ModelCache() {
     }
 
-    /** What identifies a session: the model's bytes and what ONNX Runtime was told when opening it. */
-    record Key(String sha256, String device, int intraOpThreads, String optimizedModelCache) {
+    /**
+     * What identifies a session: the model's bytes, what ONNX Runtime was told when opening it, and the input limits
+     * the model enforces (a job with lower limits must not be served by a session opened with higher ones).
+     */
+    record Key(String sha256, String device, int intraOpThreads, String optimizedModelCache, long maxPixels,
+            long maxImageBytes) {
     }
 
     private static final class Entry {

@@ -99,7 +99,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                         .optMaxPixels(settings.maxPixels())
                         .optOptimizedModelCache(Path.of(settings.optimizedModelCache())).build();
                 ModelCache.Key key = new ModelCache.Key(settings.sha256(), dev, threads,
-                        settings.optimizedModelCache());
+                        settings.optimizedModelCache(), settings.maxPixels(), settings.maxImageBytes());
                 lease = ModelCache.acquire(key, options, model::value);
                 if (task != null) {
                     // also when the task fails or a limit() stops reading early

@@ -153,6 +153,9 @@ class ImageScorerTest {
         byte[] big = new byte[200_000];
         new java.util.Random(3).nextBytes(big);
         Files.write(d.resolve("big.jpg"), big);
+        // the same model already open in this JVM with the default limits must not serve these lower ones
+        assertThat(GraftSpark.score(GraftSpark.readImages(spark, d.toString()), SparkTests.singleLabel())
+                .filter(functions.col("error").isNull()).count()).isEqualTo(2);
         ImageScorer scorer = new ImageScorer().setModelPath(SparkTests.singleLabel().toString())
                 .setMaxPixels(50_000).setMaxImageBytes(150_000).setBatchSize(4);
         Dataset<Row> files = GraftSpark.readImages(spark, d.toString());
