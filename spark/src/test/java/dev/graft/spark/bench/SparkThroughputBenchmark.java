@@ -86,6 +86,14 @@ public final class SparkThroughputBenchmark {
         System.out.printf(Locale.ROOT, "spark session start-up: %s s (not in the rates)%n", spark.get("startup"));
         System.out.printf(Locale.ROOT, "spark / best loop (%s): %.2fx first job, %.2fx second job (target >= 0.85x)%n",
                 loop == l12 ? "1x2" : "2x1", first / best, second / best);
+        System.out.printf(Locale.ROOT, "per CPU-second of the process (robust to a shared machine's load): loop 1x2 %.1f,"
+                + " loop 2x1 %.1f, spark first job %.1f, second job %.1f images; spark / best loop %.2fx, %.2fx%n",
+                Double.parseDouble(l12.get("cpu")), Double.parseDouble(l21.get("cpu")),
+                Double.parseDouble(spark.get("cpu")), Double.parseDouble(spark.get("cpu2")),
+                Double.parseDouble(spark.get("cpu")) / Math.max(Double.parseDouble(l12.get("cpu")),
+                        Double.parseDouble(l21.get("cpu"))),
+                Double.parseDouble(spark.get("cpu2")) / Math.max(Double.parseDouble(l12.get("cpu")),
+                        Double.parseDouble(l21.get("cpu"))));
         System.out.printf(Locale.ROOT, "executor JVM (local mode: driver and executor in one JVM): peak RSS %s MiB,"
                 + " peak heap %s MiB; loop JVM peak RSS %s MiB, peak heap %s MiB%n", spark.get("rss"),
                 spark.get("heap"), loop.get("rss"), loop.get("heap"));
@@ -136,6 +144,7 @@ public final class SparkThroughputBenchmark {
                     .optIntraOpThreads(threads).build())) {
                 m.predictBatch(files.subList(0, batch).stream().map(EdgeInput::of).toList()); // warm-up
                 AtomicInteger nextBatch = new AtomicInteger();
+                long c0 = cpuNanos();
                 long t0 = System.nanoTime();
                 List<Thread> pool = new ArrayList<>();
                 for (int w = 0; w < workers; w++) {
@@ -153,8 +162,9 @@ public final class SparkThroughputBenchmark {
                     t.join();
                 }
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf(Locale.ROOT, "RESULT rate=%.2f seconds=%.2f rss=%d heap=%d%n", files.size() / s, s,
-                        peakRssMiB(), peakHeapMiB());
+                double cpu = (cpuNanos() - c0) / 1e9;
+                System.out.printf(Locale.ROOT, "RESULT rate=%.2f seconds=%.2f cpu=%.2f rss=%d heap=%d%n",
+                        files.size() / s, s, files.size() / cpu, peakRssMiB(), peakHeapMiB());
             }
             return;
         }
@@ -165,20 +175,29 @@ public final class SparkThroughputBenchmark {
         double startup = (System.nanoTime() - t0) / 1e9;
         ImageScorer scorer = new ImageScorer().setModelPath(model.toString()).setBatchSize(batch).setDevice("cpu");
         double[] seconds = new double[2];
+        double[] cpu = new double[2];
         for (int job = 0; job < 2; job++) {
+            long c0 = cpuNanos();
             long j0 = System.nanoTime();
             Dataset<Row> scored = scorer.transform(GraftSpark.readImages(spark, images.toString()));
             Row counts = scored.agg(functions.count("*"), functions.count(ImageScorer.ERROR)).first();
             seconds[job] = (System.nanoTime() - j0) / 1e9;
+            cpu[job] = (cpuNanos() - c0) / 1e9;
             if (counts.getLong(0) != files.size() || counts.getLong(1) != 0) {
                 throw new IllegalStateException("scored " + counts.getLong(0) + " rows with " + counts.getLong(1)
                         + " errors, expected " + files.size() + " without");
             }
         }
-        System.out.printf(Locale.ROOT, "RESULT rate=%.2f rate2=%.2f job=%.2f startup=%.2f rss=%d heap=%d%n",
-                files.size() / seconds[0], files.size() / seconds[1], seconds[0], startup, peakRssMiB(),
-                peakHeapMiB());
+        System.out.printf(Locale.ROOT, "RESULT rate=%.2f rate2=%.2f job=%.2f startup=%.2f cpu=%.2f cpu2=%.2f rss=%d"
+                + " heap=%d%n", files.size() / seconds[0], files.size() / seconds[1], seconds[0], startup,
+                files.size() / cpu[0], files.size() / cpu[1], peakRssMiB(), peakHeapMiB());
         spark.stop();
+    }
+
+    /** CPU time of this whole process (every thread, ONNX Runtime's native ones too). */
+    static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** The process's peak resident memory (VmHWM), in MiB; -1 where /proc is missing. */
