@@ -166,6 +166,18 @@ grep -q '"confusion_matrix"' "$tmp/interp.json" && grep -q 'class="chart reliabi
     || { echo "test.sh: graft interpret"; exit 1; }; ok
 ./graft export --checkpoint "$tmp/run" --calibrate "$tmp/shapes/valid" --out "$tmp/calibrated.onnx" >"$tmp/calibrate.log" 2>/dev/null \
     && grep -q '^calibration: T = ' "$tmp/calibrate.log" || { echo "test.sh: graft export --calibrate"; exit 1; }; ok
+# Batch scoring on Spark (docs/spark.md), local mode: no Spark distribution can be had offline, so graft-spark-all.jar
+# goes through org.apache.spark.deploy.SparkSubmit (what spark-submit runs) with Spark's Maven jars on the class path.
+./mvnw -B -ntp -q -pl spark dependency:build-classpath -DincludeScope=compile -Dmdep.outputFile="$tmp/spark-cp.txt" \
+    -DexcludeGroupIds=dev.graft,com.microsoft.onnxruntime,info.picocli >/dev/null
+SPARK_LOCAL_IP=127.0.0.1 java -cp "$(cat "$tmp/spark-cp.txt")" org.apache.spark.deploy.SparkSubmit --master 'local[2]' \
+    --conf spark.ui.enabled=false --class dev.graft.spark.ScoreImages spark/target/graft-spark-all.jar \
+    --model "$tmp/model.onnx" --images "$tmp/shapes" --out "$tmp/scored.json" --format json >"$tmp/spark.log" 2>&1 \
+    || { echo "test.sh: ScoreImages through SparkSubmit"; tail -20 "$tmp/spark.log"; exit 1; }
+grep -Eq '^scored [1-9][0-9]* images, 0 with errors' "$tmp/spark.log" || { echo "test.sh: ScoreImages scored nothing"; exit 1; }; ok
+if java -cp "spark/target/graft-spark-all.jar:$(cat "$tmp/spark-cp.txt")" dev.graft.spark.ScoreImages \
+    --model "$tmp/model.onnx" --images "$tmp/shapes" --out "$tmp/scored.json" 2>/dev/null; then
+  echo "test.sh: ScoreImages replaced an existing --out"; exit 1; fi; ok
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
