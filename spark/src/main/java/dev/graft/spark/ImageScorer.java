@@ -1,7 +1,7 @@
 package dev.graft.spark;
 
 import dev.graft.edge.EdgeException;
-import dev.graft.edge.image.ImageDecoder;
+import dev.graft.image.ImageDecoder;
 import dev.graft.files.InputFiles;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -199,7 +199,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                             values[o + 1] = best.score();
                             values[o + 2] = entries(p.top(settings.topK()));
                             if (p.task() == dev.graft.edge.Task.MULTI_LABEL) {
-                                values[o + 3] = entries(p.labels());
+                                values[o + 3] = entries(p.answer());
                             }
                         }
                         case REGRESSION -> {

@@ -107,8 +107,8 @@ class ImageScorerTest {
             for (Row r : rows.values()) {
                 Prediction p = reference.predict(SparkTests.local(r.getAs("path")));
                 List<Row> above = r.getList(r.fieldIndex("labels"));
-                assertThat(labels(above)).isEqualTo(p.labels().stream().map(LabelScore::label).toList());
-                assertThat(probabilities(above)).containsExactly(scores(p.labels()), within(1e-6f));
+                assertThat(labels(above)).isEqualTo(p.answer().stream().map(LabelScore::label).toList());
+                assertThat(probabilities(above)).containsExactly(scores(p.answer()), within(1e-6f));
                 assertThat(r.<Object>getAs("values")).isNull();
             }
         }
