@@ -14,6 +14,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.graft.models.GraftException;
+import dev.graft.models.spec.BatchNormPair;
 import dev.graft.models.spec.Layer;
 import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Node;
@@ -120,13 +121,10 @@ public final class NetworkBlock extends AbstractBlock {
                 reads.merge(in, 1, Integer::sum);
             }
         }
-        for (Node n : network.nodes()) {
-            if (n.layer() instanceof Layer.BatchNorm && n.inputs().size() == 1) {
-                String in = n.inputs().get(0);
-                if (!in.equals(Network.INPUT) && network.node(in).layer() instanceof Layer.Conv2d
-                        && reads.getOrDefault(in, 0) == 1 && !in.equals(network.output().id())) {
-                    batchNormAfter.put(in, n);
-                }
+        // Dropouts between a pair are active in training, so only direct pairs are fused.
+        for (BatchNormPair pair : network.batchNormPairs()) {
+            if (pair.direct() && pair.convolution()) {
+                batchNormAfter.put(pair.layer().id(), pair.batchNorm());
             }
         }
     }
