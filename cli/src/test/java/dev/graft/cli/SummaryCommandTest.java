@@ -23,7 +23,7 @@ class SummaryCommandTest {
     }
 
     @Test
-    void resnet50With10ClassesReportsTheIssuesNumbers() throws Exception {
+    void resnet50With10ClassesCountsFastaisParameters() throws Exception {
         Run r = graft("summary", "--arch", "resnet50", "--classes", "10", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(r.out());
@@ -78,6 +78,20 @@ class SummaryCommandTest {
 
     private static String golden(String name) {
         return dev.graft.models.testing.Fixtures.golden(name).toString();
+    }
+
+    @Test
+    void theBodyHeadingSaysWhereItsWeightsComeFrom() {
+        Run none = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64");
+        assertThat(none.out()).contains("BODY: resnet18 cut at layer4.1.relu_1 (no weights given: random initialisation)")
+            .doesNotContain("pretrained");
+        String body = golden("resnet18_c3_64.torchvision-body.safetensors");
+        Run pretrained = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64", "--pretrained", body);
+        assertThat(pretrained.code()).as(pretrained.err()).isZero();
+        assertThat(pretrained.out()).contains("BODY: resnet18 cut at layer4.1.relu_1 (pretrained weights from " + body + ")");
+        String whole = golden("resnet18_c3_64.fastai.safetensors");
+        Run weights = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64", "--weights", whole);
+        assertThat(weights.out()).contains("BODY: resnet18 cut at layer4.1.relu_1 (weights from " + whole + ")");
     }
 
     @Test

@@ -32,13 +32,27 @@ public final class NetworkSummary {
     private final int height;
     private final int width;
     private final int freezeTo;
+    private final String bodyWeights;
     private final List<Row> rows = new ArrayList<>();
 
     /**
+     * A summary of the network alone, no weights given: the body's heading says random initialisation, which is
+     * where training without pretrained weights starts.
+     *
      * @param freezeTo fastai's freeze_to(n): groups before n are frozen; negative counts from the end, 0 trains all
      */
     public NetworkSummary(Network network, int height, int width, int freezeTo) {
+        this(network, height, width, freezeTo, null);
+    }
+
+    /**
+     * @param freezeTo fastai's freeze_to(n): groups before n are frozen; negative counts from the end, 0 trains all
+     * @param bodyWeights where the body's weights come from, as the body's heading prints it ("pretrained weights from
+     *     resnet34.pth"); null when none are given
+     */
+    public NetworkSummary(Network network, int height, int width, int freezeTo, String bodyWeights) {
         this.network = network;
+        this.bodyWeights = bodyWeights == null ? "no weights given: random initialisation" : bodyWeights;
         this.height = height;
         this.width = width;
         int groups = network.groups().size();
@@ -207,7 +221,7 @@ public final class NetworkSummary {
                 part = r.part();
                 sb.append(rule);
                 sb.append(part.equals("body")
-                    ? "BODY: " + network.arch() + " cut at " + network.bodyEnd() + " (pretrained backbone)" + System.lineSeparator()
+                    ? "BODY: " + network.arch() + " cut at " + network.bodyEnd() + " (" + bodyWeights + ")" + System.lineSeparator()
                     : "HEAD: added by Graft (fastai create_head), starts at " + r.id() + System.lineSeparator());
                 sb.append(String.format(Locale.ROOT, fmt, "layer", "type", "output", "params", "state", "group"));
             }
