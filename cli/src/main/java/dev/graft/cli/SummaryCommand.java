@@ -52,7 +52,9 @@ final class SummaryCommand implements Callable<Integer> {
     public Integer call() {
         int[] hw = CliOptions.parseSize(size);
         Network net = build();
-        NetworkSummary summary = new NetworkSummary(net, hw[0], hw[1], freezeTo);
+        String bodyWeights = weights != null ? "weights from " + weights
+            : pretrained != null ? "pretrained weights from " + pretrained : null;
+        NetworkSummary summary = new NetworkSummary(net, hw[0], hw[1], freezeTo, bodyWeights);
         List<String> notes = new ArrayList<>();
         String meta = fastaiMeta(net);
         String firstConv = firstConvRule(net);

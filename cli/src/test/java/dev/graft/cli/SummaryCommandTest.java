@@ -81,6 +81,20 @@ class SummaryCommandTest {
     }
 
     @Test
+    void theBodyHeadingSaysWhereItsWeightsComeFrom() {
+        Run none = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64");
+        assertThat(none.out()).contains("BODY: resnet18 cut at layer4.1.relu_1 (no weights given: random initialisation)")
+            .doesNotContain("pretrained");
+        String body = golden("resnet18_c3_64.torchvision-body.safetensors");
+        Run pretrained = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64", "--pretrained", body);
+        assertThat(pretrained.code()).as(pretrained.err()).isZero();
+        assertThat(pretrained.out()).contains("BODY: resnet18 cut at layer4.1.relu_1 (pretrained weights from " + body + ")");
+        String whole = golden("resnet18_c3_64.fastai.safetensors");
+        Run weights = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64", "--weights", whole);
+        assertThat(weights.out()).contains("BODY: resnet18 cut at layer4.1.relu_1 (weights from " + whole + ")");
+    }
+
+    @Test
     void goldenWeightsAreCheckedAgainstTheModel() {
         Run r = graft("summary", "--arch", "resnet18", "--classes", "3", "--size", "64",
             "--weights", golden("resnet18_c3_64.fastai.safetensors"),

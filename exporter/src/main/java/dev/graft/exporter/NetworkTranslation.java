@@ -247,15 +247,39 @@ final class NetworkTranslation {
     }
 
     private void emit(Node n) {
-        Layer l = n.layer();
-        String id = n.id();
-        if (l instanceof Layer.Conv2d c) {
+        n.layer().accept(new Emit(n));
+    }
+
+    /** Writes the ONNX nodes for one spec node and records which tensor carries its output. */
+    private final class Emit implements Layer.Visitor<Void> {
+        private final Node n;
+        private final String id;
+
+        Emit(Node n) {
+            this.n = n;
+            this.id = n.id();
+        }
+
+        @Override
+        public Void conv2d(Layer.Conv2d c) {
             emitConv(n, c);
-        } else if (l instanceof Layer.Linear lin) {
+            return null;
+        }
+
+        @Override
+        public Void linear(Layer.Linear lin) {
             emitLinear(n, lin);
-        } else if (l instanceof Layer.BatchNorm bn) {
+            return null;
+        }
+
+        @Override
+        public Void batchNorm(Layer.BatchNorm bn) {
             emitBatchNorm(n, bn);
-        } else if (l instanceof Layer.Dropout d) {
+            return null;
+        }
+
+        @Override
+        public Void dropout(Layer.Dropout d) {
             if (plan != null) {
                 tensorOf.put(id, in(n, 0));
             } else {
@@ -265,15 +289,27 @@ final class NetworkTranslation {
                 g.node(OnnxOperator.DROPOUT, nodeName(id), List.of(in(n, 0), ratio), List.of(out));
                 tensorOf.put(id, out);
             }
-        } else if (l instanceof Layer.Relu) {
+            return null;
+        }
+
+        @Override
+        public Void relu(Layer.Relu l) {
             unary(n, OnnxOperator.RELU);
-        } else if (l instanceof Layer.MaxPool p) {
+            return null;
+        }
+
+        @Override
+        public Void maxPool(Layer.MaxPool p) {
             String out = define(id);
             g.node(OnnxOperator.MAX_POOL, nodeName(id), List.of(in(n, 0)), List.of(out),
                     ofInts("kernel_shape", p.kernel(), p.kernel()), ofInts("strides", p.stride(), p.stride()),
                     ofInts("pads", p.padding(), p.padding(), p.padding(), p.padding()));
             tensorOf.put(id, out);
-        } else if (l instanceof Layer.Add) {
+            return null;
+        }
+
+        @Override
+        public Void add(Layer.Add l) {
             String sum = in(n, 0);
             for (int i = 1; i < n.inputs().size(); i++) {
                 String out = i == n.inputs().size() - 1 ? define(id) : g.uniqueTensorName(id + ".partial");
@@ -281,7 +317,11 @@ final class NetworkTranslation {
                 sum = out;
             }
             tensorOf.put(id, sum);
-        } else if (l instanceof Layer.ConcatPool) {
+            return null;
+        }
+
+        @Override
+        public Void concatPool(Layer.ConcatPool l) {
             String max = g.uniqueTensorName(id + ".max");
             g.node(OnnxOperator.GLOBAL_MAX_POOL, nodeName(id + ".max"), List.of(in(n, 0)), List.of(max));
             String avg = g.uniqueTensorName(id + ".avg");
@@ -289,11 +329,23 @@ final class NetworkTranslation {
             String out = define(id);
             g.node(OnnxOperator.CONCAT, nodeName(id), List.of(max, avg), List.of(out), ofInt("axis", 1));
             tensorOf.put(id, out);
-        } else if (l instanceof Layer.AvgPool) {
+            return null;
+        }
+
+        @Override
+        public Void avgPool(Layer.AvgPool l) {
             unary(n, OnnxOperator.GLOBAL_AVERAGE_POOL);
-        } else if (l instanceof Layer.Flatten) {
+            return null;
+        }
+
+        @Override
+        public Void flatten(Layer.Flatten l) {
             unary(n, OnnxOperator.FLATTEN, ofInt("axis", 1));
-        } else if (l instanceof Layer.SigmoidRange r) {
+            return null;
+        }
+
+        @Override
+        public Void sigmoidRange(Layer.SigmoidRange r) {
             String sig = g.uniqueTensorName(id + ".sigmoid");
             g.node(OnnxOperator.SIGMOID, nodeName(id + ".sigmoid"), List.of(in(n, 0)), List.of(sig));
             String range = g.uniqueTensorName(id + ".range");
@@ -305,14 +357,26 @@ final class NetworkTranslation {
             String out = define(id);
             g.node(OnnxOperator.ADD, nodeName(id), List.of(scaled, low), List.of(out));
             tensorOf.put(id, out);
-        } else if (l instanceof Layer.Relu6) {
+            return null;
+        }
+
+        @Override
+        public Void relu6(Layer.Relu6 l) {
             // Clip's bounds are inputs from opset 11 on
             String out = define(id);
             g.node(OnnxOperator.CLIP, nodeName(id), List.of(in(n, 0), scalar(0f), scalar(6f)), List.of(out));
             tensorOf.put(id, out);
-        } else if (l instanceof Layer.Hardsigmoid) {
+            return null;
+        }
+
+        @Override
+        public Void hardsigmoid(Layer.Hardsigmoid l) {
             unary(n, OnnxOperator.HARD_SIGMOID, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA);
-        } else if (l instanceof Layer.Hardswish) {
+            return null;
+        }
+
+        @Override
+        public Void hardswish(Layer.Hardswish l) {
             if (OnnxOperator.HARD_SWISH.availableIn(options.opset())) {
                 unary(n, OnnxOperator.HARD_SWISH);
             } else {
@@ -324,23 +388,38 @@ final class NetworkTranslation {
                 g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), gate), List.of(out));
                 tensorOf.put(id, out);
             }
-        } else if (l instanceof Layer.Sigmoid) {
+            return null;
+        }
+
+        @Override
+        public Void sigmoid(Layer.Sigmoid l) {
             unary(n, OnnxOperator.SIGMOID);
-        } else if (l instanceof Layer.Silu) {
+            return null;
+        }
+
+        @Override
+        public Void silu(Layer.Silu l) {
             String gate = g.uniqueTensorName(id + ".sigmoid");
             g.node(OnnxOperator.SIGMOID, nodeName(id + ".sigmoid"), List.of(in(n, 0)), List.of(gate));
             String out = define(id);
             g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), gate), List.of(out));
             tensorOf.put(id, out);
-        } else if (l instanceof Layer.Mul) {
+            return null;
+        }
+
+        @Override
+        public Void mul(Layer.Mul l) {
             // [N, C, H, W] * [N, C, 1, 1]: ONNX's multidirectional broadcasting, as PyTorch's
             String out = define(id);
             g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), in(n, 1)), List.of(out));
             tensorOf.put(id, out);
-        } else if (l instanceof Layer.StochasticDepth) {
+            return null;
+        }
+
+        @Override
+        public Void stochasticDepth(Layer.StochasticDepth l) {
             tensorOf.put(id, in(n, 0)); // the identity at inference
-        } else {
-            throw new GraftException("cannot export node " + id + ": layer kind '" + l.kind() + "' is not supported");
+            return null;
         }
     }
 

@@ -71,11 +71,28 @@ final class SpecInterpreter implements ReferenceForward {
     }
 
     private T apply(Node node, Map<String, T> values) {
-        T x = values.get(node.inputs().get(0));
-        Layer l = node.layer();
-        if (l instanceof Layer.Conv2d c) {
+        return node.layer().accept(new Apply(node, values));
+    }
+
+    /** One node in double precision. */
+    private final class Apply implements Layer.Visitor<T> {
+        private final Node node;
+        private final Map<String, T> values;
+        private final T x;
+
+        Apply(Node node, Map<String, T> values) {
+            this.node = node;
+            this.values = values;
+            this.x = values.get(node.inputs().get(0));
+        }
+
+        @Override
+        public T conv2d(Layer.Conv2d c) {
             return conv(x, c, p(node, "weight"), c.bias() ? p(node, "bias") : null);
-        } else if (l instanceof Layer.BatchNorm bn) {
+        }
+
+        @Override
+        public T batchNorm(Layer.BatchNorm bn) {
             double[] g = p(node, "weight");
             double[] b = p(node, "bias");
             double[] m = p(node, "running_mean");
@@ -87,15 +104,24 @@ final class SpecInterpreter implements ReferenceForward {
                 y[i] = (x.v()[i] - m[ch]) / Math.sqrt(var[ch] + bn.eps()) * g[ch] + b[ch];
             }
             return new T(y, x.s());
-        } else if (l instanceof Layer.Relu) {
+        }
+
+        @Override
+        public T relu(Layer.Relu l) {
             double[] y = x.v().clone();
             for (int i = 0; i < y.length; i++) {
                 y[i] = Math.max(0, y[i]);
             }
             return new T(y, x.s());
-        } else if (l instanceof Layer.MaxPool mp) {
-            return maxPool(x, mp);
-        } else if (l instanceof Layer.Add) {
+        }
+
+        @Override
+        public T maxPool(Layer.MaxPool mp) {
+            return SpecInterpreter.maxPool(x, mp);
+        }
+
+        @Override
+        public T add(Layer.Add l) {
             double[] y = x.v().clone();
             for (int k = 1; k < node.inputs().size(); k++) {
                 double[] other = values.get(node.inputs().get(k)).v();
@@ -104,7 +130,10 @@ final class SpecInterpreter implements ReferenceForward {
                 }
             }
             return new T(y, x.s());
-        } else if (l instanceof Layer.ConcatPool) {
+        }
+
+        @Override
+        public T concatPool(Layer.ConcatPool l) {
             T max = globalPool(x, true);
             T avg = globalPool(x, false);
             double[] y = new double[x.n() * x.c() * 2];
@@ -113,13 +142,25 @@ final class SpecInterpreter implements ReferenceForward {
                 System.arraycopy(avg.v(), b * x.c(), y, b * 2 * x.c() + x.c(), x.c());
             }
             return new T(y, new int[] {x.n(), 2 * x.c(), 1, 1});
-        } else if (l instanceof Layer.AvgPool) {
+        }
+
+        @Override
+        public T avgPool(Layer.AvgPool l) {
             return globalPool(x, false);
-        } else if (l instanceof Layer.Flatten) {
+        }
+
+        @Override
+        public T flatten(Layer.Flatten l) {
             return new T(x.v(), new int[] {x.n(), x.v().length / x.n()});
-        } else if (l instanceof Layer.Dropout) {
+        }
+
+        @Override
+        public T dropout(Layer.Dropout l) {
             return x;
-        } else if (l instanceof Layer.Linear lin) {
+        }
+
+        @Override
+        public T linear(Layer.Linear lin) {
             double[] w = p(node, "weight");
             double[] b = lin.bias() ? p(node, "bias") : null;
             double[] y = new double[x.n() * lin.out()];
@@ -133,25 +174,49 @@ final class SpecInterpreter implements ReferenceForward {
                 }
             }
             return new T(y, new int[] {x.n(), lin.out()});
-        } else if (l instanceof Layer.SigmoidRange r) {
+        }
+
+        @Override
+        public T sigmoidRange(Layer.SigmoidRange r) {
             double[] y = new double[x.v().length];
             for (int i = 0; i < y.length; i++) {
                 y[i] = 1 / (1 + Math.exp(-x.v()[i])) * (r.high() - r.low()) + r.low();
             }
             return new T(y, x.s());
-        } else if (l instanceof Layer.Relu6) {
+        }
+
+        @Override
+        public T relu6(Layer.Relu6 l) {
             return map(x, v -> Math.min(Math.max(v, 0), 6));
-        } else if (l instanceof Layer.Hardsigmoid) {
+        }
+
+        @Override
+        public T hardsigmoid(Layer.Hardsigmoid l) {
             return map(x, v -> Math.min(Math.max(v + 3, 0), 6) / 6);
-        } else if (l instanceof Layer.Hardswish) {
+        }
+
+        @Override
+        public T hardswish(Layer.Hardswish l) {
             return map(x, v -> v * Math.min(Math.max(v + 3, 0), 6) / 6);
-        } else if (l instanceof Layer.Sigmoid) {
+        }
+
+        @Override
+        public T sigmoid(Layer.Sigmoid l) {
             return map(x, v -> 1 / (1 + Math.exp(-v)));
-        } else if (l instanceof Layer.Silu) {
+        }
+
+        @Override
+        public T silu(Layer.Silu l) {
             return map(x, v -> v / (1 + Math.exp(-v)));
-        } else if (l instanceof Layer.StochasticDepth) {
+        }
+
+        @Override
+        public T stochasticDepth(Layer.StochasticDepth l) {
             return x;
-        } else if (l instanceof Layer.Mul) {
+        }
+
+        @Override
+        public T mul(Layer.Mul l) {
             // [n, c, h, w] times a per-channel [n, c, 1, 1] gate (or an equal shape)
             T gate = values.get(node.inputs().get(1));
             int plane = x.h() * x.w();
@@ -162,7 +227,6 @@ final class SpecInterpreter implements ReferenceForward {
             }
             return new T(y, x.s());
         }
-        throw new IllegalArgumentException("no reference for " + l.kind());
     }
 
     private static T map(T x, java.util.function.DoubleUnaryOperator f) {

@@ -16,7 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 /**
  * Seeded weights whose BatchNorm layers look like a trained network's, for proving exports under realistic numerics.
@@ -96,7 +98,8 @@ public final class TrainedLikeWeights {
             }
         }
         Map<String, Tensor> measured = measure(network, w, seed, calibrationBatch, calibrationSize);
-        Map<String, List<String>> consumers = network.consumers();
+        Set<String> convolutionPaired = network.batchNormPairs().stream().filter(p -> p.direct() && p.convolution())
+                .map(p -> p.batchNorm().id()).collect(Collectors.toSet());
         for (Node n : network.nodes()) {
             if (!(n.layer() instanceof Layer.BatchNorm bn)) {
                 continue;
@@ -104,9 +107,7 @@ public final class TrainedLikeWeights {
             float[] mean = measured.get(n.id() + ".running_mean").toFloatArray();
             float[] var = measured.get(n.id() + ".running_var").toFloatArray();
             String in = n.inputs().get(0);
-            boolean scalable = !in.equals(Network.INPUT) && network.node(in).layer() instanceof Layer.Conv2d
-                    && consumers.getOrDefault(in, List.of()).size() == 1;
-            if (scalable) {
+            if (convolutionPaired.contains(n.id())) {
                 Layer.Conv2d conv = (Layer.Conv2d) network.node(in).layer();
                 float[] weight = w.get(in + ".weight").toFloatArray();
                 float[] bias = conv.bias() ? w.get(in + ".bias").toFloatArray() : null;

@@ -1,5 +1,6 @@
 package dev.graft.exporter.fold;
 
+import dev.graft.models.spec.BatchNormPair;
 import dev.graft.models.spec.Layer;
 import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Node;
@@ -17,8 +18,9 @@ import java.util.Optional;
  * <p>A BatchNorm's affine map can merge into a weighted layer only when nothing else sees the tensor in between, so
  * the decision depends on the graph's wiring, not just on which layers are adjacent in the list. The rules, in order:
  * <ol>
- *   <li><b>Into the preceding layer</b> ({@link Kind#INTO_PRECEDING}): the BatchNorm reads, directly or through
- *       Dropouts (identities at inference), a Conv2d (2-d BatchNorm) or Linear (1-d) whose output nothing else reads.
+ *   <li><b>Into the preceding layer</b> ({@link Kind#INTO_PRECEDING}): the BatchNorm is in one of the spec's
+ *       {@link Network#batchNormPairs() pairs}: it reads, directly or through Dropouts (identities at inference), a
+ *       Conv2d (2-d BatchNorm) or Linear (1-d) whose output nothing else reads.
  *       The layer's output channels are scaled and shifted: {@code W'[o] = s[o] W[o]}, {@code b' = s b + t}. Every
  *       BatchNorm of a ResNet body folds this way, as does every BatchNorm of the mobile bodies (a depthwise weight
  *       {@code [C, 1, k, k]} is C blocks of k x k, scaled per output channel like any other), and so does fastai's
@@ -69,29 +71,25 @@ public final class FoldPlan {
     /** Decides every BatchNorm of {@code network}. */
     public static FoldPlan of(Network network) {
         Map<String, List<String>> consumers = network.consumers();
+        Map<String, BatchNormPair> preceding = new HashMap<>();
+        for (BatchNormPair pair : network.batchNormPairs()) {
+            preceding.put(pair.batchNorm().id(), pair);
+        }
         Map<String, Decision> out = new LinkedHashMap<>();
         for (Node n : network.nodes()) {
             if (n.layer() instanceof Layer.BatchNorm bn) {
-                out.put(n.id(), decide(network, consumers, n, bn));
+                BatchNormPair pair = preceding.get(n.id());
+                out.put(n.id(), pair != null
+                    ? new Decision(n.id(), Kind.INTO_PRECEDING, Optional.of(pair.layer().id()))
+                    : decideForward(network, consumers, n, bn));
             }
         }
         return new FoldPlan(out);
     }
 
-    private static Decision decide(Network net, Map<String, List<String>> consumers, Node node, Layer.BatchNorm bn) {
-        // Backwards: skip Dropouts that only feed this chain, then look for a weighted layer read by nothing else.
-        String prev = node.inputs().get(0);
-        while (!prev.equals(Network.INPUT) && net.node(prev).layer() instanceof Layer.Dropout
-                && consumersOf(consumers, prev).size() == 1) {
-            prev = net.node(prev).inputs().get(0);
-        }
-        if (!prev.equals(Network.INPUT) && consumersOf(consumers, prev).size() == 1) {
-            Layer p = net.node(prev).layer();
-            if ((bn.dims() == 2 && p instanceof Layer.Conv2d c && c.out() == bn.features())
-                    || (bn.dims() == 1 && p instanceof Layer.Linear l && l.out() == bn.features())) {
-                return new Decision(node.id(), Kind.INTO_PRECEDING, Optional.of(prev));
-            }
-        }
+    /** A BatchNorm that pairs with no layer before it: into the following Linear, or scale and shift. */
+    private static Decision decideForward(Network net, Map<String, List<String>> consumers, Node node,
+                                          Layer.BatchNorm bn) {
         // Forwards: through Dropouts read by nothing else, into a Linear.
         if (bn.dims() == 1) {
             String next = node.id();

@@ -448,33 +448,112 @@ public final class NetworkDrawing {
 
     /** One line on what a head layer does. */
     private String explain(Node n) {
-        Layer l = n.layer();
-        int[] in = shapes.get(n.inputs().get(0));
-        int[] out = shapes.get(n.id());
-        if (l instanceof Layer.Flatten) {
+        return n.layer().accept(new Explanation(n));
+    }
+
+    /** The line under a head layer's name; kinds with nothing to add beyond their name give the kind. */
+    private final class Explanation implements Layer.Visitor<String> {
+        private final Node n;
+        private final int[] in;
+        private final int[] out;
+
+        Explanation(Node n) {
+            this.n = n;
+            this.in = shapes.get(n.inputs().get(0));
+            this.out = shapes.get(n.id());
+        }
+
+        @Override
+        public String flatten(Layer.Flatten l) {
             return Shapes.fmt(in) + " → " + Shapes.fmt(out) + ": one vector per image";
-        } else if (l instanceof Layer.BatchNorm bn) {
+        }
+
+        @Override
+        public String batchNorm(Layer.BatchNorm bn) {
             return "normalises each of the " + bn.features() + (bn.dims() == 1 ? " features" : " channels");
-        } else if (l instanceof Layer.Dropout d) {
+        }
+
+        @Override
+        public String dropout(Layer.Dropout d) {
             return "zeroes " + Math.round(d.p() * 100) + "% of the features in training; nothing at inference";
-        } else if (l instanceof Layer.Linear lin) {
+        }
+
+        @Override
+        public String linear(Layer.Linear lin) {
             boolean last = n.equals(network.output()) || network.headNodes().indexOf(n) == lastLinearIndex();
             return lin.in() + " → " + lin.out() + (last ? ": one score per " + (task == Task.REGRESSION ? "target" : "class")
                 : " features");
-        } else if (l instanceof Layer.Relu) {
+        }
+
+        @Override
+        public String relu(Layer.Relu l) {
             return "max(x, 0)";
-        } else if (l instanceof Layer.AvgPool) {
+        }
+
+        @Override
+        public String avgPool(Layer.AvgPool l) {
             return "the average of each channel: " + Shapes.fmt(in) + " → " + Shapes.fmt(out);
-        } else if (l instanceof Layer.SigmoidRange s) {
+        }
+
+        @Override
+        public String sigmoidRange(Layer.SigmoidRange s) {
             return "squashes each output into (" + s.low() + ", " + s.high() + ")";
-        } else if (l instanceof Layer.Conv2d) {
+        }
+
+        @Override
+        public String conv2d(Layer.Conv2d l) {
             return Shapes.fmt(in) + " → " + Shapes.fmt(out);
-        } else if (l instanceof Layer.MaxPool) {
+        }
+
+        @Override
+        public String maxPool(Layer.MaxPool l) {
             return Shapes.fmt(in) + " → " + Shapes.fmt(out);
-        } else if (l instanceof Layer.Add) {
+        }
+
+        @Override
+        public String add(Layer.Add l) {
             return "the sum of " + n.inputs().size() + " inputs";
         }
-        return l.kind();
+
+        @Override
+        public String concatPool(Layer.ConcatPool l) {
+            return l.kind(); // drawn opened up instead (concatPool), never explained in one line
+        }
+
+        @Override
+        public String relu6(Layer.Relu6 l) {
+            return l.kind();
+        }
+
+        @Override
+        public String hardswish(Layer.Hardswish l) {
+            return l.kind();
+        }
+
+        @Override
+        public String hardsigmoid(Layer.Hardsigmoid l) {
+            return l.kind();
+        }
+
+        @Override
+        public String silu(Layer.Silu l) {
+            return l.kind();
+        }
+
+        @Override
+        public String sigmoid(Layer.Sigmoid l) {
+            return l.kind();
+        }
+
+        @Override
+        public String mul(Layer.Mul l) {
+            return l.kind();
+        }
+
+        @Override
+        public String stochasticDepth(Layer.StochasticDepth l) {
+            return l.kind();
+        }
     }
 
     private int lastLinearIndex() {

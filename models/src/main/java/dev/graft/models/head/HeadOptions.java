@@ -165,11 +165,6 @@ public final class HeadOptions {
             return this;
         }
 
-        public Builder optNoYRange() {
-            this.yRange = null;
-            return this;
-        }
-
         public HeadOptions build() {
             return new HeadOptions(this);
         }

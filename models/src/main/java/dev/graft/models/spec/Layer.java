@@ -53,6 +53,58 @@ public sealed interface Layer {
         return false;
     }
 
+    /**
+     * Calls the visitor's method for this layer's kind. This is the one dispatch over layer kinds: every part of Graft
+     * that does something different per kind (shapes, the engine, the ONNX writer, the summary, the drawing, the
+     * initial weights) implements {@link Visitor}, so a new kind cannot compile until each of them handles it.
+     */
+    <R> R accept(Visitor<R> visitor);
+
+    /**
+     * One method per layer kind, none with a default: adding a kind to {@link Layer} adds a method here, and every
+     * implementation that does not yet say what the new kind means fails to compile instead of failing at run time.
+     * The recipe is in {@code docs/network-spec.md} ("Adding a layer kind").
+     *
+     * @param <R> what the visit produces ({@link Void} and {@code null} for visits that only act)
+     */
+    interface Visitor<R> {
+        R conv2d(Conv2d layer);
+
+        R batchNorm(BatchNorm layer);
+
+        R relu(Relu layer);
+
+        R maxPool(MaxPool layer);
+
+        R add(Add layer);
+
+        R concatPool(ConcatPool layer);
+
+        R avgPool(AvgPool layer);
+
+        R flatten(Flatten layer);
+
+        R dropout(Dropout layer);
+
+        R linear(Linear layer);
+
+        R sigmoidRange(SigmoidRange layer);
+
+        R relu6(Relu6 layer);
+
+        R hardswish(Hardswish layer);
+
+        R hardsigmoid(Hardsigmoid layer);
+
+        R silu(Silu layer);
+
+        R sigmoid(Sigmoid layer);
+
+        R mul(Mul layer);
+
+        R stochasticDepth(StochasticDepth layer);
+    }
+
     /** 2-d convolution, PyTorch's {@code nn.Conv2d} with square or rectangular kernels and symmetric padding. */
     record Conv2d(int in, int out, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW,
                   int dilation, int groups, boolean bias) implements Layer {
@@ -77,14 +129,14 @@ public sealed interface Layer {
             return new Conv2d(in, out, kernel, kernel, stride, stride, padding, padding, 1, 1, bias);
         }
 
-        /** The same convolution reading a different number of input channels (fastai's n_in rule). */
-        public Conv2d withIn(int newIn) {
-            return new Conv2d(newIn, out, kernelH, kernelW, strideH, strideW, padH, padW, dilation, groups, bias);
-        }
-
         @Override
         public String kind() {
             return "conv2d";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.conv2d(this);
         }
 
         @Override
@@ -133,6 +185,11 @@ public sealed interface Layer {
         }
 
         @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.batchNorm(this);
+        }
+
+        @Override
         public List<Param> params() {
             return List.of(
                 Param.learnable("weight", features),
@@ -153,6 +210,11 @@ public sealed interface Layer {
         public String kind() {
             return "relu";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.relu(this);
+        }
     }
 
     /** Max pooling with PyTorch's floor rounding ({@code ceil_mode=False}) and padding by minus infinity. */
@@ -170,6 +232,11 @@ public sealed interface Layer {
         public String kind() {
             return "maxpool";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.maxPool(this);
+        }
     }
 
     /** Element-wise sum of its inputs: the residual join. */
@@ -177,6 +244,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "add";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.add(this);
         }
     }
 
@@ -189,6 +261,11 @@ public sealed interface Layer {
         public String kind() {
             return "concat_pool";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.concatPool(this);
+        }
     }
 
     /** Global average pooling (AdaptiveAvgPool2d(1)): keeps [N, C, 1, 1]. */
@@ -197,6 +274,11 @@ public sealed interface Layer {
         public String kind() {
             return "avg_pool";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.avgPool(this);
+        }
     }
 
     /** x.view(N, -1). */
@@ -204,6 +286,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "flatten";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.flatten(this);
         }
     }
 
@@ -218,6 +305,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "dropout";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.dropout(this);
         }
 
         @Override
@@ -236,6 +328,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "linear";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.linear(this);
         }
 
         @Override
@@ -258,6 +355,11 @@ public sealed interface Layer {
         public String kind() {
             return "sigmoid_range";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.sigmoidRange(this);
+        }
     }
 
     /** min(max(x, 0), 6): PyTorch's {@code nn.ReLU6}, MobileNetV2's activation. */
@@ -265,6 +367,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "relu6";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.relu6(this);
         }
     }
 
@@ -274,6 +381,11 @@ public sealed interface Layer {
         public String kind() {
             return "hardswish";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.hardswish(this);
+        }
     }
 
     /** relu6(x + 3) / 6: PyTorch's {@code nn.Hardsigmoid}, the gate of MobileNetV3's squeeze-and-excitation. */
@@ -281,6 +393,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "hardsigmoid";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.hardsigmoid(this);
         }
     }
 
@@ -290,6 +407,11 @@ public sealed interface Layer {
         public String kind() {
             return "silu";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.silu(this);
+        }
     }
 
     /** 1 / (1 + exp(-x)): PyTorch's {@code nn.Sigmoid}, the gate of EfficientNet's squeeze-and-excitation. */
@@ -297,6 +419,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "sigmoid";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.sigmoid(this);
         }
     }
 
@@ -308,6 +435,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "mul";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.mul(this);
         }
     }
 
@@ -337,6 +469,11 @@ public sealed interface Layer {
         @Override
         public String kind() {
             return "stochastic_depth";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.stochasticDepth(this);
         }
 
         @Override

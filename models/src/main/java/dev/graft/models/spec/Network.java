@@ -204,6 +204,38 @@ public final class Network {
         return out;
     }
 
+    /**
+     * Every BatchNorm that can be folded into the weighted layer before it, in network order: the BatchNorm reads,
+     * directly or through Dropouts that nothing else reads, a Conv2d (2-d BatchNorm) or Linear (1-d) with as many
+     * output channels as it normalises, and nothing else reads that layer's output. Anything else that reads the
+     * layer's output would see it un-normalised, so such a BatchNorm is in no pair.
+     */
+    public List<BatchNormPair> batchNormPairs() {
+        Map<String, List<String>> readers = consumers();
+        List<BatchNormPair> pairs = new ArrayList<>();
+        for (Node n : nodes) {
+            if (!(n.layer() instanceof Layer.BatchNorm bn)) {
+                continue;
+            }
+            List<Node> dropouts = new ArrayList<>();
+            String prev = n.inputs().get(0);
+            while (!prev.equals(INPUT) && node(prev).layer() instanceof Layer.Dropout
+                    && readers.getOrDefault(prev, List.of()).size() == 1) {
+                dropouts.add(0, node(prev));
+                prev = node(prev).inputs().get(0);
+            }
+            if (prev.equals(INPUT) || readers.getOrDefault(prev, List.of()).size() != 1) {
+                continue;
+            }
+            Layer p = node(prev).layer();
+            if ((bn.dims() == 2 && p instanceof Layer.Conv2d c && c.out() == bn.features())
+                    || (bn.dims() == 1 && p instanceof Layer.Linear l && l.out() == bn.features())) {
+                pairs.add(new BatchNormPair(node(prev), n, dropouts));
+            }
+        }
+        return pairs;
+    }
+
     private int indexOf(String id) {
         for (int i = 0; i < nodes.size(); i++) {
             if (nodes.get(i).id().equals(id)) {

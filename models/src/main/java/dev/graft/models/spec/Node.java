@@ -1,6 +1,7 @@
 package dev.graft.models.spec;
 
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * One step of a network: a layer applied to the outputs of earlier nodes.
@@ -25,10 +26,7 @@ public record Node(String id, Layer layer, List<String> inputs) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("node " + id + " reads no input");
         }
-        boolean fits = layer instanceof Layer.Add ? inputs.size() >= 2
-            : layer instanceof Layer.Mul ? inputs.size() == 2
-            : inputs.size() == 1;
-        if (!fits) {
+        if (!layer.accept(ARITY).test(inputs.size())) {
             throw new IllegalArgumentException("node " + id + " (" + layer.kind() + ") has " + inputs.size() + " inputs");
         }
     }
@@ -43,4 +41,99 @@ public record Node(String id, Layer layer, List<String> inputs) {
     public String paramName(Param p) {
         return id + "." + p.name();
     }
+
+    private static final IntPredicate ONE = k -> k == 1;
+
+    /** How many inputs each kind reads: the joins two or more, everything else one. */
+    private static final Layer.Visitor<IntPredicate> ARITY = new Layer.Visitor<>() {
+        @Override
+        public IntPredicate conv2d(Layer.Conv2d l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate batchNorm(Layer.BatchNorm l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate relu(Layer.Relu l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate maxPool(Layer.MaxPool l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate add(Layer.Add l) {
+            return k -> k >= 2;
+        }
+
+        @Override
+        public IntPredicate concatPool(Layer.ConcatPool l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate avgPool(Layer.AvgPool l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate flatten(Layer.Flatten l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate dropout(Layer.Dropout l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate linear(Layer.Linear l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate sigmoidRange(Layer.SigmoidRange l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate relu6(Layer.Relu6 l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate hardswish(Layer.Hardswish l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate hardsigmoid(Layer.Hardsigmoid l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate silu(Layer.Silu l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate sigmoid(Layer.Sigmoid l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate mul(Layer.Mul l) {
+            return k -> k == 2;
+        }
+
+        @Override
+        public IntPredicate stochasticDepth(Layer.StochasticDepth l) {
+            return ONE;
+        }
+    };
 }

@@ -41,19 +41,42 @@ public final class Shapes {
     }
 
     private static int[] outputShape(Node n, int[] in, List<int[]> all, boolean checkSpatial) {
-        Layer l = n.layer();
-        if (l instanceof Layer.Conv2d c) {
+        return n.layer().accept(new OutputShape(n, in, all, checkSpatial));
+    }
+
+    /** One node's output shape from its inputs' shapes, or a readable error when the layer cannot take them. */
+    private static final class OutputShape implements Layer.Visitor<int[]> {
+        private final Node n;
+        private final int[] in;
+        private final List<int[]> all;
+        private final boolean checkSpatial;
+
+        OutputShape(Node n, int[] in, List<int[]> all, boolean checkSpatial) {
+            this.n = n;
+            this.in = in;
+            this.all = all;
+            this.checkSpatial = checkSpatial;
+        }
+
+        @Override
+        public int[] conv2d(Layer.Conv2d c) {
             requireImage(n, in);
             requireChannels(n, in[0], c.in());
             int oh = convOut(in[1], c.kernelH(), c.strideH(), c.padH(), c.dilation());
             int ow = convOut(in[2], c.kernelW(), c.strideW(), c.padW(), c.dilation());
             return spatial(n, c.out(), oh, ow, in, checkSpatial);
-        } else if (l instanceof Layer.MaxPool p) {
+        }
+
+        @Override
+        public int[] maxPool(Layer.MaxPool p) {
             requireImage(n, in);
             int oh = convOut(in[1], p.kernel(), p.stride(), p.padding(), 1);
             int ow = convOut(in[2], p.kernel(), p.stride(), p.padding(), 1);
             return spatial(n, in[0], oh, ow, in, checkSpatial);
-        } else if (l instanceof Layer.BatchNorm b) {
+        }
+
+        @Override
+        public int[] batchNorm(Layer.BatchNorm b) {
             if (b.dims() == 2) {
                 requireImage(n, in);
             } else if (in.length != 1) {
@@ -61,14 +84,20 @@ public final class Shapes {
             }
             requireChannels(n, in[0], b.features());
             return in;
-        } else if (l instanceof Layer.Add) {
+        }
+
+        @Override
+        public int[] add(Layer.Add l) {
             for (int[] other : all) {
                 if (!Arrays.equals(other, in)) {
                     throw new IllegalArgumentException(n.id() + ": add joins different shapes " + fmt(in) + " and " + fmt(other));
                 }
             }
             return in;
-        } else if (l instanceof Layer.Mul) {
+        }
+
+        @Override
+        public int[] mul(Layer.Mul l) {
             int[] other = all.get(1);
             if (other.length != in.length) {
                 throw new IllegalArgumentException(n.id() + ": mul joins shapes of different rank " + fmt(in) + " and " + fmt(other));
@@ -79,26 +108,82 @@ public final class Shapes {
                 }
             }
             return in;
-        } else if (l instanceof Layer.ConcatPool) {
+        }
+
+        @Override
+        public int[] concatPool(Layer.ConcatPool l) {
             requireImage(n, in);
             return new int[] {in[0] * 2, 1, 1};
-        } else if (l instanceof Layer.AvgPool) {
+        }
+
+        @Override
+        public int[] avgPool(Layer.AvgPool l) {
             requireImage(n, in);
             return new int[] {in[0], 1, 1};
-        } else if (l instanceof Layer.Flatten) {
+        }
+
+        @Override
+        public int[] flatten(Layer.Flatten l) {
             int f = 1;
             for (int d : in) {
                 f *= d;
             }
             return new int[] {f};
-        } else if (l instanceof Layer.Linear lin) {
+        }
+
+        @Override
+        public int[] linear(Layer.Linear lin) {
             if (in.length != 1) {
                 throw new IllegalArgumentException(n.id() + ": linear needs a flat input (add a flatten), got " + fmt(in));
             }
             requireChannels(n, in[0], lin.in());
             return new int[] {lin.out()};
-        } else {
-            // activations, dropout, stochastic depth, sigmoid_range: shape-preserving
+        }
+
+        // element-wise layers keep their input's shape
+
+        @Override
+        public int[] relu(Layer.Relu l) {
+            return in;
+        }
+
+        @Override
+        public int[] dropout(Layer.Dropout l) {
+            return in;
+        }
+
+        @Override
+        public int[] sigmoidRange(Layer.SigmoidRange l) {
+            return in;
+        }
+
+        @Override
+        public int[] relu6(Layer.Relu6 l) {
+            return in;
+        }
+
+        @Override
+        public int[] hardswish(Layer.Hardswish l) {
+            return in;
+        }
+
+        @Override
+        public int[] hardsigmoid(Layer.Hardsigmoid l) {
+            return in;
+        }
+
+        @Override
+        public int[] silu(Layer.Silu l) {
+            return in;
+        }
+
+        @Override
+        public int[] sigmoid(Layer.Sigmoid l) {
+            return in;
+        }
+
+        @Override
+        public int[] stochasticDepth(Layer.StochasticDepth l) {
             return in;
         }
     }

@@ -1,7 +1,6 @@
 package dev.graft.models.summary;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.models.spec.Layer;
@@ -23,7 +22,7 @@ import java.util.Map;
  * every BatchNorm.
  */
 public final class NetworkSummary {
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** One printed row. */
     public record Row(String id, String type, String part, int[] output, long params, String state, int group) {
@@ -33,13 +32,27 @@ public final class NetworkSummary {
     private final int height;
     private final int width;
     private final int freezeTo;
+    private final String bodyWeights;
     private final List<Row> rows = new ArrayList<>();
 
     /**
+     * A summary of the network alone, no weights given: the body's heading says random initialisation, which is
+     * where training without pretrained weights starts.
+     *
      * @param freezeTo fastai's freeze_to(n): groups before n are frozen; negative counts from the end, 0 trains all
      */
     public NetworkSummary(Network network, int height, int width, int freezeTo) {
+        this(network, height, width, freezeTo, null);
+    }
+
+    /**
+     * @param freezeTo fastai's freeze_to(n): groups before n are frozen; negative counts from the end, 0 trains all
+     * @param bodyWeights where the body's weights come from, as the body's heading prints it ("pretrained weights from
+     *     resnet34.pth"); null when none are given
+     */
+    public NetworkSummary(Network network, int height, int width, int freezeTo, String bodyWeights) {
         this.network = network;
+        this.bodyWeights = bodyWeights == null ? "no weights given: random initialisation" : bodyWeights;
         this.height = height;
         this.width = width;
         int groups = network.groups().size();
@@ -81,48 +94,103 @@ public final class NetworkSummary {
 
     /** A layer as PyTorch would print it, compactly. */
     public static String describe(Layer l) {
-        if (l instanceof Layer.Conv2d c) {
+        return l.accept(DESCRIBE);
+    }
+
+    private static final Layer.Visitor<String> DESCRIBE = new Layer.Visitor<>() {
+        @Override
+        public String conv2d(Layer.Conv2d c) {
             String k = c.kernelH() == c.kernelW() ? Integer.toString(c.kernelH()) : c.kernelH() + "x" + c.kernelW();
             return "Conv2d(" + c.in() + ", " + c.out() + ", k=" + k + ", s=" + c.strideH() + ", p=" + c.padH()
                 + (c.groups() > 1 ? ", groups=" + c.groups() : "") + (c.bias() ? ", bias" : "") + ")";
-        } else if (l instanceof Layer.BatchNorm b) {
+        }
+
+        @Override
+        public String batchNorm(Layer.BatchNorm b) {
             return "BatchNorm" + b.dims() + "d(" + b.features() + (b.eps() != Layer.BatchNorm.DEFAULT_EPS ? ", eps=" + b.eps() : "")
                 + (b.momentum() != Layer.BatchNorm.DEFAULT_MOMENTUM ? ", momentum=" + b.momentum() : "") + ")";
-        } else if (l instanceof Layer.MaxPool p) {
+        }
+
+        @Override
+        public String maxPool(Layer.MaxPool p) {
             return "MaxPool2d(k=" + p.kernel() + ", s=" + p.stride() + ", p=" + p.padding() + ")";
-        } else if (l instanceof Layer.ConcatPool) {
+        }
+
+        @Override
+        public String concatPool(Layer.ConcatPool l) {
             return "AdaptiveConcatPool2d(max, avg)";
-        } else if (l instanceof Layer.AvgPool) {
+        }
+
+        @Override
+        public String avgPool(Layer.AvgPool l) {
             return "AdaptiveAvgPool2d(1)";
-        } else if (l instanceof Layer.Dropout d) {
+        }
+
+        @Override
+        public String dropout(Layer.Dropout d) {
             return "Dropout(p=" + d.p() + ")";
-        } else if (l instanceof Layer.Linear lin) {
+        }
+
+        @Override
+        public String linear(Layer.Linear lin) {
             return "Linear(" + lin.in() + ", " + lin.out() + (lin.bias() ? "" : ", bias=False") + ")";
-        } else if (l instanceof Layer.SigmoidRange s) {
+        }
+
+        @Override
+        public String sigmoidRange(Layer.SigmoidRange s) {
             return "SigmoidRange(" + s.low() + ", " + s.high() + ")";
-        } else if (l instanceof Layer.Add) {
+        }
+
+        @Override
+        public String add(Layer.Add l) {
             return "Add (residual)";
-        } else if (l instanceof Layer.Relu) {
+        }
+
+        @Override
+        public String relu(Layer.Relu l) {
             return "ReLU";
-        } else if (l instanceof Layer.Flatten) {
+        }
+
+        @Override
+        public String flatten(Layer.Flatten l) {
             return "Flatten";
-        } else if (l instanceof Layer.Relu6) {
+        }
+
+        @Override
+        public String relu6(Layer.Relu6 l) {
             return "ReLU6";
-        } else if (l instanceof Layer.Hardswish) {
+        }
+
+        @Override
+        public String hardswish(Layer.Hardswish l) {
             return "Hardswish";
-        } else if (l instanceof Layer.Hardsigmoid) {
+        }
+
+        @Override
+        public String hardsigmoid(Layer.Hardsigmoid l) {
             return "Hardsigmoid";
-        } else if (l instanceof Layer.Silu) {
+        }
+
+        @Override
+        public String silu(Layer.Silu l) {
             return "SiLU";
-        } else if (l instanceof Layer.Sigmoid) {
+        }
+
+        @Override
+        public String sigmoid(Layer.Sigmoid l) {
             return "Sigmoid";
-        } else if (l instanceof Layer.Mul) {
+        }
+
+        @Override
+        public String mul(Layer.Mul l) {
             return "Mul (channel scale)";
-        } else if (l instanceof Layer.StochasticDepth d) {
+        }
+
+        @Override
+        public String stochasticDepth(Layer.StochasticDepth d) {
             return "StochasticDepth(p=" + d.p() + ", " + d.mode() + ")";
         }
-        return l.kind();
-    }
+    };
 
     /** Why the head takes the features it takes, in one sentence. */
     public String headInputExplanation() {
@@ -153,7 +221,7 @@ public final class NetworkSummary {
                 part = r.part();
                 sb.append(rule);
                 sb.append(part.equals("body")
-                    ? "BODY: " + network.arch() + " cut at " + network.bodyEnd() + " (pretrained backbone)" + System.lineSeparator()
+                    ? "BODY: " + network.arch() + " cut at " + network.bodyEnd() + " (" + bodyWeights + ")" + System.lineSeparator()
                     : "HEAD: added by Graft (fastai create_head), starts at " + r.id() + System.lineSeparator());
                 sb.append(String.format(Locale.ROOT, fmt, "layer", "type", "output", "params", "state", "group"));
             }
@@ -226,13 +294,5 @@ public final class NetworkSummary {
             }
         }
         return root;
-    }
-
-    public String toJsonString() {
-        try {
-            return MAPPER.writeValueAsString(toJson()) + System.lineSeparator();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

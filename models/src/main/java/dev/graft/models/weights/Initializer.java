@@ -58,14 +58,41 @@ public final class Initializer {
     private static float[] values(String arch, Layer layer, Param p, boolean head, boolean rebuiltFirst,
                                   SplittableRandom rnd) {
         float[] v = new float[(int) p.size()];
-        if (layer instanceof Layer.BatchNorm bn) {
+        layer.accept(new Fill(arch, p, head, rebuiltFirst, rnd, v));
+        return v;
+    }
+
+    /** Fills one parameter's values (zeros to start with) as the reference libraries initialise that kind. */
+    private static final class Fill implements Layer.Visitor<Void> {
+        private final String arch;
+        private final Param p;
+        private final boolean head;
+        private final boolean rebuiltFirst;
+        private final SplittableRandom rnd;
+        private final float[] v;
+
+        Fill(String arch, Param p, boolean head, boolean rebuiltFirst, SplittableRandom rnd, float[] v) {
+            this.arch = arch;
+            this.p = p;
+            this.head = head;
+            this.rebuiltFirst = rebuiltFirst;
+            this.rnd = rnd;
+            this.v = v;
+        }
+
+        @Override
+        public Void batchNorm(Layer.BatchNorm bn) {
             float fill = switch (p.name()) {
                 case "weight", "running_var" -> 1f;
                 case "bias" -> head && bn.dims() == 1 && bn.momentum() != 0.01 ? 1e-3f : 0f;
                 default -> 0f;
             };
             java.util.Arrays.fill(v, fill);
-        } else if (layer instanceof Layer.Conv2d c) {
+            return null;
+        }
+
+        @Override
+        public Void conv2d(Layer.Conv2d c) {
             double fanIn = (double) c.in() / c.groups() * c.kernelH() * c.kernelW();
             if (!head && arch.startsWith("alexnet")) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
@@ -76,7 +103,11 @@ public final class Initializer {
                 int fan = head ? c.in() / c.groups() * c.kernelH() * c.kernelW() : c.out() * c.kernelH() * c.kernelW();
                 normal(v, Math.sqrt(2.0 / fan), rnd);
             }
-        } else if (layer instanceof Layer.Linear lin) {
+            return null;
+        }
+
+        @Override
+        public Void linear(Layer.Linear lin) {
             if (head) {
                 if (p.name().equals("weight")) {
                     normal(v, Math.sqrt(2.0 / lin.in()), rnd);
@@ -92,8 +123,85 @@ public final class Initializer {
             } else {
                 uniform(v, 1.0 / Math.sqrt(lin.in()), rnd);
             }
+            return null;
         }
-        return v;
+
+        // the kinds below have no parameters, so nothing reaches them
+
+        @Override
+        public Void relu(Layer.Relu l) {
+            return null;
+        }
+
+        @Override
+        public Void maxPool(Layer.MaxPool l) {
+            return null;
+        }
+
+        @Override
+        public Void add(Layer.Add l) {
+            return null;
+        }
+
+        @Override
+        public Void concatPool(Layer.ConcatPool l) {
+            return null;
+        }
+
+        @Override
+        public Void avgPool(Layer.AvgPool l) {
+            return null;
+        }
+
+        @Override
+        public Void flatten(Layer.Flatten l) {
+            return null;
+        }
+
+        @Override
+        public Void dropout(Layer.Dropout l) {
+            return null;
+        }
+
+        @Override
+        public Void sigmoidRange(Layer.SigmoidRange l) {
+            return null;
+        }
+
+        @Override
+        public Void relu6(Layer.Relu6 l) {
+            return null;
+        }
+
+        @Override
+        public Void hardswish(Layer.Hardswish l) {
+            return null;
+        }
+
+        @Override
+        public Void hardsigmoid(Layer.Hardsigmoid l) {
+            return null;
+        }
+
+        @Override
+        public Void silu(Layer.Silu l) {
+            return null;
+        }
+
+        @Override
+        public Void sigmoid(Layer.Sigmoid l) {
+            return null;
+        }
+
+        @Override
+        public Void mul(Layer.Mul l) {
+            return null;
+        }
+
+        @Override
+        public Void stochasticDepth(Layer.StochasticDepth l) {
+            return null;
+        }
     }
 
     private static void normal(float[] v, double std, SplittableRandom rnd) {

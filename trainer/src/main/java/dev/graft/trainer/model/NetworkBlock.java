@@ -14,6 +14,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.graft.models.GraftException;
+import dev.graft.models.spec.BatchNormPair;
 import dev.graft.models.spec.Layer;
 import dev.graft.models.spec.Network;
 import dev.graft.models.spec.Node;
@@ -120,13 +121,10 @@ public final class NetworkBlock extends AbstractBlock {
                 reads.merge(in, 1, Integer::sum);
             }
         }
-        for (Node n : network.nodes()) {
-            if (n.layer() instanceof Layer.BatchNorm && n.inputs().size() == 1) {
-                String in = n.inputs().get(0);
-                if (!in.equals(Network.INPUT) && network.node(in).layer() instanceof Layer.Conv2d
-                        && reads.getOrDefault(in, 0) == 1 && !in.equals(network.output().id())) {
-                    batchNormAfter.put(in, n);
-                }
+        // Dropouts between a pair are active in training, so only direct pairs are fused.
+        for (BatchNormPair pair : network.batchNormPairs()) {
+            if (pair.direct() && pair.convolution()) {
+                batchNormAfter.put(pair.layer().id(), pair.batchNorm());
             }
         }
     }
@@ -188,11 +186,6 @@ public final class NetworkBlock extends AbstractBlock {
             evalBatchNorm = Collections.unmodifiableSet(ids);
             weightsVersion++;
         }
-    }
-
-    /** The BatchNorm nodes currently held in evaluation mode during training. */
-    public Set<String> evalBatchNorm() {
-        return evalBatchNorm;
     }
 
     /**
@@ -333,13 +326,45 @@ public final class NetworkBlock extends AbstractBlock {
 
     private NDArray compute(Node n, List<NDArray> in, ParameterStore store, Device device, boolean training,
                             Set<String> frozenBn, boolean gradientIn) {
-        NDArray x = in.get(0);
-        Layer layer = n.layer();
-        if (layer instanceof Layer.Conv2d c) {
-            NDArray w = value(store, n, "weight", device, training);
-            NDArray b = c.bias() ? value(store, n, "bias", device, training) : null;
+        return n.layer().accept(new Step(n, in, store, device, training, frozenBn, gradientIn));
+    }
+
+    /** One node's forward computation in the engine, PyTorch's semantics. */
+    private final class Step implements Layer.Visitor<NDArray> {
+        private final Node n;
+        private final List<NDArray> in;
+        private final NDArray x;
+        private final ParameterStore store;
+        private final Device device;
+        private final boolean training;
+        private final Set<String> frozenBn;
+        private final boolean gradientIn;
+
+        Step(Node n, List<NDArray> in, ParameterStore store, Device device, boolean training, Set<String> frozenBn,
+             boolean gradientIn) {
+            this.n = n;
+            this.in = in;
+            this.x = in.get(0);
+            this.store = store;
+            this.device = device;
+            this.training = training;
+            this.frozenBn = frozenBn;
+            this.gradientIn = gradientIn;
+        }
+
+        private NDArray value(String param) {
+            return NetworkBlock.this.value(store, n, param, device, training);
+        }
+
+        @Override
+        public NDArray conv2d(Layer.Conv2d c) {
+            NDArray w = value("weight");
+            NDArray b = c.bias() ? value("bias") : null;
             return convolution(c, x, w, b);
-        } else if (layer instanceof Layer.BatchNorm bn) {
+        }
+
+        @Override
+        public NDArray batchNorm(Layer.BatchNorm bn) {
             boolean batchStats = training && !frozenBn.contains(n.id());
             if (!batchStats && x.getDataType() == DataType.FLOAT64) {
                 return batchNormFloat64(n, bn, x, store, device);
@@ -347,14 +372,20 @@ public final class NetworkBlock extends AbstractBlock {
             // DJL's momentum weighs the old running value (running = m' running + (1 - m') batch), PyTorch's the
             // batch; DJL's PyTorch engine hands torch 1 - m', so m' = 1 - m reproduces PyTorch.
             return x.getNDArrayInternal().batchNorm(x,
-                value(store, n, "running_mean", device, training),
-                value(store, n, "running_var", device, training),
-                value(store, n, "weight", device, training),
-                value(store, n, "bias", device, training),
+                value("running_mean"),
+                value("running_var"),
+                value("weight"),
+                value("bias"),
                 1, (float) (1 - bn.momentum()), (float) bn.eps(), batchStats).singletonOrThrow();
-        } else if (layer instanceof Layer.Relu) {
+        }
+
+        @Override
+        public NDArray relu(Layer.Relu l) {
             return Activation.relu(x);
-        } else if (layer instanceof Layer.MaxPool p) {
+        }
+
+        @Override
+        public NDArray maxPool(Layer.MaxPool p) {
             if (!gradientIn && CpuMaxPool.applies(x)) {
                 NDArray pooled = CpuMaxPool.pool(x, p.kernel(), p.stride(), p.padding());
                 if (pooled != null) {
@@ -363,7 +394,10 @@ public final class NetworkBlock extends AbstractBlock {
             }
             return Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
                 new Shape(p.padding(), p.padding()), false);
-        } else if (layer instanceof Layer.Add) {
+        }
+
+        @Override
+        public NDArray add(Layer.Add l) {
             NDArray sum = x.add(in.get(1));
             for (int i = 2; i < in.size(); i++) {
                 NDArray next = sum.add(in.get(i));
@@ -371,51 +405,89 @@ public final class NetworkBlock extends AbstractBlock {
                 sum = next;
             }
             return sum;
-        } else if (layer instanceof Layer.ConcatPool) {
+        }
+
+        @Override
+        public NDArray concatPool(Layer.ConcatPool l) {
             // fastai's AdaptiveConcatPool2d: max first, then average
             try (NDArray flat = spatialFlat(x); NDArray max = flat.max(new int[] {2}, true);
                  NDArray avg = flat.mean(new int[] {2}, true); NDArray both = NDArrays.concat(new NDList(max, avg), 1)) {
                 return both.expandDims(3);
             }
-        } else if (layer instanceof Layer.AvgPool) {
+        }
+
+        @Override
+        public NDArray avgPool(Layer.AvgPool l) {
             try (NDArray flat = spatialFlat(x); NDArray avg = flat.mean(new int[] {2}, true)) {
                 return avg.expandDims(3);
             }
-        } else if (layer instanceof Layer.Flatten) {
+        }
+
+        @Override
+        public NDArray flatten(Layer.Flatten l) {
             return x.reshape(x.getShape().get(0), -1);
-        } else if (layer instanceof Layer.Dropout d) {
+        }
+
+        @Override
+        public NDArray dropout(Layer.Dropout d) {
             if (!training || d.p() == 0) {
                 return x;
             }
             return x.getNDArrayInternal().dropout(x, (float) d.p(), true).singletonOrThrow();
-        } else if (layer instanceof Layer.Linear lin) {
-            NDArray w = value(store, n, "weight", device, training);
-            NDArray b = lin.bias() ? value(store, n, "bias", device, training) : null;
+        }
+
+        @Override
+        public NDArray linear(Layer.Linear lin) {
+            NDArray w = value("weight");
+            NDArray b = lin.bias() ? value("bias") : null;
             return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
-        } else if (layer instanceof Layer.SigmoidRange r) {
+        }
+
+        @Override
+        public NDArray sigmoidRange(Layer.SigmoidRange r) {
             try (NDArray s = Activation.sigmoid(x); NDArray scaled = s.mul(r.high() - r.low())) {
                 return scaled.add(r.low());
             }
-        } else if (layer instanceof Layer.Relu6) {
+        }
+
+        @Override
+        public NDArray relu6(Layer.Relu6 l) {
             return x.clip(0, 6);
-        } else if (layer instanceof Layer.Hardsigmoid) {
+        }
+
+        @Override
+        public NDArray hardsigmoid(Layer.Hardsigmoid l) {
             return hardSigmoid(x);
-        } else if (layer instanceof Layer.Hardswish) {
+        }
+
+        @Override
+        public NDArray hardswish(Layer.Hardswish l) {
             try (NDArray gate = hardSigmoid(x)) {
                 return x.mul(gate);
             }
-        } else if (layer instanceof Layer.Sigmoid) {
+        }
+
+        @Override
+        public NDArray sigmoid(Layer.Sigmoid l) {
             return Activation.sigmoid(x);
-        } else if (layer instanceof Layer.Silu) {
+        }
+
+        @Override
+        public NDArray silu(Layer.Silu l) {
             try (NDArray gate = Activation.sigmoid(x)) {
                 return x.mul(gate);
             }
-        } else if (layer instanceof Layer.Mul) {
-            return x.mul(in.get(1)); // [N, C, H, W] * [N, C, 1, 1] broadcasts as in PyTorch
-        } else if (layer instanceof Layer.StochasticDepth d) {
-            return training && d.p() > 0 ? stochasticDepth(x, d) : x;
         }
-        throw new IllegalStateException("no DJL translation for " + layer.kind());
+
+        @Override
+        public NDArray mul(Layer.Mul l) {
+            return x.mul(in.get(1)); // [N, C, H, W] * [N, C, 1, 1] broadcasts as in PyTorch
+        }
+
+        @Override
+        public NDArray stochasticDepth(Layer.StochasticDepth d) {
+            return training && d.p() > 0 ? NetworkBlock.stochasticDepth(x, d) : x;
+        }
     }
 
     /**
