@@ -1,4 +1,4 @@
-package dev.graft.spark.bench;
+package dev.graft.sparkbench;
 
 import dev.graft.edge.EdgeInput;
 import dev.graft.edge.EdgeModel;
