@@ -166,6 +166,9 @@ grep -q '"confusion_matrix"' "$tmp/interp.json" && grep -q 'class="chart reliabi
     || { echo "test.sh: graft interpret"; exit 1; }; ok
 ./graft export --checkpoint "$tmp/run" --calibrate "$tmp/shapes/valid" --out "$tmp/calibrated.onnx" >"$tmp/calibrate.log" 2>/dev/null \
     && grep -q '^calibration: T = ' "$tmp/calibrate.log" || { echo "test.sh: graft export --calibrate"; exit 1; }; ok
+# the training reports graft train and graft demo leave in their run folders, and the demo's interpretation
+grep -q 'id="confusion"' "$tmp/run/report.html" && grep -q 'id="losses"' "$tmp/demo/run/report.html" \
+    && grep -q 'id="calibration"' "$tmp/demo/interp.html" || { echo "test.sh: training report"; exit 1; }; ok
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
