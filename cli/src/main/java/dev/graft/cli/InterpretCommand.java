@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code graft interpret}: what the model that ships gets wrong. Every image of a labelled folder goes through
  * runtime-edge exactly as {@code graft predict} would run it; the answers stream into the interpret module's
- * accumulators (memory does not grow with the number of images) and come out as an HTML report, JSON and CSV.
+ * accumulators (memory does not grow with the number of images) and come out as an HTML report, JSON and CSV. The
+ * figures are computed by {@link Interpreter}, which {@code graft train} also calls for its report's last sections.
  */
 @Command(name = "interpret", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"What an exported model gets wrong on labelled images: confusion matrix, most confused classes,",

@@ -36,12 +36,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code graft train}: fastai's fit_one_cycle or fine_tune on a folder or CSV, with a checkpoint after every epoch so
- * that a killed run resumes where it stopped.
+ * that a killed run resumes where it stopped, and a training report ({@link TrainingReport}) beside it.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Train a body + head model (fastai's fit_one_cycle or fine_tune) with the DJL PyTorch engine.",
         "A checkpoint (weights, optimiser state, history) is committed atomically to --out after every epoch;",
-        "--resume continues an interrupted run from its last checkpoint as if it had never stopped."})
+        "--resume continues an interrupted run from its last checkpoint as if it had never stopped.",
+        "report.html in --out shows the loss curves, metrics and schedules after every epoch, and at the end the",
+        "interpretation of the trained model on the validation split (as graft interpret --checkpoint writes it)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
