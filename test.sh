@@ -66,6 +66,9 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 [ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }; ok
 ./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
 grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }; ok
+# the training reports graft train and graft demo leave in their run folders, and the demo's interpretation
+grep -q 'id="confusion"' "$tmp/run/report.html" && grep -q 'id="losses"' "$tmp/demo/run/report.html" \
+    && grep -q 'id="calibration"' "$tmp/demo/interp.html" || { echo "test.sh: training report"; exit 1; }; ok
 # fenced FILE HEADING [N]: the Nth (default first) fenced block after the line HEADING of a Markdown file, as written.
 fenced() {
   awk -v h="$2" -v n="${3:-1}" '$0 == h { on = 1; next }
@@ -166,9 +169,6 @@ grep -q '"confusion_matrix"' "$tmp/interp.json" && grep -q 'class="chart reliabi
     || { echo "test.sh: graft interpret"; exit 1; }; ok
 ./graft export --checkpoint "$tmp/run" --calibrate "$tmp/shapes/valid" --out "$tmp/calibrated.onnx" >"$tmp/calibrate.log" 2>/dev/null \
     && grep -q '^calibration: T = ' "$tmp/calibrate.log" || { echo "test.sh: graft export --calibrate"; exit 1; }; ok
-# the training reports graft train and graft demo leave in their run folders, and the demo's interpretation
-grep -q 'id="confusion"' "$tmp/run/report.html" && grep -q 'id="losses"' "$tmp/demo/run/report.html" \
-    && grep -q 'id="calibration"' "$tmp/demo/interp.html" || { echo "test.sh: training report"; exit 1; }; ok
 # The container image: built with Jib (no Docker, nothing pulled), run with skopeo, umoci and runc
 # (image-test.sh skips where those are missing or containers cannot start).
 ./mvnw -B -ntp -q -pl cli -am -Pimage package -DskipTests
