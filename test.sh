@@ -66,6 +66,9 @@ grep -q '</svg>' "$tmp/model.svg" || { echo "test.sh: graft draw wrote no SVG"; 
 [ -s "$tmp/all.html" ] && [ -s "$tmp/all.csv" ] && [ -s "$tmp/all.md" ] || { echo "test.sh: graft bench merge wrote no report"; exit 1; }; ok
 ./graft demo --quick --no-progress --out "$tmp/demo" >/dev/null
 grep -q '"format"' "$tmp/demo/bench.json" || { echo "test.sh: graft demo wrote no benchmark"; exit 1; }; ok
+# the training reports graft train and graft demo leave in their run folders, and the demo's interpretation
+grep -q 'id="confusion"' "$tmp/run/report.html" && grep -q 'id="losses"' "$tmp/demo/run/report.html" \
+    && grep -q 'id="calibration"' "$tmp/demo/interp.html" || { echo "test.sh: training report"; exit 1; }; ok
 # fenced FILE HEADING [N]: the Nth (default first) fenced block after the line HEADING of a Markdown file, as written.
 fenced() {
   awk -v h="$2" -v n="${3:-1}" '$0 == h { on = 1; next }

@@ -25,12 +25,14 @@ import picocli.CommandLine.Spec;
 /**
  * {@code graft demo}: the whole path a user takes, in one command, through the same subcommands a user types (so the
  * demo can never show something the tools cannot do): data, summary, lr_find, fine-tuning, export with its parity
- * proof, prediction with runtime-edge, a benchmark with its report, and the drawing.
+ * proof, prediction with runtime-edge, a benchmark with its report, the drawing, and the interpretation of the exported
+ * model; the training report is written by the training step into the run folder.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run the whole pipeline end to end: synthetic data (or --data), summary, lr_find, fine-tuning of",
         "resnet18 + head on the CPU, ONNX export with its parity proof, predictions with runtime-edge, a benchmark",
-        "with its HTML report, and the model drawing. Prints where every artefact is and the numbers that matter."})
+        "with its HTML report, the model drawing, the training report and an interpretation of the exported model.",
+        "Prints where every artefact is and the numbers that matter."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
     private PrintWriter o;
     private PrintWriter err;
     private int step;
-    private static final int STEPS = 8;
+    private static final int STEPS = 9;
 
     @Override
     public Integer call() throws IOException {
@@ -80,6 +82,7 @@ final class DemoCommand implements Callable<Integer> {
         Path benchJson = out.resolve("bench.json");
         Path report = out.resolve("report.html");
         Path drawing = out.resolve("model.svg");
+        Path interp = out.resolve("interp.html");
         List<String> progress = noProgress ? List.of("--no-progress") : List.of();
 
         if (data == null) {
@@ -115,6 +118,12 @@ final class DemoCommand implements Callable<Integer> {
         run("the drawing: body stages, the cut, the head layer by layer", "draw", "--checkpoint", run.toString(),
             "--out", drawing.toString());
 
+        List<String> interpret = new ArrayList<>(List.of("interpret", onnx.toString(), "--data", dataDir.toString(),
+            "--report", interp.toString(), "--device", "cpu"));
+        interpret.addAll(progress);
+        run("what the exported model gets wrong: confusion matrix, top losses, calibration (through runtime-edge)",
+            interpret.toArray(new String[0]));
+
         Checkpoint c = Checkpoint.read(run);
         JsonNode history = c.info().withArray("history");
         double accuracy = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).path("metric").asDouble();
@@ -128,9 +137,11 @@ final class DemoCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "  data            %s%n", dataDir);
         o.printf(Locale.ROOT, "  lr_find curve   %s%n", lrSvg);
         o.printf(Locale.ROOT, "  checkpoint      %s%n", run);
+        o.printf(Locale.ROOT, "  training report %s%n", run.resolve(TrainingReport.FILE));
         o.printf(Locale.ROOT, "  ONNX model      %s%n", onnx);
         o.printf(Locale.ROOT, "  benchmark       %s, %s (.csv, .md beside it)%n", benchJson, report);
         o.printf(Locale.ROOT, "  drawing         %s%n", drawing);
+        o.printf(Locale.ROOT, "  interpretation  %s (the exported model on the data)%n", interp);
         o.println("the three numbers:");
         o.printf(Locale.ROOT, "  validation accuracy   %.3f%n", accuracy);
         o.printf(Locale.ROOT, "  export parity         %s (largest |difference| of probabilities, ONNX vs DJL)%n",

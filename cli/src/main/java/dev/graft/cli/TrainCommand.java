@@ -36,12 +36,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code graft train}: fastai's fit_one_cycle or fine_tune on a folder or CSV, with a checkpoint after every epoch so
- * that a killed run resumes where it stopped.
+ * that a killed run resumes where it stopped, and a training report ({@link TrainingReport}) beside it.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Train a body + head model (fastai's fit_one_cycle or fine_tune) with the DJL PyTorch engine.",
         "A checkpoint (weights, optimiser state, history) is committed atomically to --out after every epoch;",
-        "--resume continues an interrupted run from its last checkpoint as if it had never stopped."})
+        "--resume continues an interrupted run from its last checkpoint as if it had never stopped.",
+        "report.html in --out shows the loss curves, metrics and schedules after every epoch, and at the end the",
+        "interpretation of the trained model on the validation split (as graft interpret --checkpoint writes it)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -182,6 +184,14 @@ final class TrainCommand implements Callable<Integer> {
         }
         // the run folder is locked before a resume reads its checkpoint: no other process replaces it meanwhile
         b.addCallbacks(Checkpointing.open(run, runInfo));
+        TrainingReport report = new TrainingReport(run, "Training report of " + run.getFileName(), List.of(
+            "model " + net.arch() + " + head, " + data.task().id() + (data.task() == Task.REGRESSION ? ""
+                : ", classes: " + String.join(", ", data.classes())),
+            "schedule " + describe(runInfo) + ", batch " + training.batch + ", size " + training.size + ", seed "
+                + training.seed,
+            "data " + training.data + ": " + data.train().size() + " training and " + data.valid().size()
+                + " validation images"), start);
+        b.addCallbacks(report);
         b = resume ? b.optResume(out) : b.setNetwork(net).optBodyWeights(body);
         List<EpochResult> results;
         try (Learner learner = b.build()) {
@@ -198,6 +208,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         EpochResult last = results.get(results.size() - 1);
         o.printf(Locale.ROOT, "checkpoint: %s (after epoch %d of %d)%n", run, start + results.size(), total);
+        finishReport(report, run, err);
+        o.printf(Locale.ROOT, "training report: %s%n", report.path());
         if (!Double.isNaN(last.metric())) {
             boolean multi = data.task() == Task.MULTI_LABEL;
             o.printf(Locale.ROOT, "validation %s: %.4f (%s %.4f)%n", multi ? "accuracy_multi" : "accuracy",
@@ -206,6 +218,27 @@ final class TrainCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "validation loss (MSE): %.6f%n", last.validLoss());
         }
         return 0;
+    }
+
+    /**
+     * The report's last write: the curves, then the interpretation of the checkpoint just committed on the run's
+     * validation split, by the same code as {@code graft interpret --checkpoint}. Training has succeeded by now, so an
+     * interpretation that fails leaves the report with its curves and a note rather than failing the run.
+     */
+    private void finishReport(TrainingReport report, Path run, PrintWriter err) {
+        try (TrainedSubject subject = TrainedSubject.open(run, null, err)) {
+            report.finish(page -> {
+                page.addNoteSection("interpretation", "Interpretation on the validation split", subject.description()
+                    + "; data " + subject.images().source() + " (" + subject.images().layout() + ", "
+                    + subject.images().items().size() + " images)");
+                new Interpreter(InterpretCommand.DEFAULT_TOP_LOSSES, InterpretCommand.DEFAULT_MIN_CONFUSED, !noProgress)
+                    .addSections(subject, page, err);
+            });
+        } catch (GraftException | dev.graft.interpret.InterpretException e) {
+            err.println("graft: note: the training report has no interpretation: " + e.getMessage());
+            err.flush();
+            report.finish(page -> { });
+        }
     }
 
     /** The options that shape the rest of the run must be those it started with, or it would not repeat. */

@@ -36,13 +36,17 @@ class DemoCommandTest {
         String stderr = Files.readString(dir.resolve("stderr.txt"));
         assertThat(p.exitValue()).as(stderr).isZero();
         assertThat(stderr).doesNotContain("│", "LegacyTypeDispatch", "AutoNonVariableTypeMode", "NNPACK");
-        for (int step = 1; step <= 8; step++) {
-            assertThat(stdout).contains("== step " + step + "/8");
+        for (int step = 1; step <= 9; step++) {
+            assertThat(stdout).contains("== step " + step + "/9");
         }
+        assertThat(stdout).contains("training report " + out.resolve("run/report.html"),
+            "interpretation  " + out.resolve("interp.html"));
+        assertThat(Files.readString(out.resolve("run/report.html"))).contains("id=\"losses\"", "id=\"confusion\"");
+        assertThat(Files.readString(out.resolve("interp.html"))).contains("id=\"confusion\"", "id=\"calibration\"");
         assertThat(stdout).contains("the three numbers:", "validation accuracy", "export parity",
             "ms p50 with ONNX Runtime (DJL PyTorch");
         for (String f : new String[] {"lr_find.svg", "model.onnx", "bench.json", "report.html", "model.svg",
-            "run/checkpoint.json"}) {
+            "run/checkpoint.json", "run/report.html", "interp.html"}) {
             assertThat(out.resolve(f)).isNotEmptyFile();
         }
     }

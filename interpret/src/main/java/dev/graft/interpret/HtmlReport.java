@@ -33,6 +33,11 @@ public final class HtmlReport {
         return this;
     }
 
+    /** A section whose body is one line of plain text, escaped here. */
+    public HtmlReport addNoteSection(String id, String heading, String text) {
+        return addSection(id, heading, "<p class=\"note\">" + Svg.escape(text) + "</p>");
+    }
+
     /** Section ids in order. */
     public List<String> sectionIds() {
         return sections.stream().map(s -> s[0]).toList();

@@ -34,12 +34,21 @@ public final class TrainingSections {
      * count where each epoch ended.
      */
     public static void addLosses(HtmlReport report, double[] trainLossPerBatch, long[] validAtBatch, double[] validLoss) {
-        double[] x = new double[trainLossPerBatch.length];
+        addSmoothedLosses(report, smooth(trainLossPerBatch), validAtBatch, validLoss);
+    }
+
+    /**
+     * {@link #addLosses} with the training loss already smoothed by whoever recorded it (the trainer's recorder restarts
+     * its average at each fit, as fastai's does, which one pass of {@link #smooth} over the whole run would not).
+     */
+    public static void addSmoothedLosses(HtmlReport report, double[] smoothedTrainLoss, long[] validAtBatch,
+                                         double[] validLoss) {
+        double[] x = new double[smoothedTrainLoss.length];
         for (int i = 0; i < x.length; i++) {
             x[i] = i + 1;
         }
         List<Svg.Series> s = new ArrayList<>();
-        s.add(new Svg.Series("train (smoothed)", x, smooth(trainLossPerBatch), false, false));
+        s.add(new Svg.Series("train (smoothed)", x, smoothedTrainLoss, false, false));
         if (validLoss.length > 0) {
             double[] vx = new double[validAtBatch.length];
             for (int i = 0; i < vx.length; i++) {
@@ -53,13 +62,22 @@ public final class TrainingSections {
 
     /** The metrics table, one row per epoch, and a chart of them. */
     public static void addMetrics(HtmlReport report, List<String> names, List<double[]> perEpoch) {
+        int[] epochs = new int[perEpoch.size()];
+        for (int e = 0; e < epochs.length; e++) {
+            epochs[e] = e;
+        }
+        addMetrics(report, names, epochs, perEpoch);
+    }
+
+    /** {@link #addMetrics} with the epochs numbered as the run numbers them (a resumed run starts past 0). */
+    public static void addMetrics(HtmlReport report, List<String> names, int[] epochs, List<double[]> perEpoch) {
         List<String> header = new ArrayList<>();
         header.add("epoch");
         header.addAll(names);
         List<List<String>> rows = new ArrayList<>();
         for (int e = 0; e < perEpoch.size(); e++) {
             List<String> r = new ArrayList<>();
-            r.add(Integer.toString(e));
+            r.add(Integer.toString(epochs[e]));
             for (double v : perEpoch.get(e)) {
                 r.add(HtmlReport.number(v));
             }
@@ -68,7 +86,7 @@ public final class TrainingSections {
         List<Svg.Series> s = new ArrayList<>();
         double[] x = new double[perEpoch.size()];
         for (int e = 0; e < x.length; e++) {
-            x[e] = e;
+            x[e] = epochs[e];
         }
         for (int m = 0; m < names.size(); m++) {
             double[] y = new double[perEpoch.size()];

@@ -3,12 +3,11 @@ package dev.graft.interpret;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.interpret.testing.ChromiumPage;
 import dev.graft.models.testing.Fixtures;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,64 +15,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The report as a browser shows it: Debian's headless Chromium loads a copy of the page with a measuring script added,
- * which checks that no two texts of a chart overlap or leave their chart, that every chart is there, that every
- * thumbnail decoded, and that the page fetched nothing. The page itself has no script and forbids every fetch (its
- * Content-Security-Policy), so the copy drops that one meta tag to let the measurement run.
+ * The report as a browser shows it ({@link ChromiumPage}): no two texts of a chart overlap or leave their chart, every
+ * chart is there, every thumbnail decoded, and the page fetched nothing.
  */
 class HtmlReportBrowserTest {
     @TempDir
     Path tmp;
-
-    private static final String MEASURE = String.join("\n",
-            "<script>",
-            "window.addEventListener('load', () => {",
-            "  const problems = []; const charts = {};",
-            "  let texts = 0;",
-            "  for (const svg of document.querySelectorAll('svg.chart')) {",
-            "    const kind = svg.getAttribute('class').split(' ')[1];",
-            "    charts[kind] = (charts[kind] || 0) + 1;",
-            "    const frame = svg.getBoundingClientRect();",
-            "    const boxes = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);",
-            "    texts += boxes.length;",
-            "    for (const [s, b] of boxes) {",
-            "      if (b.left < frame.left - 0.5 || b.right > frame.right + 0.5 || b.top < frame.top - 0.5",
-            "          || b.bottom > frame.bottom + 0.5) problems.push(kind + ': \"' + s + '\" leaves the chart');",
-            "    }",
-            "    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {",
-            "      const a = boxes[i][1], b = boxes[j][1];",
-            "      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);",
-            "      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);",
-            "      if (w > 0.5 && h > 0.5) problems.push(kind + ': \"' + boxes[i][0] + '\" overlaps \"' + boxes[j][0] + '\"');",
-            "    }",
-            "  }",
-            "  const imgs = [...document.querySelectorAll('img.thumb')];",
-            "  const visible = imgs.filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length;",
-            "  const fetched = performance.getEntriesByType('resource').map(r => r.name);",
-            "  const pre = document.createElement('pre'); pre.id = 'measure';",
-            "  pre.textContent = JSON.stringify({problems: problems.slice(0, 50), count: problems.length, charts, texts,",
-            "      thumbs: imgs.length, visible, fetched});",
-            "  document.body.appendChild(pre);",
-            "});",
-            "</script>");
-
-    private static String chromium() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            for (String name : List.of("chromium", "chromium-browser")) {
-                if (Files.isExecutable(Path.of(dir, name))) {
-                    return Path.of(dir, name).toString();
-                }
-            }
-        }
-        return null;
-    }
 
     private Path picture(int i) throws Exception {
         BufferedImage img = new BufferedImage(120 + i, 90, BufferedImage.TYPE_INT_RGB);
@@ -175,33 +127,14 @@ class HtmlReportBrowserTest {
 
     @Test
     void chromiumShowsEveryChartAndThumbnailWithNoOverlappingTextAndNoFetch() throws Exception {
-        String chromium = chromium();
+        String chromium = ChromiumPage.chromium();
         Fixtures.requireTool(chromium != null, "no chromium on PATH (apt-get install chromium)");
         String html = fullReport();
         assertThat(html).doesNotContain("<script", "http://", "https://", "<link", "@import", "url(");
-        Matcher csp = Pattern.compile("<meta http-equiv=\"Content-Security-Policy\"[^>]*>").matcher(html);
-        assertThat(csp.find()).isTrue();
-        Path measured = tmp.resolve("measured.html");
-        Files.writeString(measured, csp.replaceFirst("").replace("</body>", MEASURE + "</body>"), StandardCharsets.UTF_8);
         Path keep = Path.of("target", "interpret-report");
         Files.createDirectories(keep);
         Files.writeString(keep.resolve("report.html"), html, StandardCharsets.UTF_8);
-
-        List<String> cmd = List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--hide-scrollbars", "--window-size=1280,900", "--user-data-dir=" + tmp.resolve("profile"),
-                "--virtual-time-budget=5000", "--dump-dom", measured.toUri().toString());
-        Path out = tmp.resolve("dom.html");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("chromium did not finish in 180 s");
-        }
-        assertThat(p.exitValue()).as(Files.readString(tmp.resolve("err.txt"))).isZero();
-        String dom = Files.readString(out);
-        Matcher m = Pattern.compile("<pre id=\"measure\">(.*?)</pre>", Pattern.DOTALL).matcher(dom);
-        assertThat(m.find()).as("the measuring script ran").isTrue();
-        JsonNode result = new ObjectMapper().readTree(m.group(1).replace("&quot;", "\"").replace("&amp;", "&")
-                .replace("&lt;", "<").replace("&gt;", ">"));
+        JsonNode result = ChromiumPage.measure(chromium, html, tmp.resolve("measure"));
         assertThat(result.get("problems")).as(result.toPrettyString()).isEmpty();
         assertThat(result.get("texts").asInt()).isGreaterThan(200);
         JsonNode charts = result.get("charts");
@@ -217,10 +150,10 @@ class HtmlReportBrowserTest {
 
     @Test
     void theMeasurementCanFail() throws Exception {
-        String chromium = chromium();
+        String chromium = ChromiumPage.chromium();
         Fixtures.requireTool(chromium != null, "no chromium on PATH (apt-get install chromium)");
         String bad = "<html><body><svg class=\"chart broken\" width=\"200\" height=\"100\"><text x=\"10\" y=\"20\">overlap"
-                + "</text><text x=\"12\" y=\"22\">overlap</text></svg>" + MEASURE + "</body></html>";
+                + "</text><text x=\"12\" y=\"22\">overlap</text></svg>" + ChromiumPage.MEASURE + "</body></html>";
         Path page = tmp.resolve("bad.html");
         Files.writeString(page, bad);
         Path out = tmp.resolve("bad-dom.html");
