@@ -21,11 +21,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * accuracy on the 3-class synthetic set to at least 0.5 (chance 1/3).
  *
  * <p>The body is narrowed (growth and initial features halved, each dense block cut to 3 layers; modules, cut and
- * split kept): 1 + 10 epochs at 64 px, 80 images a class, lr 3e-3 took 96 to 128 s on two shared cores and reached 0.521 (the same epoch
- * table in two runs: the seeded run is repeatable).
- * At 1e-3 or 1e-2 with a body narrowed by 4 (2 layers a block) it stayed at 0.40 to 0.42. SqueezeNet is not here: its
- * narrowed 1.1 (channels halved, lr 3e-3, 10 epochs) reached 0.417 in 65 s, and 0.31 to 0.46 in the other settings
- * tried; the full-width networks run one epoch in {@code DenseAndSqueezeArchCommandTest}.
+ * split kept): 1 + 10 epochs at 64 px, 80 images a class, lr 3e-3 took 96 to 128 s on two shared cores and reached
+ * 0.521, with the same epoch table in two runs (the seeded run is repeatable). At 1e-3 or 1e-2 with a body narrowed
+ * by 4 (2 layers a block) it stayed at 0.40 to 0.42. SqueezeNet is not here: its narrowed 1.1 (channels halved,
+ * lr 3e-3, 10 epochs) reached 0.417 in 65 s, and 0.31 to 0.46 in the other settings tried; the full-width networks
+ * run one epoch in {@code DenseAndSqueezeArchCommandTest}.
  */
 class DenseAndSqueezeLearnerTest {
 
