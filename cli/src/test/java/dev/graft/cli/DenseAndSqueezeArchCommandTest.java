@@ -53,6 +53,17 @@ class DenseAndSqueezeArchCommandTest {
         assertThat(r.out()).contains("MaxPool2d(k=3, s=2, p=0, ceil_mode=True)", "[512, 13, 13]");
     }
 
+    @Test
+    void nInRebuildsTheFirstConvolutionAsFastaiDoes() throws Exception {
+        var r = SummaryCommandTest.graft("summary", "--arch", "squeezenet1_1", "--classes", "3", "--n-in", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("First conv: features.0 rebuilt for n_in=1 (fastai's _update_first_layer): weight the"
+            + " sum of the pretrained RGB weights; bias freshly initialised");
+        var json = SummaryCommandTest.graft("summary", "--arch", "densenet121", "--classes", "3", "--n-in", "4", "--json");
+        assertThat(new ObjectMapper().readTree(json.out()).get("first_conv").asText())
+            .contains("features.conv0 rebuilt for n_in=4", "no bias");
+    }
+
     @ParameterizedTest
     @CsvSource({
         "summary --arch densenet121 --classes 3 --size 16|the input size is too small",
