@@ -303,7 +303,30 @@ final class NetworkTranslation {
             String out = define(id);
             g.node(OnnxOperator.MAX_POOL, nodeName(id), List.of(in(n, 0)), List.of(out),
                     ofInts("kernel_shape", p.kernel(), p.kernel()), ofInts("strides", p.stride(), p.stride()),
-                    ofInts("pads", p.padding(), p.padding(), p.padding(), p.padding()));
+                    ofInts("pads", p.padding(), p.padding(), p.padding(), p.padding()),
+                    ofInt("ceil_mode", p.ceilMode() ? 1 : 0));
+            tensorOf.put(id, out);
+            return null;
+        }
+
+        @Override
+        public Void avgPool2d(Layer.AvgPool2d p) {
+            // PyTorch's AvgPool2d counts padded zeros in the average; ONNX's default does not
+            unary(n, OnnxOperator.AVERAGE_POOL, ofInts("kernel_shape", p.kernel(), p.kernel()),
+                    ofInts("strides", p.stride(), p.stride()),
+                    ofInts("pads", p.padding(), p.padding(), p.padding(), p.padding()),
+                    ofInt("count_include_pad", 1), ofInt("ceil_mode", 0));
+            return null;
+        }
+
+        @Override
+        public Void concat(Layer.Concat l) {
+            List<String> inputs = new ArrayList<>();
+            for (int i = 0; i < n.inputs().size(); i++) {
+                inputs.add(in(n, i));
+            }
+            String out = define(id);
+            g.node(OnnxOperator.CONCAT, nodeName(id), inputs, List.of(out), ofInt("axis", 1));
             tensorOf.put(id, out);
             return null;
         }

@@ -133,6 +133,31 @@ final class SpecInterpreter implements ReferenceForward {
         }
 
         @Override
+        public T avgPool2d(Layer.AvgPool2d l) {
+            return SpecInterpreter.avgPool2d(x, l);
+        }
+
+        @Override
+        public T concat(Layer.Concat l) {
+            int channels = 0;
+            for (String input : node.inputs()) {
+                channels += values.get(input).c();
+            }
+            int plane = x.h() * x.w();
+            double[] y = new double[x.n() * channels * plane];
+            for (int b = 0; b < x.n(); b++) {
+                int offset = b * channels * plane;
+                for (String input : node.inputs()) {
+                    T one = values.get(input);
+                    int len = one.c() * plane;
+                    System.arraycopy(one.v(), b * len, y, offset, len);
+                    offset += len;
+                }
+            }
+            return new T(y, new int[] {x.n(), channels, x.h(), x.w()});
+        }
+
+        @Override
         public T concatPool(Layer.ConcatPool l) {
             T max = globalPool(x, true);
             T avg = globalPool(x, false);
@@ -281,8 +306,8 @@ final class SpecInterpreter implements ReferenceForward {
     }
 
     private static T maxPool(T x, Layer.MaxPool p) {
-        int oh = (x.h() + 2 * p.padding() - p.kernel()) / p.stride() + 1;
-        int ow = (x.w() + 2 * p.padding() - p.kernel()) / p.stride() + 1;
+        int oh = dev.graft.models.spec.Shapes.poolOut(x.h(), p.kernel(), p.stride(), p.padding(), p.ceilMode());
+        int ow = dev.graft.models.spec.Shapes.poolOut(x.w(), p.kernel(), p.stride(), p.padding(), p.ceilMode());
         double[] y = new double[x.n() * x.c() * oh * ow];
         for (int plane = 0; plane < x.n() * x.c(); plane++) {
             for (int i = 0; i < oh; i++) {
@@ -298,6 +323,31 @@ final class SpecInterpreter implements ReferenceForward {
                         }
                     }
                     y[(plane * oh + i) * ow + j] = max;
+                }
+            }
+        }
+        return new T(y, new int[] {x.n(), x.c(), oh, ow});
+    }
+
+    /** PyTorch's AvgPool2d: floor rounding, padded zeros counted in the divisor. */
+    private static T avgPool2d(T x, Layer.AvgPool2d p) {
+        int oh = dev.graft.models.spec.Shapes.poolOut(x.h(), p.kernel(), p.stride(), p.padding(), false);
+        int ow = dev.graft.models.spec.Shapes.poolOut(x.w(), p.kernel(), p.stride(), p.padding(), false);
+        double[] y = new double[x.n() * x.c() * oh * ow];
+        for (int plane = 0; plane < x.n() * x.c(); plane++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    double sum = 0;
+                    for (int ki = 0; ki < p.kernel(); ki++) {
+                        for (int kj = 0; kj < p.kernel(); kj++) {
+                            int yy = i * p.stride() - p.padding() + ki;
+                            int xx = j * p.stride() - p.padding() + kj;
+                            if (yy >= 0 && yy < x.h() && xx >= 0 && xx < x.w()) {
+                                sum += x.v()[(plane * x.h() + yy) * x.w() + xx];
+                            }
+                        }
+                    }
+                    y[(plane * oh + i) * ow + j] = sum / (p.kernel() * p.kernel());
                 }
             }
         }

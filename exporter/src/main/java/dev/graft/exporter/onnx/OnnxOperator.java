@@ -17,6 +17,7 @@ public enum OnnxOperator {
     RELU("Relu", 1, 6, 13, 14),
     MAX_POOL("MaxPool", 1, 8, 10, 11, 12),
     ADD("Add", 1, 6, 7, 13, 14),
+    AVERAGE_POOL("AveragePool", 1, 7, 10, 11),
     GLOBAL_AVERAGE_POOL("GlobalAveragePool", 1),
     GLOBAL_MAX_POOL("GlobalMaxPool", 1),
     CONCAT("Concat", 1, 4, 11, 13),

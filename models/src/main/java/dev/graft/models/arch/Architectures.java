@@ -29,6 +29,12 @@ public final class Architectures {
         KNOWN.put("vgg16_bn", Vgg::vgg16bn);
         KNOWN.put("vgg19_bn", Vgg::vgg19bn);
         KNOWN.put("alexnet", AlexNet::alexnet);
+        KNOWN.put("densenet121", DenseNet::densenet121);
+        KNOWN.put("densenet169", DenseNet::densenet169);
+        KNOWN.put("densenet201", DenseNet::densenet201);
+        KNOWN.put("densenet161", DenseNet::densenet161);
+        KNOWN.put("squeezenet1_0", SqueezeNet::squeezenet10);
+        KNOWN.put("squeezenet1_1", SqueezeNet::squeezenet11);
     }
 
     private Architectures() {

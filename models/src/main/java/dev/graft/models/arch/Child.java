@@ -29,7 +29,7 @@ public record Child(String name, List<Node> nodes, String unsupported) {
     /** True when the child holds a pooling layer: fastai's rule for where to cut when no cut is given. */
     public boolean hasPool() {
         return nodes.stream().anyMatch(n -> switch (n.layer().kind()) {
-            case "maxpool", "avg_pool", "concat_pool" -> true;
+            case "maxpool", "avg_pool", "avg_pool2d", "concat_pool" -> true;
             default -> false;
         });
     }

@@ -122,10 +122,17 @@ public final class BodyStages {
         String describe(int depth) {
             Set<String> subs = new LinkedHashSet<>();
             for (Node n : nodes) {
-                subs.add(prefix(n.id(), depth + 1));
+                // a dense block's closing concatenation joins its layers; it is not one of them
+                if (!(n.layer() instanceof dev.graft.models.spec.Layer.Concat && n.id().equals(prefix(n.id(), depth + 1))
+                    && !n.id().equals(key))) {
+                    subs.add(prefix(n.id(), depth + 1));
+                }
             }
             List<String> list = List.copyOf(subs);
-            boolean numbered = list.size() > 1 && list.stream().allMatch(s -> numeric(s.substring(s.lastIndexOf('.') + 1)));
+            boolean numbered = list.size() > 1 && list.stream().map(s -> s.substring(s.lastIndexOf('.') + 1))
+                .allMatch(last -> numeric(last.replaceFirst("^[a-z_]*", ""))
+                    && last.replaceFirst("[0-9]+$", "").equals(
+                        list.get(0).substring(list.get(0).lastIndexOf('.') + 1).replaceFirst("[0-9]+$", "")));
             if (numbered) {
                 return list.size() + " blocks: " + list.get(0) + " … " + list.get(list.size() - 1);
             }

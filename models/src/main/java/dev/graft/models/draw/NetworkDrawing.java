@@ -516,6 +516,16 @@ public final class NetworkDrawing {
         }
 
         @Override
+        public String concat(Layer.Concat l) {
+            return n.inputs().size() + " inputs side by side along the channels: " + Shapes.fmt(out);
+        }
+
+        @Override
+        public String avgPool2d(Layer.AvgPool2d l) {
+            return Shapes.fmt(in) + " → " + Shapes.fmt(out);
+        }
+
+        @Override
         public String concatPool(Layer.ConcatPool l) {
             return l.kind(); // drawn opened up instead (concatPool), never explained in one line
         }

@@ -1,8 +1,11 @@
 package dev.graft.models.spec;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,6 +37,8 @@ import java.util.List;
     @JsonSubTypes.Type(value = Layer.Sigmoid.class, name = "sigmoid"),
     @JsonSubTypes.Type(value = Layer.Mul.class, name = "mul"),
     @JsonSubTypes.Type(value = Layer.StochasticDepth.class, name = "stochastic_depth"),
+    @JsonSubTypes.Type(value = Layer.Concat.class, name = "concat"),
+    @JsonSubTypes.Type(value = Layer.AvgPool2d.class, name = "avg_pool2d"),
 })
 public sealed interface Layer {
 
@@ -103,6 +108,10 @@ public sealed interface Layer {
         R mul(Mul layer);
 
         R stochasticDepth(StochasticDepth layer);
+
+        R concat(Concat layer);
+
+        R avgPool2d(AvgPool2d layer);
     }
 
     /** 2-d convolution, PyTorch's {@code nn.Conv2d} with square or rectangular kernels and symmetric padding. */
@@ -217,8 +226,14 @@ public sealed interface Layer {
         }
     }
 
-    /** Max pooling with PyTorch's floor rounding ({@code ceil_mode=False}) and padding by minus infinity. */
-    record MaxPool(int kernel, int stride, int padding) implements Layer {
+    /**
+     * Max pooling padded by minus infinity, with PyTorch's output rounding: floor by default, ceiling with
+     * {@code ceilMode} (SqueezeNet's pools), where PyTorch drops a last window that would start in the right padding.
+     * {@code ceilMode} is left out of the JSON when false, and a spec written before it existed reads as floor.
+     */
+    @JsonDeserialize(builder = MaxPool.Json.class)
+    record MaxPool(int kernel, int stride, int padding,
+                   @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean ceilMode) implements Layer {
         public MaxPool {
             positive("kernel", kernel);
             positive("stride", stride);
@@ -226,6 +241,11 @@ public sealed interface Layer {
             if (padding * 2 > kernel) {
                 throw new IllegalArgumentException("maxpool: padding " + padding + " must be at most half the kernel " + kernel);
             }
+        }
+
+        /** Floor rounding, PyTorch's default ({@code ceil_mode=False}). */
+        public MaxPool(int kernel, int stride, int padding) {
+            this(kernel, stride, padding, false);
         }
 
         @Override
@@ -236,6 +256,42 @@ public sealed interface Layer {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.maxPool(this);
+        }
+
+        /** Reads the JSON form, where {@code ceilMode} is optional and every other attribute is required. */
+        @JsonPOJOBuilder(withPrefix = "")
+        static final class Json {
+            private Integer kernel;
+            private Integer stride;
+            private Integer padding;
+            private boolean ceilMode;
+
+            Json kernel(int v) {
+                kernel = v;
+                return this;
+            }
+
+            Json stride(int v) {
+                stride = v;
+                return this;
+            }
+
+            Json padding(int v) {
+                padding = v;
+                return this;
+            }
+
+            Json ceilMode(boolean v) {
+                ceilMode = v;
+                return this;
+            }
+
+            MaxPool build() {
+                if (kernel == null || stride == null || padding == null) {
+                    throw new IllegalArgumentException("maxpool: kernel, stride and padding are required");
+                }
+                return new MaxPool(kernel, stride, padding, ceilMode);
+            }
         }
     }
 
@@ -479,6 +535,48 @@ public sealed interface Layer {
         @Override
         public boolean trainingDependent() {
             return true;
+        }
+    }
+
+    /**
+     * Its inputs concatenated along the channels, in input order: a dense block's growing feature map and a fire
+     * module's two expand branches. Every input must have the same spatial size.
+     */
+    record Concat() implements Layer {
+        @Override
+        public String kind() {
+            return "concat";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.concat(this);
+        }
+    }
+
+    /**
+     * Windowed average pooling, PyTorch's {@code nn.AvgPool2d(kernel, stride, padding)} with its defaults (floor
+     * rounding, padded zeros counted in the average). DenseNet's transitions halve the size with kernel 2, stride 2.
+     * Distinct from {@link AvgPool}, the global pool of the heads.
+     */
+    record AvgPool2d(int kernel, int stride, int padding) implements Layer {
+        public AvgPool2d {
+            positive("kernel", kernel);
+            positive("stride", stride);
+            nonNegative("padding", padding);
+            if (padding * 2 > kernel) {
+                throw new IllegalArgumentException("avg_pool2d: padding " + padding + " must be at most half the kernel " + kernel);
+            }
+        }
+
+        @Override
+        public String kind() {
+            return "avg_pool2d";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.avgPool2d(this);
         }
     }
 

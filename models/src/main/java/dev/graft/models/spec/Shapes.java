@@ -70,9 +70,32 @@ public final class Shapes {
         @Override
         public int[] maxPool(Layer.MaxPool p) {
             requireImage(n, in);
-            int oh = convOut(in[1], p.kernel(), p.stride(), p.padding(), 1);
-            int ow = convOut(in[2], p.kernel(), p.stride(), p.padding(), 1);
+            int oh = poolOut(in[1], p.kernel(), p.stride(), p.padding(), p.ceilMode());
+            int ow = poolOut(in[2], p.kernel(), p.stride(), p.padding(), p.ceilMode());
             return spatial(n, in[0], oh, ow, in, checkSpatial);
+        }
+
+        @Override
+        public int[] avgPool2d(Layer.AvgPool2d p) {
+            requireImage(n, in);
+            int oh = poolOut(in[1], p.kernel(), p.stride(), p.padding(), false);
+            int ow = poolOut(in[2], p.kernel(), p.stride(), p.padding(), false);
+            return spatial(n, in[0], oh, ow, in, checkSpatial);
+        }
+
+        @Override
+        public int[] concat(Layer.Concat l) {
+            int channels = 0;
+            for (int[] one : all) {
+                if (one.length != 3) {
+                    throw new IllegalArgumentException(n.id() + ": concat needs image-shaped inputs, got " + fmt(one));
+                }
+                if (one[1] != in[1] || one[2] != in[2]) {
+                    throw new IllegalArgumentException(n.id() + ": concat joins different spatial sizes " + fmt(in) + " and " + fmt(one));
+                }
+                channels += one[0];
+            }
+            return new int[] {channels, in[1], in[2]};
         }
 
         @Override
@@ -186,6 +209,22 @@ public final class Shapes {
         public int[] stochasticDepth(Layer.StochasticDepth l) {
             return in;
         }
+    }
+
+    /**
+     * A pooling window count along one axis as PyTorch computes it: floor or ceiling rounding, and with ceiling a last
+     * window that would start inside the right padding is dropped.
+     */
+    public static int poolOut(int size, int kernel, int stride, int pad, boolean ceil) {
+        int span = size + 2 * pad - kernel;
+        if (!ceil) {
+            return Math.floorDiv(span, stride) + 1;
+        }
+        int out = -Math.floorDiv(-span, stride) + 1;
+        if ((out - 1) * stride >= size + pad) {
+            out--;
+        }
+        return out;
     }
 
     private static int convOut(int size, int kernel, int stride, int pad, int dilation) {

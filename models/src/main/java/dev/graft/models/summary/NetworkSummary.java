@@ -113,7 +113,18 @@ public final class NetworkSummary {
 
         @Override
         public String maxPool(Layer.MaxPool p) {
-            return "MaxPool2d(k=" + p.kernel() + ", s=" + p.stride() + ", p=" + p.padding() + ")";
+            return "MaxPool2d(k=" + p.kernel() + ", s=" + p.stride() + ", p=" + p.padding()
+                + (p.ceilMode() ? ", ceil_mode=True" : "") + ")";
+        }
+
+        @Override
+        public String avgPool2d(Layer.AvgPool2d p) {
+            return "AvgPool2d(k=" + p.kernel() + ", s=" + p.stride() + ", p=" + p.padding() + ")";
+        }
+
+        @Override
+        public String concat(Layer.Concat l) {
+            return "Concat (channels)";
         }
 
         @Override

@@ -144,6 +144,16 @@ public final class Initializer {
         }
 
         @Override
+        public Void concat(Layer.Concat l) {
+            return null;
+        }
+
+        @Override
+        public Void avgPool2d(Layer.AvgPool2d l) {
+            return null;
+        }
+
+        @Override
         public Void concatPool(Layer.ConcatPool l) {
             return null;
         }

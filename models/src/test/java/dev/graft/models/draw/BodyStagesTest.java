@@ -113,6 +113,24 @@ class BodyStagesTest {
     }
 
     @Test
+    void aDenseNetShowsEachDenseBlockAndTransitionAndASqueezeNetEachFire() {
+        Network dense = VisionModel.builder().setArch("densenet121").setClasses(3).build();
+        List<Stage> stages = BodyStages.of(dense, 224, 224);
+        assertThat(stages).extracting(Stage::name).containsExactly("stem", "features.denseblock1",
+            "features.transition1", "features.denseblock2", "features.transition2", "features.denseblock3",
+            "features.transition3", "features.denseblock4", "features.norm5");
+        assertThat(stages.get(1).members())
+            .isEqualTo("6 blocks: features.denseblock1.denselayer1 … features.denseblock1.denselayer6");
+        assertThat(stages.get(5).members())
+            .isEqualTo("24 blocks: features.denseblock3.denselayer1 … features.denseblock3.denselayer24");
+        assertThat(stages).extracting(Stage::group).containsExactly(0, 0, 0, 0, 1, 1, 1, 1, 1);
+        Network squeeze = VisionModel.builder().setArch("squeezenet1_1").setClasses(3).build();
+        assertThat(BodyStages.of(squeeze, 224, 224)).extracting(Stage::name).containsExactly("stem", "features.3",
+            "features.4", "features.5", "features.6", "features.7", "features.8", "features.9", "features.10",
+            "features.11", "features.12");
+    }
+
+    @Test
     void idPrefixesCountDots() {
         assertThat(BodyStages.prefix("features.3.conv.0", 2)).isEqualTo("features.3");
         assertThat(BodyStages.prefix("conv1", 2)).isEqualTo("conv1");

@@ -74,7 +74,7 @@ class LayerTest {
             .doesNotContainKeys("conv1.bias", "head.4.bias");
         assertThat(net.params().get("block.conv.weight").shape()).containsExactly(8, 4, 3, 3);
         assertThat(net.params().get("head.2.running_mean").learnable()).isFalse();
-        long expected = 8 * 3 * 3 * 5 + 2 * 8 + 8 * 4 * 3 * 3 + (4 * 8 + 4) + (8 * 4 + 8) + 2 * 16 + 3 * 16 + 2 * 3;
+        long expected = 8 * 3 * 3 * 5 + 2 * 8 + 8 * 4 * 3 * 3 + (4 * 8 + 4) + (8 * 4 + 8) + 8 * 16 + 2 * 16 + 3 * 16 + 2 * 3;
         assertThat(net.learnableCount()).isEqualTo(expected);
         assertThat(Network.learnableCount(net.headNodes())).isEqualTo(2 * 16 + 3 * 16 + 2 * 3);
     }
@@ -116,6 +116,8 @@ class LayerTest {
         assertThatThrownBy(() -> new Layer.MaxPool(3, 0, 0)).hasMessage("stride must be positive, not 0");
         assertThatThrownBy(() -> new Layer.MaxPool(3, 2, -1)).hasMessage("padding must not be negative, not -1");
         assertThatThrownBy(() -> new Layer.MaxPool(3, 2, 2)).hasMessage("maxpool: padding 2 must be at most half the kernel 3");
+        assertThatThrownBy(() -> new Layer.AvgPool2d(0, 2, 0)).hasMessage("kernel must be positive, not 0");
+        assertThatThrownBy(() -> new Layer.AvgPool2d(2, 2, 2)).hasMessage("avg_pool2d: padding 2 must be at most half the kernel 2");
         assertThatThrownBy(() -> new Layer.Dropout(1)).hasMessage("dropout: p must be in [0, 1), not 1.0");
         assertThatThrownBy(() -> new Layer.Dropout(-0.1)).hasMessage("dropout: p must be in [0, 1), not -0.1");
         assertThatThrownBy(() -> new Layer.Linear(0, 3, true)).hasMessage("in must be positive, not 0");
@@ -218,6 +220,16 @@ class LayerTest {
         @Override
         public String stochasticDepth(Layer.StochasticDepth layer) {
             return "stochasticDepth";
+        }
+
+        @Override
+        public String concat(Layer.Concat layer) {
+            return "concat";
+        }
+
+        @Override
+        public String avgPool2d(Layer.AvgPool2d layer) {
+            return "avgPool2d";
         }
     }
 }

@@ -31,6 +31,23 @@ class NetworkJsonKindsTest {
     }
 
     @Test
+    void maxPoolCeilModeIsOptionalAndWrittenOnlyWhenSet() {
+        String json = NetworkJson.write(SpecSamples.everyKind());
+        assertThat(json).doesNotContain("ceilMode");
+        Network ceil = Network.builder().inputChannels(3).add("p", new Layer.MaxPool(3, 2, 0, true)).group("all", "p").build();
+        String ceilJson = NetworkJson.write(ceil);
+        assertThat(ceilJson).contains("\"ceilMode\" : true");
+        assertThat(NetworkJson.read(ceilJson)).isEqualTo(ceil);
+        // a spec written before ceilMode existed reads as floor rounding
+        assertThat(NetworkJson.read(ceilJson.replace(",\n      \"ceilMode\" : true", "")).nodes().get(0).layer())
+            .isEqualTo(new Layer.MaxPool(3, 2, 0));
+        assertThatThrownBy(() -> NetworkJson.read(json.replace("\"kernel\" : 3,", "")))
+            .isInstanceOf(GraftException.class).hasMessageContaining("maxpool: kernel, stride and padding are required");
+        assertThatThrownBy(() -> NetworkJson.read(json.replace("\"kernel\" : 3,", "\"kernel\" : 3, \"ceil\" : 1,")))
+            .isInstanceOf(GraftException.class).hasMessageStartingWith("network spec is malformed");
+    }
+
+    @Test
     void aLayerWithAMissingOrUnknownAttributeIsRefused() {
         String json = NetworkJson.write(SpecSamples.everyKind());
         assertThatThrownBy(() -> NetworkJson.read(json.replace("\"mode\" : \"row\"", "\"mode\" : \"row\", \"extra\" : 1")))

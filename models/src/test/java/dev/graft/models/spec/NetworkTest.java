@@ -26,7 +26,7 @@ class NetworkTest {
         List<String> two = List.of("x", "y");
         List<String> three = List.of("x", "y", "z");
         for (Layer l : SpecSamples.oneOfEachKind()) {
-            boolean add = l instanceof Layer.Add;
+            boolean add = l instanceof Layer.Add || l instanceof Layer.Concat;
             boolean mul = l instanceof Layer.Mul;
             for (List<String> inputs : List.of(one, two, three)) {
                 boolean fits = add ? inputs.size() >= 2 : mul ? inputs.size() == 2 : inputs.size() == 1;
@@ -62,14 +62,15 @@ class NetworkTest {
     @Test
     void bodyHeadAndGroupsAreWhereTheSpecSays() {
         Network net = SpecSamples.everyKind();
-        assertThat(net.bodyEnd()).isEqualTo("se.sigmoid");
+        assertThat(net.bodyEnd()).isEqualTo("dense.conv");
         assertThat(net.headStart()).contains("head.0");
-        assertThat(net.bodyNodes()).hasSize(16);
+        assertThat(net.bodyNodes()).hasSize(19);
         assertThat(net.headNodes()).extracting(Node::id).startsWith("head.0").endsWith("head.6");
-        assertThat(net.bodyChildren()).containsExactly("conv1", "bn1", "relu", "maxpool", "block", "se");
+        assertThat(net.bodyChildren()).containsExactly("conv1", "bn1", "relu", "maxpool", "block", "se", "dense");
         assertThat(net.groupOf("block.add")).isZero();
         assertThat(net.groupOf("head.3")).isEqualTo(1);
         assertThat(net.consumers().get("maxpool")).containsExactly("block.conv", "block.add");
+        assertThat(net.consumers().get("block.add")).containsExactly("block.hswish", "dense.cat");
         assertThat(net.output().id()).isEqualTo("head.6");
         assertThat(net.toBuilder().build()).isEqualTo(net);
     }

@@ -30,6 +30,10 @@ class ShapesTest {
         assertThat(s.get("se.mul")).containsExactly(8, 8, 15);
         assertThat(s.get("se.drop")).containsExactly(8, 8, 15);
         assertThat(s.get("se.sigmoid")).containsExactly(8, 8, 15);
+        // concat adds the channels; avg_pool2d 2x2 stride 2 floors: 8 / 2 = 4, 15 / 2 = 7
+        assertThat(s.get("dense.cat")).containsExactly(16, 8, 15);
+        assertThat(s.get("dense.pool")).containsExactly(16, 4, 7);
+        assertThat(s.get("dense.conv")).containsExactly(8, 4, 7);
         assertThat(s.get("head.0")).containsExactly(16, 1, 1);
         assertThat(s.get("head.1")).containsExactly(16);
         assertThat(s.get("head.2")).containsExactly(16);
@@ -39,6 +43,33 @@ class ShapesTest {
         assertThat(s.get("head.6")).containsExactly(3);
         assertThat(s.keySet()).containsExactlyElementsOf(
             SpecSamples.everyKind().nodes().stream().map(Node::id).toList());
+    }
+
+    @Test
+    void maxPoolCeilModeRoundsUpAsPyTorchDoes() {
+        Network net = Network.builder().inputChannels(3)
+            .add("floor", new Layer.MaxPool(3, 2, 0))
+            .add("ceil", new Layer.MaxPool(3, 2, 0, true), Network.INPUT)
+            .add("ceilPad", new Layer.MaxPool(2, 2, 1, true), Network.INPUT)
+            .group("all", "floor", "ceil", "ceilPad").build();
+        // SqueezeNet 1.1 at 224: 111 -> 55 with ceil ((111 - 3) / 2 = 54 exactly), 55 -> 27, 27 -> 13
+        assertThat(Shapes.infer(net, 111, 111).get("ceil")).containsExactly(3, 55, 55);
+        // 112: floor (109 / 2) + 1 = 55, ceil 56
+        assertThat(Shapes.infer(net, 112, 112).get("floor")).containsExactly(3, 55, 55);
+        assertThat(Shapes.infer(net, 112, 112).get("ceil")).containsExactly(3, 56, 56);
+        // 5, pad 1, kernel 2: ceil(5 / 2) + 1 = 4, but the 4th window would start at 6 >= 5 + 1, so 3 (PyTorch's rule)
+        assertThat(Shapes.infer(net, 5, 5).get("ceilPad")).containsExactly(3, 3, 3);
+        assertThat(Shapes.poolOut(13, 3, 2, 0, true)).isEqualTo(6);
+        assertThat(Shapes.poolOut(14, 3, 2, 0, true)).isEqualTo(7);
+    }
+
+    @Test
+    void concatNeedsEqualSpatialSizes() {
+        assertThatThrownBy(() -> Network.builder().inputChannels(3)
+            .add("p", new Layer.AvgPool2d(2, 2, 0))
+            .add("cat", new Layer.Concat(), "p", Network.INPUT)
+            .group("all", "p", "cat").build())
+            .hasMessageContaining("cat: concat joins different spatial sizes");
     }
 
     @Test

@@ -13,7 +13,7 @@ final class SpecSamples {
             new Layer.Conv2d(4, 6, 3, 1, 2, 1, 1, 0, 2, 2, true),
             new Layer.BatchNorm(6, 2, 1e-3, 0.01),
             new Layer.Relu(),
-            new Layer.MaxPool(3, 2, 1),
+            new Layer.MaxPool(3, 2, 1, true),
             new Layer.Add(),
             new Layer.ConcatPool(),
             new Layer.AvgPool(),
@@ -27,11 +27,14 @@ final class SpecSamples {
             new Layer.Silu(),
             new Layer.Sigmoid(),
             new Layer.Mul(),
-            new Layer.StochasticDepth(0.125, Layer.StochasticDepth.BATCH));
+            new Layer.StochasticDepth(0.125, Layer.StochasticDepth.BATCH),
+            new Layer.Concat(),
+            new Layer.AvgPool2d(3, 2, 1));
     }
 
     /**
-     * A small valid network in which every kind occurs: a stem, a residual block, a squeeze-and-excitation gate and
+     * A small valid network in which every kind occurs: a stem, a residual block, a squeeze-and-excitation gate, a
+     * DenseNet-like concatenation and transition, and
      * fastai's head with bn_final and a y range.
      */
     static Network everyKind() {
@@ -52,6 +55,9 @@ final class SpecSamples {
             .add("se.mul", new Layer.Mul(), "block.hswish", "se.gate")
             .add("se.drop", Layer.StochasticDepth.row(0.2))
             .add("se.sigmoid", new Layer.Sigmoid())
+            .add("dense.cat", new Layer.Concat(), "se.sigmoid", "block.add")
+            .add("dense.pool", new Layer.AvgPool2d(2, 2, 0))
+            .add("dense.conv", Layer.Conv2d.square(16, 8, 1, 1, 0, false))
             .endBody()
             .add("head.0", new Layer.ConcatPool())
             .add("head.1", new Layer.Flatten())
@@ -60,7 +66,7 @@ final class SpecSamples {
             .add("head.4", new Layer.Linear(16, 3, false))
             .add("head.5", new Layer.BatchNorm(3, 1, 1e-5, 0.01))
             .add("head.6", new Layer.SigmoidRange(-1, 2.5))
-            .group("body", "conv1", "bn1", "relu", "maxpool", "block", "se")
+            .group("body", "conv1", "bn1", "relu", "maxpool", "block", "se", "dense")
             .group("head", "head")
             .build();
     }

@@ -386,14 +386,26 @@ public final class NetworkBlock extends AbstractBlock {
 
         @Override
         public NDArray maxPool(Layer.MaxPool p) {
-            if (!gradientIn && CpuMaxPool.applies(x)) {
+            if (!gradientIn && !p.ceilMode() && CpuMaxPool.applies(x)) {
                 NDArray pooled = CpuMaxPool.pool(x, p.kernel(), p.stride(), p.padding());
                 if (pooled != null) {
                     return pooled;
                 }
             }
             return Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
-                new Shape(p.padding(), p.padding()), false);
+                new Shape(p.padding(), p.padding()), p.ceilMode());
+        }
+
+        @Override
+        public NDArray avgPool2d(Layer.AvgPool2d p) {
+            // PyTorch's nn.AvgPool2d defaults: floor rounding, padded zeros counted
+            return Pool.avgPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
+                new Shape(p.padding(), p.padding()), false, true);
+        }
+
+        @Override
+        public NDArray concat(Layer.Concat l) {
+            return NDArrays.concat(new NDList(in.toArray(new NDArray[0])), 1);
         }
 
         @Override

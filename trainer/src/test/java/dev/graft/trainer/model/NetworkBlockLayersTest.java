@@ -177,6 +177,28 @@ class NetworkBlockLayersTest {
         assertThat(y).containsExactly(-1, 14, 26, 30);
     }
 
+    @Test
+    void ceilModeMaxPoolAvgPool2dAndConcatFollowPyTorch() {
+        // PyTorch: MaxPool2d(3, 2, ceil_mode=True) keeps a clipped last window (4 px -> 2, floor would give 1),
+        // AvgPool2d(2, 2) averages each 2x2 window, torch.cat(dim=1) stacks the channels in input order
+        Network net = Network.builder().inputChannels(1)
+            .add("ceil", new Layer.MaxPool(3, 2, 0, true))
+            .add("avg", new Layer.AvgPool2d(2, 2, 0), Network.INPUT)
+            .add("cat", new Layer.Concat(), "ceil", "avg")
+            .group("all", "ceil", "avg", "cat").build();
+        NetworkBlock block = new NetworkBlock(net);
+        block.initialize(manager, 4, 4, Map.of());
+        float[] v = {
+            -1, -2, -3, 4,
+            -5, -6, 7, -8,
+            -9, 10, -11, 12,
+            13, -14, 15, -16};
+        for (boolean training : new boolean[] {false, true}) {
+            float[] y = forward(block, manager.create(v, new Shape(1, 1, 4, 4)), training);
+            assertThat(y).containsExactly(10, 12, 15, 15, -3.5f, 0, 0, 0);
+        }
+    }
+
     private float[] forward(NetworkBlock block, NDArray x, boolean training) {
         try (NDManager batch = manager.newSubManager()) {
             NDArray in = x.duplicate();
