@@ -15,6 +15,7 @@ import dev.graft.trainer.learner.EpochResult;
 import dev.graft.trainer.learner.EpochTable;
 import dev.graft.trainer.learner.Learner;
 import dev.graft.trainer.learner.LearnerBuilder;
+import dev.graft.trainer.learner.LrFind;
 import dev.graft.trainer.learner.ProgressBarCallback;
 import dev.graft.trainer.schedule.LearningRates;
 import dev.graft.trainer.schedule.OneCycle;
@@ -45,6 +46,11 @@ import picocli.CommandLine.Spec;
         "report.html in --out shows the loss curves, metrics and schedules after every epoch, and at the end the",
         "interpretation of the trained model on the validation split (as graft interpret --checkpoint writes it)."})
 final class TrainCommand implements Callable<Integer> {
+    /** fastai's lr_find defaults (start_lr, end_lr, num_it), as {@code graft lr-find} uses them. */
+    private static final double LR_FIND_START = 1e-7;
+    private static final double LR_FIND_END = 10;
+    private static final int LR_FIND_STEPS = 100;
+
     @Spec
     CommandSpec spec;
 
@@ -87,6 +93,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--no-progress", description = "No progress bars (the epoch table is still printed).")
     boolean noProgress;
+
+    @Option(names = "--lr-find", description = "Run fastai's lr_find on the same learner before fitting (as graft "
+        + "lr-find does, weights restored afterwards), print its suggestion and draw its curve in report.html.")
+    boolean lrFind;
 
     @Override
     public Integer call() {
@@ -199,6 +209,9 @@ final class TrainCommand implements Callable<Integer> {
                 learner.device().isGpu() ? "CUDA" : "no CUDA found, CPU", net.groups().size(), run);
             o.printf(Locale.ROOT, "schedule: %s%n", describe(runInfo));
             o.flush();
+            if (lrFind) {
+                runLrFind(learner, fine, report, o, err);
+            }
             if (fine) {
                 results = learner.fineTune(epochs, baseLr, freezeEpochs, lrMult, start);
             } else {
@@ -239,6 +252,33 @@ final class TrainCommand implements Callable<Integer> {
             err.flush();
             report.finish(page -> { });
         }
+    }
+
+    /**
+     * fastai's {@code learn.lr_find()} before {@code learn.fine_tune(...)} in one session: the sweep runs with the body
+     * as the first phase trains it (frozen for fine_tune, trainable for fit_one_cycle) and restores the weights and
+     * Adam, so the fit that follows starts where it would have without it. A resumed run has moved past that point, so
+     * nothing is swept.
+     */
+    private void runLrFind(Learner learner, boolean fine, TrainingReport report, PrintWriter o, PrintWriter err) {
+        if (resume) {
+            err.println("graft: note: --lr-find runs only before a run's first epoch; nothing is swept on a resume");
+            err.flush();
+            return;
+        }
+        if (fine) {
+            learner.freeze();
+        } else {
+            learner.unfreeze();
+        }
+        o.printf(Locale.ROOT, "lr_find: body %s, %d steps from %s to %s%n", fine ? "frozen" : "trainable",
+            LR_FIND_STEPS, LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_START), LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_END));
+        o.flush();
+        LrFind r = learner.lrFind(LR_FIND_START, LR_FIND_END, LR_FIND_STEPS);
+        o.printf(Locale.ROOT, "suggested learning rate (valley): %s after %d steps%n",
+            LrFindCommand.LrFindPlotFmt.fmt(r.valley()), r.losses().size());
+        o.flush();
+        report.lrFind(r);
     }
 
     /** The options that shape the rest of the run must be those it started with, or it would not repeat. */
