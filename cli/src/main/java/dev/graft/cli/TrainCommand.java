@@ -46,10 +46,9 @@ import picocli.CommandLine.Spec;
         "report.html in --out shows the loss curves, metrics and schedules after every epoch, and at the end the",
         "interpretation of the trained model on the validation split (as graft interpret --checkpoint writes it)."})
 final class TrainCommand implements Callable<Integer> {
-    /** fastai's lr_find defaults (start_lr, end_lr, num_it), as {@code graft lr-find} uses them. */
+    /** fastai's lr_find range (start_lr, end_lr), as {@code graft lr-find} sweeps it by default. */
     private static final double LR_FIND_START = 1e-7;
     private static final double LR_FIND_END = 10;
-    private static final int LR_FIND_STEPS = 100;
 
     @Spec
     CommandSpec spec;
@@ -98,6 +97,10 @@ final class TrainCommand implements Callable<Integer> {
         + "lr-find does, weights restored afterwards), print its suggestion and draw its curve in report.html.")
     boolean lrFind;
 
+    @Option(names = "--lr-find-steps", paramLabel = "N", defaultValue = "100",
+        description = "Steps of the --lr-find sweep, fastai's num_it (default: ${DEFAULT-VALUE}).")
+    int lrFindSteps;
+
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
@@ -113,6 +116,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (wd < 0) {
             throw new GraftException("--wd must not be negative, got " + wd);
+        }
+        if (lrFindSteps < 5) {
+            throw new GraftException("--lr-find-steps must be at least 5, got " + lrFindSteps);
         }
         String lrText = lr != null ? lr : fine ? "2e-3" : "1e-3";
         LearningRates rates = LearningRates.parse(lrText);
@@ -272,9 +278,9 @@ final class TrainCommand implements Callable<Integer> {
             learner.unfreeze();
         }
         o.printf(Locale.ROOT, "lr_find: body %s, %d steps from %s to %s%n", fine ? "frozen" : "trainable",
-            LR_FIND_STEPS, LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_START), LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_END));
+            lrFindSteps, LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_START), LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_END));
         o.flush();
-        LrFind r = learner.lrFind(LR_FIND_START, LR_FIND_END, LR_FIND_STEPS);
+        LrFind r = learner.lrFind(LR_FIND_START, LR_FIND_END, lrFindSteps);
         o.printf(Locale.ROOT, "suggested learning rate (valley): %s after %d steps%n",
             LrFindCommand.LrFindPlotFmt.fmt(r.valley()), r.losses().size());
         o.flush();

@@ -138,9 +138,9 @@ class TrainingReportTest {
         Path run = dir.resolve("run");
         var t = SummaryCommandTest.graft("train", "--data", shapes.resolve("train").toString(), "--arch", "resnet18",
                 "--size", "32", "--batch", "8", "--epochs", "1", "--valid-pct", "0.3", "--out", run.toString(),
-                "--no-progress", "--lr-find");
+                "--no-progress", "--lr-find", "--lr-find-steps", "12");
         assertThat(t.code()).as(t.err()).isZero();
-        assertThat(t.out()).contains("lr_find: body trainable, 100 steps from 1.00e-07 to 1.00e+01",
+        assertThat(t.out()).contains("lr_find: body trainable, 12 steps from 1.00e-07 to 1.00e+01",
                 "suggested learning rate (valley): ");
         // the sweep comes before the first epoch's row
         assertThat(t.out().indexOf("suggested learning rate")).isLessThan(t.out().indexOf("train_loss"));
