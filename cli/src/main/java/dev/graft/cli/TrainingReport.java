@@ -20,8 +20,8 @@ import java.util.function.Consumer;
  * The training report of a run folder ({@code report.html}), rewritten after every validated epoch so that a run in
  * progress can be watched and a killed run leaves the report of its last epoch: the loss curves, the metrics per
  * epoch, the learning-rate and momentum schedules used, the lr_find curve when {@code --lr-find} ran one, and, once
- * training ends, the interpretation of the trained model on the validation split ({@link #finish}). Every write goes through {@link OutputFile} (temporary and atomic
- * rename), so the name only ever holds a complete page.
+ * training ends, the interpretation of the trained model on the validation split ({@link #finish}). Every write goes
+ * through {@link OutputFile} (temporary and atomic rename), so the name only ever holds a complete page.
  *
  * <p>The per-step curves come from a {@link Recorder}, which lives in memory: a resumed run draws them from the resume
  * on and says so; the per-epoch table comes from the learner's history, which the checkpoint carries, so it covers the
