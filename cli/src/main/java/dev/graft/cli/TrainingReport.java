@@ -153,9 +153,12 @@ final class TrainingReport implements Callback {
         }
         if (lrFind != null) {
             // fastai's plot_lr_find leaves out the last 5 steps (skip_end=5): the diverged tail would flatten the rest;
-            // the valley is never among them
+            // a sweep that stopped early can suggest a rate among them, and the curve then reaches it
             int n = lrFind.losses().size();
             int shown = n > 7 ? n - 5 : n;
+            while (shown < n && lrFind.lrs().get(shown - 1) < lrFind.valley()) {
+                shown++;
+            }
             TrainingSections.addLrFind(page, toArray(lrFind.lrs().subList(0, shown)),
                 toArray(lrFind.losses().subList(0, shown)), lrFind.valley());
         }
