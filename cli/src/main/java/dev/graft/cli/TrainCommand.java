@@ -15,6 +15,7 @@ import dev.graft.trainer.learner.EpochResult;
 import dev.graft.trainer.learner.EpochTable;
 import dev.graft.trainer.learner.Learner;
 import dev.graft.trainer.learner.LearnerBuilder;
+import dev.graft.trainer.learner.LrFind;
 import dev.graft.trainer.learner.ProgressBarCallback;
 import dev.graft.trainer.schedule.LearningRates;
 import dev.graft.trainer.schedule.OneCycle;
@@ -45,6 +46,10 @@ import picocli.CommandLine.Spec;
         "report.html in --out shows the loss curves, metrics and schedules after every epoch, and at the end the",
         "interpretation of the trained model on the validation split (as graft interpret --checkpoint writes it)."})
 final class TrainCommand implements Callable<Integer> {
+    /** fastai's lr_find range (start_lr, end_lr), as {@code graft lr-find} sweeps it by default. */
+    private static final double LR_FIND_START = 1e-7;
+    private static final double LR_FIND_END = 10;
+
     @Spec
     CommandSpec spec;
 
@@ -88,6 +93,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bars (the epoch table is still printed).")
     boolean noProgress;
 
+    @Option(names = "--lr-find", description = "Run fastai's lr_find on the same learner before fitting (as graft "
+        + "lr-find does, weights restored afterwards), print its suggestion and draw its curve in report.html.")
+    boolean lrFind;
+
+    @Option(names = "--lr-find-steps", paramLabel = "N", defaultValue = "100",
+        description = "Steps of the --lr-find sweep, fastai's num_it (default: ${DEFAULT-VALUE}).")
+    int lrFindSteps;
+
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
@@ -103,6 +116,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (wd < 0) {
             throw new GraftException("--wd must not be negative, got " + wd);
+        }
+        if (lrFindSteps < 5) {
+            throw new GraftException("--lr-find-steps must be at least 5, got " + lrFindSteps);
         }
         String lrText = lr != null ? lr : fine ? "2e-3" : "1e-3";
         LearningRates rates = LearningRates.parse(lrText);
@@ -199,6 +215,9 @@ final class TrainCommand implements Callable<Integer> {
                 learner.device().isGpu() ? "CUDA" : "no CUDA found, CPU", net.groups().size(), run);
             o.printf(Locale.ROOT, "schedule: %s%n", describe(runInfo));
             o.flush();
+            if (lrFind) {
+                runLrFind(learner, fine, report, o, err);
+            }
             if (fine) {
                 results = learner.fineTune(epochs, baseLr, freezeEpochs, lrMult, start);
             } else {
@@ -239,6 +258,33 @@ final class TrainCommand implements Callable<Integer> {
             err.flush();
             report.finish(page -> { });
         }
+    }
+
+    /**
+     * fastai's {@code learn.lr_find()} before {@code learn.fine_tune(...)} in one session: the sweep runs with the body
+     * as the first phase trains it (frozen for fine_tune, trainable for fit_one_cycle) and restores the weights and
+     * Adam, so the fit that follows starts where it would have without it. A resumed run has moved past that point, so
+     * nothing is swept.
+     */
+    private void runLrFind(Learner learner, boolean fine, TrainingReport report, PrintWriter o, PrintWriter err) {
+        if (resume) {
+            err.println("graft: note: --lr-find runs only before a run's first epoch; nothing is swept on a resume");
+            err.flush();
+            return;
+        }
+        if (fine) {
+            learner.freeze();
+        } else {
+            learner.unfreeze();
+        }
+        o.printf(Locale.ROOT, "lr_find: body %s, %d steps from %s to %s%n", fine ? "frozen" : "trainable",
+            lrFindSteps, LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_START), LrFindCommand.LrFindPlotFmt.fmt(LR_FIND_END));
+        o.flush();
+        LrFind r = learner.lrFind(LR_FIND_START, LR_FIND_END, lrFindSteps);
+        o.printf(Locale.ROOT, "suggested learning rate (valley): %s after %d steps%n",
+            LrFindCommand.LrFindPlotFmt.fmt(r.valley()), r.losses().size());
+        o.flush();
+        report.lrFind(r);
     }
 
     /** The options that shape the rest of the run must be those it started with, or it would not repeat. */

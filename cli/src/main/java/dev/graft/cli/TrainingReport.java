@@ -7,6 +7,7 @@ import dev.graft.interpret.TrainingSections;
 import dev.graft.models.GraftException;
 import dev.graft.trainer.learner.Callback;
 import dev.graft.trainer.learner.EpochResult;
+import dev.graft.trainer.learner.LrFind;
 import dev.graft.trainer.learner.Recorder;
 import dev.graft.trainer.learner.TrainingView;
 import java.io.IOException;
@@ -18,9 +19,9 @@ import java.util.function.Consumer;
 /**
  * The training report of a run folder ({@code report.html}), rewritten after every validated epoch so that a run in
  * progress can be watched and a killed run leaves the report of its last epoch: the loss curves, the metrics per
- * epoch, the learning-rate and momentum schedules used, and, once training ends, the interpretation of the trained
- * model on the validation split ({@link #finish}). Every write goes through {@link OutputFile} (temporary and atomic
- * rename), so the name only ever holds a complete page.
+ * epoch, the learning-rate and momentum schedules used, the lr_find curve when {@code --lr-find} ran one, and, once
+ * training ends, the interpretation of the trained model on the validation split ({@link #finish}). Every write goes
+ * through {@link OutputFile} (temporary and atomic rename), so the name only ever holds a complete page.
  *
  * <p>The per-step curves come from a {@link Recorder}, which lives in memory: a resumed run draws them from the resume
  * on and says so; the per-epoch table comes from the learner's history, which the checkpoint carries, so it covers the
@@ -38,6 +39,7 @@ final class TrainingReport implements Callback {
     private List<EpochResult> history = List.of();
     private List<String> metricNames = List.of();
     private int groups;
+    private LrFind lrFind;
 
     /**
      * @param resumedAfter the epochs the checkpoint held when this process started (0 for a new run)
@@ -83,6 +85,12 @@ final class TrainingReport implements Callback {
             history = List.copyOf(v.history());
             write(page -> { });
         }
+    }
+
+    /** The lr_find sweep run before fitting: drawn from now on, and written at once so the curve is seen early. */
+    void lrFind(LrFind sweep) {
+        this.lrFind = sweep;
+        write(page -> { });
     }
 
     /** The last write: the curves and, after them, the sections {@code interpretation} adds. */
@@ -142,6 +150,17 @@ final class TrainingReport implements Callback {
                 mom[i] = moms.get(i)[moms.get(i).length - 1];
             }
             TrainingSections.addSchedules(page, lr, mom);
+        }
+        if (lrFind != null) {
+            // fastai's plot_lr_find leaves out the last 5 steps (skip_end=5): the diverged tail would flatten the rest;
+            // a sweep that stopped early can suggest a rate among them, and the curve then reaches it
+            int n = lrFind.losses().size();
+            int shown = n > 7 ? n - 5 : n;
+            while (shown < n && lrFind.lrs().get(shown - 1) < lrFind.valley()) {
+                shown++;
+            }
+            TrainingSections.addLrFind(page, toArray(lrFind.lrs().subList(0, shown)),
+                toArray(lrFind.losses().subList(0, shown)), lrFind.valley());
         }
         more.accept(page);
         return page;

@@ -88,9 +88,13 @@ class TrainCommandTest {
         assertThat(done).isBetween(1, 5);
 
         var r = SummaryCommandTest.graft("train", "--data", shapes.toString(), "--arch", "resnet18", "--size", "32",
-            "--batch", "8", "--epochs", "6", "--workers", "2", "--out", run.toString(), "--resume", "--no-progress");
+            "--batch", "8", "--epochs", "6", "--workers", "2", "--out", run.toString(), "--resume", "--no-progress",
+            "--lr-find");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("resumed from " + run + " after epoch " + done);
+        // the weights have moved past the point lr_find describes: a resume sweeps nothing and says so
+        assertThat(r.err()).contains("--lr-find runs only before a run's first epoch; nothing is swept on a resume");
+        assertThat(r.out()).doesNotContain("lr_find", "suggested learning rate");
         assertThat(Checkpoint.read(run).epochsDone()).isEqualTo(6);
         assertThat(Checkpoint.read(run).info().withArray("history").size()).isEqualTo(6);
 

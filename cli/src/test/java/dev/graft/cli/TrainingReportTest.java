@@ -103,6 +103,8 @@ class TrainingReportTest {
         assertThat(t.out()).contains("training report: " + file);
         String trained = Files.readString(file);
         assertThat(epochRows(trained)).containsExactly(0, 1);
+        assertThat(trained).as("no lr_find without --lr-find").doesNotContain("<section id=\"lr-find\">");
+        assertThat(t.out()).doesNotContain("lr_find");
 
         Path interp = dir.resolve("interp.html");
         var r = SummaryCommandTest.graft("interpret", "--checkpoint", run.toString(), "--report", interp.toString(),
@@ -126,6 +128,31 @@ class TrainingReportTest {
         }
         assertThat(result.get("thumbs").asInt()).isPositive();
         assertThat(result.get("visible").asInt()).isEqualTo(result.get("thumbs").asInt());
+        assertThat(result.get("fetched")).as("resources the page fetched").isEmpty();
+    }
+
+    @Test
+    void lrFindBeforeFittingPrintsItsSuggestionAndTheReportDrawsItsCurve(@TempDir Path dir) throws Exception {
+        Path shapes = dir.resolve("shapes");
+        SyntheticDataset.generate(shapes, 3, 32, 10, false, 3);
+        Path run = dir.resolve("run");
+        var t = SummaryCommandTest.graft("train", "--data", shapes.resolve("train").toString(), "--arch", "resnet18",
+                "--size", "32", "--batch", "8", "--epochs", "1", "--valid-pct", "0.3", "--out", run.toString(),
+                "--no-progress", "--lr-find", "--lr-find-steps", "12");
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.out()).contains("lr_find: body trainable, 12 steps from 1.00e-07 to 1.00e+01",
+                "suggested learning rate (valley): ");
+        // the sweep comes before the first epoch's row
+        assertThat(t.out().indexOf("suggested learning rate")).isLessThan(t.out().indexOf("train_loss"));
+        String html = Files.readString(run.resolve(TrainingReport.FILE));
+        assertThat(section(html, "lr-find")).contains("suggested ", "<path class=\"series\"");
+        assertThat(epochRows(html)).containsExactly(0);
+
+        String chromium = ChromiumPage.chromium();
+        Fixtures.requireTool(chromium != null, "no chromium on PATH (apt-get install chromium)");
+        JsonNode result = ChromiumPage.measure(chromium, html, dir.resolve("measure"));
+        assertThat(result.get("problems")).as(result.toPrettyString()).isEmpty();
+        assertThat(result.get("charts").path("lr-find").asInt()).as(result.get("charts").toString()).isPositive();
         assertThat(result.get("fetched")).as("resources the page fetched").isEmpty();
     }
 }
