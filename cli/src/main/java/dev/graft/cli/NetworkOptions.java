@@ -10,7 +10,10 @@ import picocli.CommandLine.Option;
 
 /** The options that describe a body + head network, shared by every subcommand that builds one. */
 final class NetworkOptions {
-    @Option(names = "--arch", description = "Backbone: resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, efficientnet_b0, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, alexnet, densenet121, densenet169, densenet201, densenet161, squeezenet1_0, squeezenet1_1.")
+    @Option(names = "--arch", description = "Backbone: resnet18, resnet34, resnet50, resnet101, resnet152,"
+            + " resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2, mobilenet_v2, mobilenet_v3_large,"
+            + " mobilenet_v3_small, efficientnet_b0, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, alexnet, densenet121,"
+            + " densenet169, densenet201, densenet161, squeezenet1_0, squeezenet1_1.")
     String arch;
 
     @Option(names = "--classes", description = "Outputs of the head (classes, or regression targets).")
