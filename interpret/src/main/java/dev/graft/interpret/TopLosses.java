@@ -39,12 +39,13 @@ public final class TopLosses {
         if (capacity == 0) {
             return;
         }
-        Entry e = new Entry(file, actual, predicted, loss, probability, order);
         if (heap.size() < capacity) {
-            heap.add(e);
-        } else if (LOWEST_FIRST.compare(e, heap.peek()) > 0) {
+            heap.add(new Entry(file, actual, predicted, loss, probability, order));
+        } else if (Double.compare(loss, heap.peek().loss()) > 0) {
+            // A newer image never wins a tie (the earlier one is kept), so only a strictly higher loss enters; most
+            // images allocate nothing here.
             heap.poll();
-            heap.add(e);
+            heap.add(new Entry(file, actual, predicted, loss, probability, order));
         }
     }
 
