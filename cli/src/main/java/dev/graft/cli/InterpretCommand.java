@@ -180,6 +180,7 @@ final class InterpretCommand implements Callable<Integer> {
 
     /** The exported model through runtime-edge, and the labelled images of --data. */
     private Subject edgeSubject(PrintWriter err) {
+        PredictCommand.warmUpImageIo(); // as graft predict does, so the first image does not pay for it inside the loop
         LabelledImages images = LabelledImages.read(data);
         EdgeOptions options = EdgeOptions.builder().optDevice(device).optIntraOpThreads(threads)
             .optMaxImageBytes(CliOptions.parseBytes("--max-image-bytes", maxImageBytes)).optLogNotes(false).build();
