@@ -54,6 +54,14 @@ public final class MetadataKeys {
     public static final String OPSET = "graft.opset";
     /** Outputs per image. */
     public static final String NUM_CLASSES = "graft.num_classes";
+    /** The temperature folded before the softmax by {@code graft export --calibrate}; informational, the graph applies it. */
+    public static final String TEMPERATURE = "graft.temperature";
+    /** Expected calibration error on the calibration images before temperature scaling. */
+    public static final String ECE_BEFORE = "graft.calibration.ece_before";
+    /** Expected calibration error on the calibration images after temperature scaling. */
+    public static final String ECE_AFTER = "graft.calibration.ece_after";
+    /** How many labelled images the temperature was fitted on. */
+    public static final String CALIBRATION_IMAGES = "graft.calibration.images";
 
     /** The graph input name Graft writes. */
     public static final String INPUT_NAME = "input";
