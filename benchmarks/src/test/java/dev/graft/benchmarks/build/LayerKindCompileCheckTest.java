@@ -154,10 +154,21 @@ class LayerKindCompileCheckTest {
             .collect(Collectors.toList());
     }
 
-    /** The test class path: surefire's own property when it runs the tests from a manifest-only jar. */
+    /**
+     * The test class path (surefire's own property when it runs the tests from a manifest-only jar), plus every
+     * module's compiled test classes: a consumer under src/test (the spec's own tests) may use its module's test
+     * helpers, which the packaged test-jars leave out. The reactor has compiled them before this module.
+     */
     private static String classPath() {
         String cp = System.getProperty("surefire.test.class.path");
-        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+        StringBuilder all = new StringBuilder(cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"));
+        try (var modules = Files.list(root)) {
+            modules.map(m -> m.resolve("target").resolve("test-classes")).filter(Files::isDirectory).sorted()
+                .forEach(d -> all.append(File.pathSeparatorChar).append(d));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return all.toString();
     }
 
     private static boolean implementsVisitor(Path file) {
