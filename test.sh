@@ -171,8 +171,10 @@ grep -q '"confusion_matrix"' "$tmp/interp.json" && grep -q 'class="chart reliabi
     && grep -q '^calibration: T = ' "$tmp/calibrate.log" || { echo "test.sh: graft export --calibrate"; exit 1; }; ok
 # Batch scoring on Spark (docs/spark.md), local mode: no Spark distribution can be had offline, so graft-spark-all.jar
 # goes through org.apache.spark.deploy.SparkSubmit (what spark-submit runs) with Spark's Maven jars on the class path.
-./mvnw -B -ntp -q -pl spark dependency:build-classpath -DincludeScope=compile -Dmdep.outputFile="$tmp/spark-cp.txt" \
-    -DexcludeGroupIds=dev.graft,com.microsoft.onnxruntime,info.picocli >/dev/null
+# (-am with package: Graft's own modules resolve from this build, never from ~/.m2, where a fresh machine has none)
+./mvnw -B -ntp -q -pl spark -am package -DskipTests dependency:build-classpath -DincludeScope=compile \
+    -Dmdep.outputFile="$tmp/spark-cp.txt" -DexcludeGroupIds=dev.graft,com.microsoft.onnxruntime,info.picocli >/dev/null \
+    || { echo "test.sh: Spark's class path"; exit 1; }
 SPARK_LOCAL_IP=127.0.0.1 java -cp "$(cat "$tmp/spark-cp.txt")" org.apache.spark.deploy.SparkSubmit --master 'local[2]' \
     --conf spark.ui.enabled=false --class dev.graft.spark.ScoreImages spark/target/graft-spark-all.jar \
     --model "$tmp/model.onnx" --images "$tmp/shapes" --out "$tmp/scored.json" --format json >"$tmp/spark.log" 2>&1 \
