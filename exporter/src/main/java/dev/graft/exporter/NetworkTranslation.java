@@ -444,6 +444,26 @@ final class NetworkTranslation {
             tensorOf.put(id, in(n, 0)); // the identity at inference
             return null;
         }
+
+        @Override
+        public Void layerNorm2d(Layer.LayerNorm2d l) {
+            throw new UnsupportedOperationException("layer_norm2d: not implemented yet");
+        }
+
+        @Override
+        public Void channelLinear(Layer.ChannelLinear l) {
+            throw new UnsupportedOperationException("channel_linear: not implemented yet");
+        }
+
+        @Override
+        public Void gelu(Layer.Gelu l) {
+            throw new UnsupportedOperationException("gelu: not implemented yet");
+        }
+
+        @Override
+        public Void layerScale(Layer.LayerScale l) {
+            throw new UnsupportedOperationException("layer_scale: not implemented yet");
+        }
     }
 
     /** A float scalar initializer, one per value per graph (Clip's bounds). */

@@ -241,6 +241,26 @@ final class SpecInterpreter implements ReferenceForward {
         }
 
         @Override
+        public T layerNorm2d(Layer.LayerNorm2d l) {
+            throw new UnsupportedOperationException("layer_norm2d: not implemented yet");
+        }
+
+        @Override
+        public T channelLinear(Layer.ChannelLinear l) {
+            throw new UnsupportedOperationException("channel_linear: not implemented yet");
+        }
+
+        @Override
+        public T gelu(Layer.Gelu l) {
+            throw new UnsupportedOperationException("gelu: not implemented yet");
+        }
+
+        @Override
+        public T layerScale(Layer.LayerScale l) {
+            throw new UnsupportedOperationException("layer_scale: not implemented yet");
+        }
+
+        @Override
         public T mul(Layer.Mul l) {
             // [n, c, h, w] times a per-channel [n, c, 1, 1] gate (or an equal shape)
             T gate = values.get(node.inputs().get(1));

@@ -35,6 +35,8 @@ public final class Architectures {
         KNOWN.put("densenet161", DenseNet::densenet161);
         KNOWN.put("squeezenet1_0", SqueezeNet::squeezenet10);
         KNOWN.put("squeezenet1_1", SqueezeNet::squeezenet11);
+        KNOWN.put("convnext_tiny", ConvNeXt::tiny);
+        KNOWN.put("convnext_small", ConvNeXt::small);
     }
 
     private Architectures() {

@@ -48,15 +48,11 @@ public final class VisionModel {
      * every architecture, including those whose classifier Graft cannot run (see {@link Child#unsupported()}).
      */
     public static Map<String, Param> torchvisionParams(String arch, int numClasses) {
-        Map<String, Param> all = new LinkedHashMap<>();
+        List<Node> nodes = new ArrayList<>();
         for (Child c : Architectures.get(arch).children(3, numClasses)) {
-            for (Node n : c.nodes()) {
-                for (Param p : n.layer().params()) {
-                    all.put(n.paramName(p), p);
-                }
-            }
+            nodes.addAll(c.nodes());
         }
-        return all;
+        return Network.params(nodes);
     }
 
     /** Learnable parameters of the whole torchvision network (what {@code sum(p.numel() for p in m.parameters())} gives). */

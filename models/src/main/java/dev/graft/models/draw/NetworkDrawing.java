@@ -564,6 +564,26 @@ public final class NetworkDrawing {
         public String stochasticDepth(Layer.StochasticDepth l) {
             return l.kind();
         }
+
+        @Override
+        public String layerNorm2d(Layer.LayerNorm2d l) {
+            return "normalised over the " + l.channels() + " channels of each pixel";
+        }
+
+        @Override
+        public String channelLinear(Layer.ChannelLinear l) {
+            return Shapes.fmt(in) + " → " + Shapes.fmt(out) + ": a linear map at every pixel";
+        }
+
+        @Override
+        public String gelu(Layer.Gelu l) {
+            return l.kind();
+        }
+
+        @Override
+        public String layerScale(Layer.LayerScale l) {
+            return "× a learned factor per channel";
+        }
     }
 
     private int lastLinearIndex() {

@@ -39,6 +39,10 @@ import java.util.List;
     @JsonSubTypes.Type(value = Layer.StochasticDepth.class, name = "stochastic_depth"),
     @JsonSubTypes.Type(value = Layer.Concat.class, name = "concat"),
     @JsonSubTypes.Type(value = Layer.AvgPool2d.class, name = "avg_pool2d"),
+    @JsonSubTypes.Type(value = Layer.LayerNorm2d.class, name = "layer_norm2d"),
+    @JsonSubTypes.Type(value = Layer.ChannelLinear.class, name = "channel_linear"),
+    @JsonSubTypes.Type(value = Layer.Gelu.class, name = "gelu"),
+    @JsonSubTypes.Type(value = Layer.LayerScale.class, name = "layer_scale"),
 })
 public sealed interface Layer {
 
@@ -112,6 +116,14 @@ public sealed interface Layer {
         R concat(Concat layer);
 
         R avgPool2d(AvgPool2d layer);
+
+        R layerNorm2d(LayerNorm2d layer);
+
+        R channelLinear(ChannelLinear layer);
+
+        R gelu(Gelu layer);
+
+        R layerScale(LayerScale layer);
     }
 
     /** 2-d convolution, PyTorch's {@code nn.Conv2d} with square or rectangular kernels and symmetric padding. */
@@ -577,6 +589,113 @@ public sealed interface Layer {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.avgPool2d(this);
+        }
+    }
+
+    /**
+     * Layer normalisation over the channels of each pixel: for every (n, h, w), the C values are normalised to mean 0
+     * and variance 1 (biased variance, {@code eps} inside the square root), then scaled by {@code weight} and shifted by
+     * {@code bias}, both [C]. This is torchvision's {@code LayerNorm2d} (ConvNeXt's stem, downsampling layers and
+     * classifier) and equally the {@code nn.LayerNorm(C)} that a ConvNeXt block applies between two {@code Permute}s:
+     * the permutes only move the channels last and back, so one kind on NCHW computes both, and the permutes, having
+     * no parameters, leave no node.
+     */
+    record LayerNorm2d(int channels, double eps) implements Layer {
+        /** torchvision's ConvNeXt passes {@code eps=1e-6} to every one of its layer norms. */
+        public static final double CONVNEXT_EPS = 1e-6;
+
+        public LayerNorm2d {
+            positive("channels", channels);
+            if (!(eps > 0)) {
+                throw new IllegalArgumentException("layer_norm2d: eps must be positive, not " + eps);
+            }
+        }
+
+        @Override
+        public String kind() {
+            return "layer_norm2d";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.layerNorm2d(this);
+        }
+
+        @Override
+        public List<Param> params() {
+            return List.of(Param.learnable("weight", channels), Param.learnable("bias", channels));
+        }
+    }
+
+    /**
+     * {@code nn.Linear(in, out)} applied to every pixel's channel vector: [N, in, H, W] to [N, out, H, W], weight
+     * shaped [out, in] as PyTorch stores it. A ConvNeXt block's two pointwise layers are {@code nn.Linear}s on a
+     * channels-last tensor; keeping them a kind of their own, rather than 1x1 convolutions, keeps torchvision's
+     * parameter shapes, so its weight files load unchanged.
+     */
+    record ChannelLinear(int in, int out, boolean bias) implements Layer {
+        public ChannelLinear {
+            positive("in", in);
+            positive("out", out);
+        }
+
+        @Override
+        public String kind() {
+            return "channel_linear";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.channelLinear(this);
+        }
+
+        @Override
+        public List<Param> params() {
+            return bias
+                ? List.of(Param.learnable("weight", out, in), Param.learnable("bias", out))
+                : List.of(Param.learnable("weight", out, in));
+        }
+    }
+
+    /**
+     * x * (1 + erf(x / sqrt 2)) / 2: PyTorch's {@code nn.GELU()} with its default {@code approximate='none'}, the exact
+     * form, ConvNeXt's activation (not the tanh approximation).
+     */
+    record Gelu() implements Layer {
+        @Override
+        public String kind() {
+            return "gelu";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.gelu(this);
+        }
+    }
+
+    /**
+     * A learnable per-channel factor: x * gamma with gamma shaped [C, 1, 1]. torchvision's ConvNeXt block holds it as
+     * the parameter {@code layer_scale} of the block module itself (so the node's id is the block's path), starting at
+     * 1e-6 so that each residual branch begins almost switched off.
+     */
+    record LayerScale(int channels) implements Layer {
+        public LayerScale {
+            positive("channels", channels);
+        }
+
+        @Override
+        public String kind() {
+            return "layer_scale";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.layerScale(this);
+        }
+
+        @Override
+        public List<Param> params() {
+            return List.of(Param.learnable("layer_scale", channels, 1, 1));
         }
     }
 

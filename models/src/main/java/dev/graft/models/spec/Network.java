@@ -164,15 +164,44 @@ public final class Network {
         return List.copyOf(children);
     }
 
-    /** Every parameter and buffer by full name, in execution order. */
+    /**
+     * Every parameter and buffer by full name, in the order of PyTorch's {@code state_dict()}: modules in the order
+     * their first node runs, and a module's own parameters before those of its submodules. The two orders differ only
+     * where a module holds a parameter it applies after its submodules ran (a ConvNeXt block's {@code layer_scale}
+     * comes before its {@code block.0.weight}).
+     */
     public Map<String, Param> params() {
-        Map<String, Param> all = new LinkedHashMap<>();
+        return params(nodes);
+    }
+
+    /** The parameters of these nodes in {@code state_dict()} order, as {@link #params()} explains. */
+    public static Map<String, Param> params(List<Node> nodes) {
+        ModulePath root = new ModulePath();
         for (Node n : nodes) {
+            ModulePath m = root;
+            for (String part : n.id().split("\\.")) {
+                m = m.children.computeIfAbsent(part, k -> new ModulePath());
+            }
             for (Param p : n.layer().params()) {
-                all.put(n.paramName(p), p);
+                m.own.put(n.paramName(p), p);
             }
         }
+        Map<String, Param> all = new LinkedHashMap<>();
+        root.collect(all);
         return all;
+    }
+
+    /** One module of the PyTorch module tree the node ids spell out. */
+    private static final class ModulePath {
+        private final Map<String, ModulePath> children = new LinkedHashMap<>();
+        private final Map<String, Param> own = new LinkedHashMap<>();
+
+        void collect(Map<String, Param> into) {
+            into.putAll(own);
+            for (ModulePath child : children.values()) {
+                child.collect(into);
+            }
+        }
     }
 
     /** The number of learnable parameters in these nodes. */

@@ -145,5 +145,25 @@ public record Node(String id, Layer layer, List<String> inputs) {
         public IntPredicate stochasticDepth(Layer.StochasticDepth l) {
             return ONE;
         }
+
+        @Override
+        public IntPredicate layerNorm2d(Layer.LayerNorm2d l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate channelLinear(Layer.ChannelLinear l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate gelu(Layer.Gelu l) {
+            return ONE;
+        }
+
+        @Override
+        public IntPredicate layerScale(Layer.LayerScale l) {
+            return ONE;
+        }
     };
 }

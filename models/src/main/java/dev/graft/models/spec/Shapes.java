@@ -209,6 +209,32 @@ public final class Shapes {
         public int[] stochasticDepth(Layer.StochasticDepth l) {
             return in;
         }
+
+        @Override
+        public int[] gelu(Layer.Gelu l) {
+            return in;
+        }
+
+        @Override
+        public int[] layerNorm2d(Layer.LayerNorm2d l) {
+            requireImage(n, in);
+            requireChannels(n, in[0], l.channels());
+            return in;
+        }
+
+        @Override
+        public int[] layerScale(Layer.LayerScale l) {
+            requireImage(n, in);
+            requireChannels(n, in[0], l.channels());
+            return in;
+        }
+
+        @Override
+        public int[] channelLinear(Layer.ChannelLinear l) {
+            requireImage(n, in);
+            requireChannels(n, in[0], l.in());
+            return new int[] {l.out(), in[1], in[2]};
+        }
     }
 
     /**

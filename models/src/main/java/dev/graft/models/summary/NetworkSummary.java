@@ -201,6 +201,26 @@ public final class NetworkSummary {
         public String stochasticDepth(Layer.StochasticDepth d) {
             return "StochasticDepth(p=" + d.p() + ", " + d.mode() + ")";
         }
+
+        @Override
+        public String layerNorm2d(Layer.LayerNorm2d l) {
+            return "LayerNorm2d(" + l.channels() + ", eps=" + l.eps() + ")";
+        }
+
+        @Override
+        public String channelLinear(Layer.ChannelLinear l) {
+            return "Linear(" + l.in() + ", " + l.out() + (l.bias() ? "" : ", bias=False") + ") per pixel";
+        }
+
+        @Override
+        public String gelu(Layer.Gelu l) {
+            return "GELU";
+        }
+
+        @Override
+        public String layerScale(Layer.LayerScale l) {
+            return "LayerScale(" + l.channels() + ")";
+        }
     };
 
     /** Why the head takes the features it takes, in one sentence. */

@@ -94,7 +94,11 @@ public final class Initializer {
         @Override
         public Void conv2d(Layer.Conv2d c) {
             double fanIn = (double) c.in() / c.groups() * c.kernelH() * c.kernelW();
-            if (!head && arch.startsWith("alexnet")) {
+            if (!head && arch.startsWith("convnext")) {
+                if (p.name().equals("weight")) {
+                    normal(v, CONVNEXT_STD, rnd);
+                }
+            } else if (!head && arch.startsWith("alexnet")) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
             } else if (p.name().equals("bias") && rebuiltFirst && !head) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
@@ -115,6 +119,10 @@ public final class Initializer {
             } else if (arch.startsWith("mobilenet") || arch.startsWith("vgg")) {
                 if (p.name().equals("weight")) {
                     normal(v, 0.01, rnd);
+                }
+            } else if (arch.startsWith("convnext")) {
+                if (p.name().equals("weight")) {
+                    normal(v, CONVNEXT_STD, rnd);
                 }
             } else if (arch.startsWith("efficientnet")) {
                 if (p.name().equals("weight")) {
@@ -212,7 +220,38 @@ public final class Initializer {
         public Void stochasticDepth(Layer.StochasticDepth l) {
             return null;
         }
+
+        @Override
+        public Void gelu(Layer.Gelu l) {
+            return null;
+        }
+
+        @Override
+        public Void layerNorm2d(Layer.LayerNorm2d l) {
+            if (p.name().equals("weight")) {
+                java.util.Arrays.fill(v, 1f);
+            }
+            return null;
+        }
+
+        @Override
+        public Void channelLinear(Layer.ChannelLinear l) {
+            // torchvision's ConvNeXt: trunc_normal_(std=0.02) (cut at +-2, i.e. 100 standard deviations), bias 0
+            if (p.name().equals("weight")) {
+                normal(v, CONVNEXT_STD, rnd);
+            }
+            return null;
+        }
+
+        @Override
+        public Void layerScale(Layer.LayerScale l) {
+            java.util.Arrays.fill(v, 1e-6f);
+            return null;
+        }
     }
+
+    /** torchvision's ConvNeXt draws every convolution and linear weight from N(0, 0.02) and zeroes their biases. */
+    private static final double CONVNEXT_STD = 0.02;
 
     private static void normal(float[] v, double std, SplittableRandom rnd) {
         for (int i = 0; i < v.length; i++) {

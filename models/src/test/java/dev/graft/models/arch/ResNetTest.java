@@ -98,7 +98,7 @@ class ResNetTest {
     void unknownArchitectureListsKnownOnes() {
         assertThatThrownBy(() -> Architectures.get("resnet19"))
             .isInstanceOf(GraftException.class)
-            .hasMessage("unknown architecture 'resnet19' (known: resnet18, resnet34, resnet50, resnet101, resnet152, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, efficientnet_b0, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, alexnet, densenet121, densenet169, densenet201, densenet161, squeezenet1_0, squeezenet1_1)");
+            .hasMessage("unknown architecture 'resnet19' (known: resnet18, resnet34, resnet50, resnet101, resnet152, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, efficientnet_b0, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, alexnet, densenet121, densenet169, densenet201, densenet161, squeezenet1_0, squeezenet1_1, convnext_tiny, convnext_small)");
     }
 
     @Test

@@ -54,8 +54,14 @@ class LayerTest {
         assertThat(new Layer.Linear(512, 10, true).params()).containsExactly(
             new Param("weight", List.of(10, 512), true), new Param("bias", List.of(10), true));
         assertThat(new Layer.Linear(512, 10, false).params()).containsExactly(new Param("weight", List.of(10, 512), true));
+        assertThat(new Layer.LayerNorm2d(96, 1e-6).params()).containsExactly(
+            new Param("weight", List.of(96), true), new Param("bias", List.of(96), true));
+        assertThat(new Layer.ChannelLinear(96, 384, true).params()).containsExactly(
+            new Param("weight", List.of(384, 96), true), new Param("bias", List.of(384), true));
+        assertThat(new Layer.LayerScale(96).params()).containsExactly(new Param("layer_scale", List.of(96, 1, 1), true));
         for (Layer l : SpecSamples.oneOfEachKind()) {
-            if (!(l instanceof Layer.Conv2d || l instanceof Layer.BatchNorm || l instanceof Layer.Linear)) {
+            if (!(l instanceof Layer.Conv2d || l instanceof Layer.BatchNorm || l instanceof Layer.Linear
+                || l instanceof Layer.LayerNorm2d || l instanceof Layer.ChannelLinear || l instanceof Layer.LayerScale)) {
                 assertThat(l.params()).as(l.kind()).isEmpty();
             }
         }
@@ -74,7 +80,8 @@ class LayerTest {
             .doesNotContainKeys("conv1.bias", "head.4.bias");
         assertThat(net.params().get("block.conv.weight").shape()).containsExactly(8, 4, 3, 3);
         assertThat(net.params().get("head.2.running_mean").learnable()).isFalse();
-        long expected = 8 * 3 * 3 * 5 + 2 * 8 + 8 * 4 * 3 * 3 + (4 * 8 + 4) + (8 * 4 + 8) + 8 * 16 + 2 * 16 + 3 * 16 + 2 * 3;
+        long expected = 8 * 3 * 3 * 5 + 2 * 8 + 8 * 4 * 3 * 3 + (4 * 8 + 4) + (8 * 4 + 8) + 8 * 16
+            + (2 * 8 + (8 * 32 + 32) + 32 * 8 + 8) + 2 * 16 + 3 * 16 + 2 * 3;
         assertThat(net.learnableCount()).isEqualTo(expected);
         assertThat(Network.learnableCount(net.headNodes())).isEqualTo(2 * 16 + 3 * 16 + 2 * 3);
     }
@@ -220,6 +227,26 @@ class LayerTest {
         @Override
         public String stochasticDepth(Layer.StochasticDepth layer) {
             return "stochasticDepth";
+        }
+
+        @Override
+        public String layerNorm2d(Layer.LayerNorm2d layer) {
+            return "layerNorm2d";
+        }
+
+        @Override
+        public String channelLinear(Layer.ChannelLinear layer) {
+            return "channelLinear";
+        }
+
+        @Override
+        public String gelu(Layer.Gelu layer) {
+            return "gelu";
+        }
+
+        @Override
+        public String layerScale(Layer.LayerScale layer) {
+            return "layerScale";
         }
 
         @Override

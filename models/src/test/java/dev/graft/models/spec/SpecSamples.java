@@ -29,12 +29,16 @@ final class SpecSamples {
             new Layer.Mul(),
             new Layer.StochasticDepth(0.125, Layer.StochasticDepth.BATCH),
             new Layer.Concat(),
-            new Layer.AvgPool2d(3, 2, 1));
+            new Layer.AvgPool2d(3, 2, 1),
+            new Layer.LayerNorm2d(6, 1e-6),
+            new Layer.ChannelLinear(6, 24, true),
+            new Layer.Gelu(),
+            new Layer.LayerScale(6));
     }
 
     /**
      * A small valid network in which every kind occurs: a stem, a residual block, a squeeze-and-excitation gate, a
-     * DenseNet-like concatenation and transition, and
+     * DenseNet-like concatenation and transition, a ConvNeXt-like block, and
      * fastai's head with bn_final and a y range.
      */
     static Network everyKind() {
@@ -58,6 +62,12 @@ final class SpecSamples {
             .add("dense.cat", new Layer.Concat(), "se.sigmoid", "block.add")
             .add("dense.pool", new Layer.AvgPool2d(2, 2, 0))
             .add("dense.conv", Layer.Conv2d.square(16, 8, 1, 1, 0, false))
+            .add("cn.norm", new Layer.LayerNorm2d(8, 1e-6))
+            .add("cn.fc1", new Layer.ChannelLinear(8, 32, true))
+            .add("cn.gelu", new Layer.Gelu())
+            .add("cn.fc2", new Layer.ChannelLinear(32, 8, false))
+            .add("cn", new Layer.LayerScale(8))
+            .add("cn.add", new Layer.Add(), "cn", "dense.conv")
             .endBody()
             .add("head.0", new Layer.ConcatPool())
             .add("head.1", new Layer.Flatten())
@@ -66,7 +76,7 @@ final class SpecSamples {
             .add("head.4", new Layer.Linear(16, 3, false))
             .add("head.5", new Layer.BatchNorm(3, 1, 1e-5, 0.01))
             .add("head.6", new Layer.SigmoidRange(-1, 2.5))
-            .group("body", "conv1", "bn1", "relu", "maxpool", "block", "se", "dense")
+            .group("body", "conv1", "bn1", "relu", "maxpool", "block", "se", "dense", "cn")
             .group("head", "head")
             .build();
     }

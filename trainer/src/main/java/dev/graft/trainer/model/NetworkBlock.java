@@ -500,6 +500,26 @@ public final class NetworkBlock extends AbstractBlock {
         public NDArray stochasticDepth(Layer.StochasticDepth d) {
             return training && d.p() > 0 ? NetworkBlock.stochasticDepth(x, d) : x;
         }
+
+        @Override
+        public NDArray layerNorm2d(Layer.LayerNorm2d l) {
+            throw new UnsupportedOperationException("layer_norm2d: not implemented yet");
+        }
+
+        @Override
+        public NDArray channelLinear(Layer.ChannelLinear l) {
+            throw new UnsupportedOperationException("channel_linear: not implemented yet");
+        }
+
+        @Override
+        public NDArray gelu(Layer.Gelu l) {
+            throw new UnsupportedOperationException("gelu: not implemented yet");
+        }
+
+        @Override
+        public NDArray layerScale(Layer.LayerScale l) {
+            throw new UnsupportedOperationException("layer_scale: not implemented yet");
+        }
     }
 
     /**
