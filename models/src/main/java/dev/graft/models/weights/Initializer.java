@@ -94,14 +94,14 @@ public final class Initializer {
         @Override
         public Void conv2d(Layer.Conv2d c) {
             double fanIn = (double) c.in() / c.groups() * c.kernelH() * c.kernelW();
-            if (!head && arch.startsWith("convnext")) {
-                if (p.name().equals("weight")) {
-                    normal(v, CONVNEXT_STD, rnd);
-                }
-            } else if (!head && arch.startsWith("alexnet")) {
+            if (!head && arch.startsWith("alexnet")) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
             } else if (p.name().equals("bias") && rebuiltFirst && !head) {
                 uniform(v, 1.0 / Math.sqrt(fanIn), rnd);
+            } else if (!head && arch.startsWith("convnext")) {
+                if (p.name().equals("weight")) {
+                    normal(v, CONVNEXT_STD, rnd);
+                }
             } else if (p.name().equals("weight")) {
                 // PyTorch's fans of a [out, in / groups, kh, kw] weight: fan_in = in / groups * k, fan_out = out * k
                 int fan = head ? c.in() / c.groups() * c.kernelH() * c.kernelW() : c.out() * c.kernelH() * c.kernelW();
