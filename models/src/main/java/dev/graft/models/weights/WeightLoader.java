@@ -16,8 +16,9 @@ import java.util.Set;
 /**
  * Matches a file's tensors to a network's parameters by name, strictly.
  *
- * <p>Keys may be Graft's (torchvision's) names or fastai's state-dict keys; {@code num_batches_tracked} is tolerated
- * and dropped. Anything missing, unexpected or of the wrong shape is listed in one error, so a user sees every problem
+ * <p>Keys may be Graft's (torchvision's) names, fastai's state-dict keys, or for ConvNeXt timm's names, bare or as a
+ * fastai learner over a timm model holds them (see {@link Naming}); {@code num_batches_tracked} is tolerated and
+ * dropped. Anything missing, unexpected or of the wrong shape is listed in one error, so a user sees every problem
  * at once rather than one per run. Float tensors come back as F32 (an F32 file's tensors are views of its bytes).
  */
 public final class WeightLoader {
@@ -32,6 +33,12 @@ public final class WeightLoader {
 
     public static Loaded load(Network network, Map<String, Tensor> file, LoadMode mode) {
         Naming naming = WeightNames.detect(file.keySet());
+        boolean timm = naming == Naming.TIMM || naming == Naming.FASTAI_TIMM;
+        if (timm && !network.arch().startsWith("convnext")) {
+            throw new GraftException("weights have timm's names (" + file.keySet().iterator().next() + ", ...), which"
+                + " Graft maps only for ConvNeXt, not " + network.arch() + "; save the torchvision model's state_dict,"
+                + " or use --arch convnext_tiny / convnext_small for a timm ConvNeXt");
+        }
         WeightNames names = new WeightNames(network);
         Map<String, Param> wanted = new LinkedHashMap<>();
         List<Node> scope = mode == LoadMode.ALL ? network.nodes() : network.bodyNodes();
@@ -57,8 +64,11 @@ public final class WeightLoader {
             }
             Optional<String> graft = names.toGraft(key, naming);
             if (graft.isEmpty() || !wanted.containsKey(graft.get())) {
-                if (mode == LoadMode.BODY && graft.isPresent()
-                    && (isHead(graft.get(), network) || cutAway.contains(topLevel(graft.get())))) {
+                boolean cut = graft.isPresent() && cutAway.contains(topLevel(graft.get()));
+                boolean head = graft.isPresent() && isHead(graft.get(), network);
+                // a fastai learner over a timm model keeps timm's whole model in its body, head.norm included, but runs
+                // only its forward_features: what the cut leaves unused is ignored in either mode
+                if ((mode == LoadMode.BODY && (head || cut)) || (naming == Naming.FASTAI_TIMM && cut)) {
                     ignored.add(key);
                 } else {
                     unexpected.add(key);
@@ -70,6 +80,9 @@ public final class WeightLoader {
             Param p = wanted.get(name);
             Tensor t = e.getValue();
             long[] expected = p.shapeArray();
+            if (!Arrays.equals(t.shape(), expected) && timm) {
+                t = TimmNames.reshape(t, expected).orElse(t);
+            }
             if (!Arrays.equals(t.shape(), expected)) {
                 if (name.equals(firstConvWeight) && network.inputChannels() != 3 && t.shape().length == 4
                     && t.shape()[1] == 3 && t.shape()[0] == expected[0]) {
@@ -94,7 +107,7 @@ public final class WeightLoader {
         List<String> missing = new ArrayList<>();
         for (String w : wanted.keySet()) {
             if (!present.contains(w)) {
-                missing.add(naming == Naming.FASTAI ? names.toFastai(w) : w);
+                missing.add(names.toFile(w, naming));
             }
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongShape.isEmpty()) {
