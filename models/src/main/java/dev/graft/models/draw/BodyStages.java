@@ -21,6 +21,10 @@ import java.util.Set;
  *   <li>Consecutive single-module units ({@code conv1}, {@code bn1}, {@code relu}, {@code maxpool}) become one stage,
  *       called {@code stem} when it opens the body. Such a run ends after a max pooling, so a plain stack (VGG's and
  *       AlexNet's {@code features}) shows one stage per resolution, as its papers draw it.</li>
+ *   <li>A unit whose numbered submodules are single layers ({@code features.0.0}, {@code features.0.1}: a
+ *       torchvision {@code nn.Sequential} of layers, such as ConvNeXt's stem and downsampling layers) is a short
+ *       sequence, not blocks: it lists its layer kinds, says "downsampling" when it lowers the resolution, and is
+ *       called {@code stem} when it opens the body.</li>
  *   <li>A stage never spans two layer groups, so freezing and learning rates read off the boxes.</li>
  *   <li>Beyond {@value #MAX_STAGES} stages, neighbours whose output has the same resolution merge, which is how the
  *       literature draws MobileNets and EfficientNets.</li>
@@ -77,7 +81,12 @@ public final class BodyStages {
 
         List<Stage> stages = new ArrayList<>();
         for (int i = 0; i < drafts.size(); i++) {
-            stages.add(drafts.get(i).toStage(i == 0 && drafts.size() > 1, depth));
+            Draft d = drafts.get(i);
+            int[] before = i == 0 ? new int[] {net.inputChannels(), height, width}
+                : shapes.get(drafts.get(i - 1).lastNode().id());
+            boolean downsamples = spatial(shapes.get(d.lastNode().id())).length == 2 && spatial(before).length == 2
+                && spatial(shapes.get(d.lastNode().id()))[0] < spatial(before)[0];
+            stages.add(d.toStage(i == 0 && drafts.size() > 1, depth, downsamples));
         }
         return stages;
     }
@@ -116,6 +125,15 @@ public final class BodyStages {
         /** A single module such as {@code conv1}: one node whose id is the unit's key. */
         boolean leaf() {
             return nodes.size() == 1 && nodes.get(0).id().equals(key);
+        }
+
+        /**
+         * True when every node is a numbered submodule of the unit ({@code features.2.0}, {@code features.2.1}): a
+         * sequence of single layers rather than of blocks.
+         */
+        boolean layerSequence(int depth) {
+            return nodes.size() > 1 && nodes.stream().allMatch(n -> !n.id().equals(key)
+                && n.id().equals(prefix(n.id(), depth + 1)) && numeric(n.id().substring(n.id().lastIndexOf('.') + 1)));
         }
 
         /** {@code 3 blocks: layer1.0 … layer1.2} when the unit is a sequence of numbered blocks, else a layer count. */
@@ -160,7 +178,7 @@ public final class BodyStages {
             return last.get(last.size() - 1);
         }
 
-        Stage toStage(boolean opensBody, int depth) {
+        Stage toStage(boolean opensBody, int depth, boolean downsamples) {
             List<Node> nodes = new ArrayList<>();
             units.forEach(u -> nodes.addAll(u.nodes));
             String first = units.get(0).key;
@@ -170,6 +188,10 @@ public final class BodyStages {
             if (leafRun) {
                 name = units.size() == 1 ? first : opensBody ? "stem" : first + " … " + last;
                 members = String.join(" · ", units.stream().map(u -> u.key).toList());
+            } else if (units.size() == 1 && units.get(0).layerSequence(depth)) {
+                name = opensBody ? "stem" : first;
+                String kinds = String.join(" · ", nodes.stream().map(n -> n.layer().kind()).toList());
+                members = downsamples && !opensBody ? "downsampling: " + kinds : kinds;
             } else if (units.size() == 1) {
                 name = first;
                 members = units.get(0).describe(depth);

@@ -131,6 +131,25 @@ class BodyStagesTest {
     }
 
     @Test
+    void aConvNeXtShowsItsStemFourStagesWithTheirBlocksAndThreeDownsamplings() {
+        Network tiny = VisionModel.builder().setArch("convnext_tiny").setClasses(3).build();
+        List<Stage> stages = BodyStages.of(tiny, 224, 224);
+        assertThat(stages).extracting(Stage::name).containsExactly("stem", "features.1", "features.2", "features.3",
+            "features.4", "features.5", "features.6", "features.7");
+        assertThat(stages).extracting(Stage::members).containsExactly("conv2d · layer_norm2d",
+            "3 blocks: features.1.0 … features.1.2", "downsampling: layer_norm2d · conv2d",
+            "3 blocks: features.3.0 … features.3.2", "downsampling: layer_norm2d · conv2d",
+            "9 blocks: features.5.0 … features.5.8", "downsampling: layer_norm2d · conv2d",
+            "3 blocks: features.7.0 … features.7.2");
+        assertThat(stages.get(7).last().id()).isEqualTo("features.7.2.add");
+        Network small = VisionModel.builder().setArch("convnext_small").setClasses(3).build();
+        assertThat(BodyStages.of(small, 224, 224).get(5).members()).isEqualTo("27 blocks: features.5.0 … features.5.26");
+        // the DenseNet transitions, named sublayers, keep their layer count
+        Network dense = VisionModel.builder().setArch("densenet121").setClasses(3).build();
+        assertThat(BodyStages.of(dense, 224, 224).get(2).members()).isEqualTo("4 layers");
+    }
+
+    @Test
     void idPrefixesCountDots() {
         assertThat(BodyStages.prefix("features.3.conv.0", 2)).isEqualTo("features.3");
         assertThat(BodyStages.prefix("conv1", 2)).isEqualTo("conv1");

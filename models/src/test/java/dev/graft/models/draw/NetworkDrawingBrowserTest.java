@@ -149,7 +149,9 @@ class NetworkDrawingBrowserTest {
                 .optFreezeTo(0).optLabels(names(1000)).optTask(Task.SINGLE_LABEL).optSource("checkpoint runs/pets-resnet152-fine-tune (12 epochs); shown unfrozen: the checkpoint does not"
                     + " record its trainable state, and fine_tune ends unfrozen")
                 .build(),
-            NetworkDrawing.builder().setNetwork(BodyStagesTest.mobileNetLike()).optInputSize(320, 96).build());
+            NetworkDrawing.builder().setNetwork(BodyStagesTest.mobileNetLike()).optInputSize(320, 96).build(),
+            NetworkDrawing.builder().setNetwork(VisionModel.builder().setArch("convnext_tiny").setClasses(3).build())
+                .build());
         for (NetworkDrawing d : drawings) {
             JsonNode result = measure(d.toSvg());
             Files.createDirectories(KEEP);
