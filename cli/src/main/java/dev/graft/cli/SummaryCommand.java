@@ -39,10 +39,10 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--freeze-to", defaultValue = "-1", description = "Trainable state shown: fastai's freeze_to(n); -1 = freeze() (a new learner), 0 = unfreeze() (default: ${DEFAULT-VALUE}).")
     int freezeTo;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Check that a whole-model weight file (safetensors or PyTorch .pth/.pt/.bin/.pkl; fastai state dict or Graft names) fits, strictly.")
+    @Option(names = "--weights", paramLabel = "FILE", description = "Check that a whole-model weight file (safetensors or PyTorch .pth/.pt/.bin/.pkl; fastai state dict, Graft names, or for ConvNeXt timm names) fits, strictly.")
     Path weights;
 
-    @Option(names = "--pretrained", paramLabel = "FILE", description = "Check that a pretrained-body weight file (safetensors or PyTorch .pth; torchvision names) fits the body.")
+    @Option(names = "--pretrained", paramLabel = "FILE", description = "Check that a pretrained-body weight file (safetensors or PyTorch .pth; torchvision names, or for ConvNeXt timm names) fits the body.")
     Path pretrained;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")

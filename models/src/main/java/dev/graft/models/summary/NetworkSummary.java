@@ -204,7 +204,7 @@ public final class NetworkSummary {
 
         @Override
         public String layerNorm2d(Layer.LayerNorm2d l) {
-            return "LayerNorm2d(" + l.channels() + ", eps=" + l.eps() + ")";
+            return "LayerNorm2d(" + l.channels() + ", eps=" + pythonFloat(l.eps()) + ")";
         }
 
         @Override
@@ -273,6 +273,24 @@ public final class NetworkSummary {
         }
         sb.append(System.lineSeparator());
         return sb.toString();
+    }
+
+    /**
+     * A double as Python's {@code repr} writes it ({@code 1e-06}, {@code 0.001}), so the type column reads like the
+     * PyTorch module it describes rather than Java's {@code 1.0E-6}.
+     */
+    static String pythonFloat(double d) {
+        String text = Double.toString(d);
+        int e = text.indexOf('E');
+        if (e < 0) {
+            return text;
+        }
+        String mantissa = text.substring(0, e).replaceFirst("\\.0$", "");
+        int exponent = Integer.parseInt(text.substring(e + 1));
+        if (exponent >= -4 && exponent < 16) {
+            return new java.math.BigDecimal(text).stripTrailingZeros().toPlainString();
+        }
+        return mantissa + "e" + (exponent < 0 ? "-" : "+") + String.format(java.util.Locale.ROOT, "%02d", Math.abs(exponent));
     }
 
     private static String num(long n) {
