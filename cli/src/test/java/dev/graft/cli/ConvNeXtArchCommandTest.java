@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.models.arch.VisionModel;
+import dev.graft.models.weights.SafeTensors;
+import dev.graft.models.weights.Tensor;
 import dev.graft.trainer.data.SyntheticDataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,6 +98,54 @@ class ConvNeXtArchCommandTest {
             + " nothing; use a larger --size").doesNotContain("Exception", "\tat ");
         assertThat(r.out()).doesNotContain("data: ", "epoch");
         assertThat(run).doesNotExist();
+    }
+
+    /** timm's name for a torchvision convnext name, written out here as timm's module tree reads. */
+    private static String timmName(String tv) {
+        String[] p = tv.split("\\.");
+        if (p[0].equals("classifier")) {
+            return (p[1].equals("0") ? "head.norm." : "head.fc.") + p[2];
+        }
+        int i = Integer.parseInt(p[1]);
+        String rest = String.join(".", java.util.Arrays.copyOfRange(p, 2, p.length));
+        if (i == 0) {
+            return "stem." + rest;
+        }
+        if (i % 2 == 0) {
+            return "stages." + i / 2 + ".downsample." + rest;
+        }
+        String block = "stages." + (i - 1) / 2 + ".blocks." + p[2] + ".";
+        if (p[3].equals("layer_scale")) {
+            return block + "gamma";
+        }
+        return block + java.util.Map.of("0", "conv_dw", "2", "norm", "3", "mlp.fc1", "5", "mlp.fc2").get(p[4]) + "."
+            + p[5];
+    }
+
+    @Test
+    void summaryChecksATimmNamedFileAgainstTheBodyAndRefusesItForAnotherArch(@TempDir Path dir) {
+        java.util.Map<String, Tensor> timm = new java.util.LinkedHashMap<>();
+        VisionModel.torchvisionParams("convnext_tiny", 1000).forEach((name, p) -> {
+            long[] shape = name.endsWith("layer_scale") ? new long[] {p.shape().get(0)} : p.shapeArray();
+            timm.put(timmName(name), Tensor.ofFloats(shape, new float[(int) p.size()]));
+        });
+        Path file = dir.resolve("convnext_tiny.timm.safetensors");
+        SafeTensors.write(file, timm, java.util.Map.of());
+        var r = SummaryCommandTest.graft("summary", "--arch", "convnext_tiny", "--classes", "3", "--pretrained",
+            file.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("weights: " + file + " fits the body (" + (timm.size() - 4)
+            + " tensors, timm names, 4 ignored)");
+        var resnet = SummaryCommandTest.graft("summary", "--arch", "resnet50", "--classes", "3", "--pretrained",
+            file.toString());
+        assertThat(resnet.code()).isNotZero();
+        assertThat(resnet.err()).contains("weights have timm's names (stem.0.weight, ...), which Graft maps only for"
+            + " ConvNeXt, not resnet50").doesNotContain("Exception", "\tat ");
+        var small = SummaryCommandTest.graft("summary", "--arch", "convnext_small", "--classes", "3", "--pretrained",
+            file.toString());
+        assertThat(small.code()).isNotZero();
+        assertThat(small.err()).contains("weights (timm names) do not fit convnext_small body: 162 missing"
+            + " (stages.2.blocks.9.conv_dw.weight");
     }
 
     @Test
