@@ -89,24 +89,21 @@ if [ "$prepare" = 1 ]; then
     "$graft" data synth --out "$dir/calibration.partial" --classes 4 --size 224 --per-class 16 --seed 3 >/dev/null
     mv "$dir/calibration.partial" "$dir/calibration"
   fi
-  missing=()
-  for a in "${list[@]}"; do
-    [ -f "$dir/checkpoints/$a/checkpoint.json" ] || missing+=("$a")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "arch-latency: checkpoints with trained-like BatchNorm statistics: ${missing[*]}"
-    helper ArchCheckpoints "$dir/checkpoints" "$(IFS=,; echo "${missing[*]}")" "$bn_images" \
-      || true # a failed architecture is named; the others are kept
-  fi
   for a in "${list[@]}"; do
     ck="$dir/checkpoints/$a"
+    # one architecture at a time, checkpoint then exports: an interrupted run leaves whole rows and resumes
     if [ ! -f "$ck/checkpoint.json" ]; then
-      echo "arch-latency: $a: no checkpoint, not exported"
-      continue
+      if ! helper ArchCheckpoints "$dir/checkpoints" "$a" "$bn_images" >"$dir/logs/$a.checkpoint.log" \
+          2>"$dir/logs/$a.checkpoint.err"; then
+        echo "arch-latency: $a: no checkpoint ($(grep -h '^ArchCheckpoints' "$dir/logs/$a.checkpoint.err" | head -1)); not exported"
+        continue
+      fi
+      echo "arch-latency: $(cat "$dir/logs/$a.checkpoint.log")"
     fi
     for p in fp32 int8; do
-      name="$a"; extra=()
+      name="$a"; extra=(); figure='^parity:'
       if [ "$p" = int8 ]; then
+        figure='^integer kernels:'
         name="$a-int8"
         extra=(--quantize int8 --calibration "$dir/calibration/train" --calibration-count "$calibration_count"
           --report-threads "$threads")
@@ -115,8 +112,8 @@ if [ "$prepare" = 1 ]; then
       t=$SECONDS
       if "$graft" export --checkpoint "$ck" --out "$dir/models/$name.onnx" "${extra[@]}" \
           >"$dir/logs/$name.export.log" 2>"$dir/logs/$name.export.err"; then
-        echo "arch-latency: exported $name in $((SECONDS - t)) s: $(grep -h -m1 -E '^(integer kernels|parity):' \
-          "$dir/logs/$name.export.log" | cut -c1-150)"
+        echo "arch-latency: exported $name in $((SECONDS - t)) s: $(grep -h -m1 "$figure" "$dir/logs/$name.export.log" \
+          | cut -c1-150)"
       else
         echo "arch-latency: $name: export failed in $((SECONDS - t)) s: $(grep -v '^\s*$' "$dir/logs/$name.export.err" \
           | tr '\r' '\n' | grep -v '│' | tail -1 | cut -c1-300)"

@@ -73,8 +73,9 @@ public final class ArchCheckpoints {
             } catch (NumberFormatException e) {
                 images = 0;
             }
-            if (images < 1 || images > 64) {
-                throw new GraftException("calibration images per pass must be 1 to 64, not '" + args[2] + "'");
+            if (images < 2 || images > 64) {
+                throw new GraftException("calibration images per pass must be 2 to 64 (the head's BatchNorm1d needs"
+                    + " two), not '" + args[2] + "'");
             }
         }
         Path dir = Path.of(args[0]);
