@@ -24,7 +24,7 @@ usage: benchmarks/scripts/arch-latency.sh [--dir DIR] [--archs a,b,...] [--threa
   --warmup N             warm-up inferences per model (default: 5)
   --min-seconds S        measured seconds per model (default: 5)
   --calibration-count N  images int8 is calibrated on (default: 32)
-  --bn-images N          images per pass of the trained-like BatchNorm calibration, at 224 px (default: 4)
+  --bn-images N          images per pass of the trained-like BatchNorm calibration, at 224 px (default: 8)
   --no-spin              ONNX Runtime threads sleep between work instead of spinning (shared machines)
   --prepare-only         steps 1-3 only: checkpoints and exports, no timing
   --bench-only           steps 4-5 only: time the models already exported
@@ -38,7 +38,7 @@ threads=2
 warmup=5
 min_seconds=5
 calibration_count=32
-bn_images=4
+bn_images=8
 spin=""
 prepare=1
 bench=1

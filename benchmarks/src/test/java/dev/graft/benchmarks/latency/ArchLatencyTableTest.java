@@ -72,9 +72,9 @@ class ArchLatencyTableTest {
             + " arch-latency (2026-01-01T00:00:00Z); Test CPU, 2 logical cores, ONNX Runtime 1.22.0; one-minute load"
             + " average before each configuration 0.25 to 0.25.");
         assertThat(md).contains(
-            "| resnet50 | 60.0 | 20.0 | 3.00x | 1.00x | 1.00x | 2.0e-05 / 5.4e-04 | 53 of 53 (QLinearConv 53,"
+            "| resnet50 | 60.0 | 20.0 | 3.00x | 1.00x | 1.00x | 2.0e-05 / 5.4e-04 (1.4e-04) | 53 of 53 (QLinearConv 53,"
                 + " QLinearAdd 16) | 60.0 / 20.0 ms (1.00x / 1.00x) |",
-            "| resnet18 | 30.0 | 12.0 | 2.50x | 0.500x | 0.600x | 6.5e-06 / 1.4e-05 | 19 of 20 (QLinearConv 19) |"
+            "| resnet18 | 30.0 | 12.0 | 2.50x | 0.500x | 0.600x | 6.5e-06 / 1.4e-05 (3.4e-06) | 19 of 20 (QLinearConv 19) |"
                 + " 30.0 / 12.0 ms (0.500x / 0.600x) |",
             "| vgg11_bn | – | – | – | – | – | – | – | – / – ms (– / –) |",
             "Note: vgg11_bn: no model vgg11_bn in the results",
