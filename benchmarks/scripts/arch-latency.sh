@@ -74,9 +74,14 @@ helper() {
     "dev.graft.benchmarks.latency.$@"
 }
 
+known="$(helper ArchCheckpoints --list | paste -sd, -)"
 if [ -z "$archs" ]; then
-  archs="$(helper ArchCheckpoints --list | paste -sd, -)"
+  archs="$known"
 fi
+IFS=, read -r -a list <<<"$archs"
+for a in "${list[@]}"; do
+  case ",$known," in *,"$a",*) ;; *) echo "arch-latency: unknown architecture '$a' (known: $known)" >&2; exit 2 ;; esac
+done
 case ",$archs," in *,resnet50,*) ;; *) archs="resnet50,$archs"; echo "arch-latency: resnet50 added (the ratios' reference)" ;; esac
 IFS=, read -r -a list <<<"$archs"
 mkdir -p "$dir/checkpoints" "$dir/models" "$dir/logs"
@@ -87,6 +92,7 @@ if [ "$prepare" = 1 ]; then
   if [ ! -d "$dir/calibration/train" ]; then
     rm -rf "$dir/calibration.partial"
     "$graft" data synth --out "$dir/calibration.partial" --classes 4 --size 224 --per-class 16 --seed 3 >/dev/null
+    rm -rf "$dir/calibration" # a folder without train/ is what an interrupted earlier version left
     mv "$dir/calibration.partial" "$dir/calibration"
   fi
   for a in "${list[@]}"; do
