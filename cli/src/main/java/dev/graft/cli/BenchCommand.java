@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
     description = {"Measure latency and throughput of an ONNX model: ONNX Runtime, and DJL's PyTorch on the checkpoint it",
         "was exported from, across devices, threads and batch sizes; model-only and, with --images, end to end.",
         "Several models (e.g. the fp32 and int8 exports of one checkpoint) are measured side by side in every",
-        "configuration; compare them with --baseline precision=fp32.",
+        "configuration; compare them with --baseline precision=fp32, or several networks with --baseline arch=resnet50.",
         "Prints a table; writes JSON results (--out) and an HTML report with CSV and Markdown tables (--report)."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
@@ -93,7 +93,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "FILE", description = "Write an HTML report, and FILE's name with .csv and .md.")
     Path report;
 
-    @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. engine=djl, precision=fp32, or device=cpu,threads=1 (default: the first configuration).")
+    @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. engine=djl, precision=fp32, device=cpu,threads=1, or another network: arch=resnet50 (its graft.arch) or model=NAME (its file name) (default: the first configuration).")
     String baseline;
 
     @Option(names = "--no-spin", description = {"Engine threads sleep instead of busy-waiting between work (ONNX Runtime's",
@@ -203,7 +203,7 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--out", paramLabel = "FILE", description = "Write the merged results as JSON.")
         Path out;
 
-        @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. run=laptop,engine=ort, engine=djl, or precision=fp32 (default: the first configuration).")
+        @Option(names = "--baseline", paramLabel = "SELECTOR", description = "What speed-ups are measured against: e.g. run=laptop,engine=ort, engine=djl, precision=fp32, or arch=resnet50 (default: the first configuration).")
         String baseline;
 
         @Override

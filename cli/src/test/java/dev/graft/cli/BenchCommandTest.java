@@ -126,6 +126,34 @@ class BenchCommandTest {
     }
 
     @Test
+    void twoNetworksAgainstOneOfThemByArch(@TempDir Path dir) throws Exception {
+        Network net = VisionModel.builder().setArch("squeezenet1_1").setClasses(2).build();
+        Path other = dir.resolve("squeeze");
+        new Checkpoint(net, Initializer.init(net, 4), Task.SINGLE_LABEL, List.of("cat", "dog"),
+            Preprocessing.imagenet(64, 64), 0.5, 0, null).write(other);
+        Path squeeze = dir.resolve("squeeze.onnx");
+        var e = SummaryCommandTest.graft("export", "--checkpoint", other.toString(), "--out", squeeze.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+
+        Path report = dir.resolve("archs.html");
+        var r = SummaryCommandTest.graft("bench", onnx.toString(), squeeze.toString(), "--threads", "1", "--warmup",
+            "1", "--runs", "4", "--label", "vm", "--baseline", "arch=resnet18", "--report", report.toString(),
+            "--no-progress");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Speed-up: P50 of the baseline (arch=resnet18) / P50, same batch and mode, each"
+            + " network against the baseline's.");
+        assertThat(r.out().lines().filter(l -> l.startsWith("| pets · "))).singleElement()
+            .satisfies(l -> assertThat(l).endsWith("| baseline |"));
+        assertThat(r.out().lines().filter(l -> l.startsWith("| squeeze · "))).singleElement()
+            .satisfies(l -> assertThat(l).matches(".*\\| [0-9.]+× \\|$"));
+        assertThat(Files.readString(report)).contains("Baseline: <b>arch=resnet18</b>", "id=\"chart-speedup\"");
+
+        var empty = SummaryCommandTest.graft("bench", onnx.toString(), "--baseline", "arch=");
+        assertThat(empty.code()).isEqualTo(1);
+        assertThat(empty.err().strip()).isEqualTo("graft: --baseline arch= needs a value, e.g. arch=resnet50");
+    }
+
+    @Test
     void badInputIsOneLineAndNonZero(@TempDir Path dir) throws Exception {
         var none = SummaryCommandTest.graft("bench");
         assertThat(none.code()).isEqualTo(1);

@@ -12,8 +12,8 @@ import java.util.Objects;
 
 /**
  * The configuration others are compared with in speed-up charts, chosen by what it is rather than by position:
- * {@code engine=djl}, {@code device=cpu,threads=4}, {@code run=laptop,engine=ort}, {@code precision=fp32}, or a bare
- * engine name ({@code djl}) or precision ({@code fp32}).
+ * {@code engine=djl}, {@code device=cpu,threads=4}, {@code run=laptop,engine=ort}, {@code precision=fp32},
+ * {@code arch=resnet50}, {@code model=resnet50}, or a bare engine name ({@code djl}) or precision ({@code fp32}).
  *
  * <p>Speed-ups compare like with like: each row is compared with a baseline row of the same network, batch size and
  * mode; where several rows match the selector, the one that agrees with the row on the most remaining dimensions (run,
@@ -22,9 +22,18 @@ import java.util.Objects;
  * {@code graft.arch}, input shape and number of outputs, such as the fp32 and int8 exports of one checkpoint. So
  * {@code precision=fp32} compares each int8 or fp16 row with the fp32 row of the same engine, device, threads, batch
  * and mode. Speed-up = baseline P50 / row P50, so 2.0 means twice as fast.
+ *
+ * <p>A selector that names a network ({@code arch=}, the model's {@code graft.arch}, or {@code model=}, its file name
+ * without {@code .onnx}) asks for the comparison across networks that "same network" otherwise rules out: every other
+ * network's row is compared with that network's row of the same batch size and mode, preferring the one that agrees
+ * on run, engine, device, threads and precision. {@code arch=resnet50} over the fp32 and int8 exports of several
+ * networks therefore compares each fp32 row with resnet50's fp32 row and each int8 row with resnet50's int8 row.
  */
 public final class Baseline {
+    /** The dimensions a configuration varies in, and on which a baseline row is preferred for agreeing. */
     private static final List<String> KEYS = List.of("run", "engine", "device", "threads", "precision");
+    /** Keys that name a network: a selector with one of them compares across networks. */
+    private static final List<String> NETWORK_KEYS = List.of("model", "arch");
     /** Bare selector values taken as a precision rather than an engine. */
     private static final List<String> PRECISIONS = List.of("fp32", "fp16", "int8");
 
@@ -49,13 +58,17 @@ public final class Baseline {
             String key = eq < 0 ? (PRECISIONS.contains(p.toLowerCase(Locale.ROOT)) ? "precision" : "engine")
                 : p.substring(0, eq).strip().toLowerCase(Locale.ROOT);
             String value = eq < 0 ? p : p.substring(eq + 1).strip();
-            if (!KEYS.contains(key)) {
-                throw new GraftException("--baseline keys are run, engine, device, threads and precision, not '" + key
-                    + "'");
+            if (!KEYS.contains(key) && !NETWORK_KEYS.contains(key)) {
+                throw new GraftException("--baseline keys are run, engine, device, threads, precision, model and arch,"
+                    + " not '" + key + "'");
+            }
+            if (value.isEmpty()) {
+                throw new GraftException("--baseline " + key + "= needs a value, e.g. " + key + "="
+                    + (NETWORK_KEYS.contains(key) ? "resnet50" : "ort"));
             }
             s.put(key, switch (key) {
                 case "device" -> dev.graft.benchmarks.engine.Devices.normalise(value);
-                case "engine", "precision" -> value.toLowerCase(Locale.ROOT);
+                case "engine", "precision", "arch" -> value.toLowerCase(Locale.ROOT);
                 default -> value;
             });
         }
@@ -86,6 +99,19 @@ public final class Baseline {
         List<String> parts = new ArrayList<>();
         selector.forEach((k, v) -> parts.add(k + "=" + v));
         return String.join(", ", parts);
+    }
+
+    /**
+     * Whether the selector names a network ({@code arch=} or {@code model=}), so rows are compared across networks.
+     */
+    public boolean acrossNetworks() {
+        return NETWORK_KEYS.stream().anyMatch(selector::containsKey);
+    }
+
+    /** What a speed-up compares, for the notes under tables and charts. */
+    public String comparison() {
+        return acrossNetworks() ? "same batch and mode, each network against the baseline's"
+            : "same network, batch and mode";
     }
 
     /** Whether a row is a baseline row. */
@@ -122,7 +148,7 @@ public final class Baseline {
         ReportRow best = null;
         int bestScore = -1;
         for (ReportRow b : rows) {
-            if (!b.ok() || !matches(b) || !sameComparison(r, b)) {
+            if (!b.ok() || !matches(b) || !comparable(r, b)) {
                 continue;
             }
             int score = 0;
@@ -142,9 +168,9 @@ public final class Baseline {
         return best;
     }
 
-    private static boolean sameComparison(ReportRow a, ReportRow b) {
+    private boolean comparable(ReportRow a, ReportRow b) {
         return a.result().batch() == b.result().batch() && Objects.equals(a.result().mode(), b.result().mode())
-            && a.model().sameNetwork(b.model());
+            && (acrossNetworks() || a.model().sameNetwork(b.model()));
     }
 
     private static String value(ReportRow r, String key) {
@@ -154,6 +180,8 @@ public final class Baseline {
             case "device" -> r.result().device();
             case "threads" -> Integer.toString(r.result().threads());
             case "precision" -> r.precision();
+            case "model" -> r.model().name();
+            case "arch" -> r.model().arch() == null ? "" : r.model().arch().toLowerCase(Locale.ROOT);
             default -> throw new IllegalArgumentException(key);
         };
     }

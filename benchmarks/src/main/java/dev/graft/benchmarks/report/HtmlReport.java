@@ -115,9 +115,11 @@ public final class HtmlReport {
                 + " wall time over the measured loop; one line per engine, device and thread count.</p>\n");
             h.append(throughput(ok, colors)).append('\n');
             h.append("<h2 id=\"speedup\">Speed-up against the baseline</h2>\n<p class=\"note\">Baseline: <b>")
-                .append(Fmt.html(base.describe())).append("</b>. Speed-up = baseline P50 / P50 for the same network"
-                    + " (the same model, or another precision of it), batch size and mode; above 1 is faster than the"
-                    + " baseline.</p>\n");
+                .append(Fmt.html(base.describe())).append("</b>. Speed-up = baseline P50 / P50 for ")
+                .append(base.acrossNetworks() ? "the same batch size and mode, every network against the baseline's"
+                    + " (in the same precision, engine, device and threads where it has that row)"
+                    : "the same network (the same model, or another precision of it), batch size and mode")
+                .append("; above 1 is faster than the baseline.</p>\n");
             h.append(speedupChart(rows, speedups, base, colors)).append('\n');
         }
         definitions(h);

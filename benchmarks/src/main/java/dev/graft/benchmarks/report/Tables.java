@@ -102,7 +102,7 @@ public final class Tables {
                 .append(" |\n");
         }
         sb.append("\nSpeed-up: P50 of the baseline (").append(md(b.describe()))
-            .append(") / P50, same network, batch and mode.\n");
+            .append(") / P50, ").append(b.comparison()).append(".\n");
         List<String> sizes = modelSizes(runs);
         if (sizes.size() > 1) {
             sb.append("\nModels: ").append(md(String.join("; ", sizes))).append(".\n");

@@ -129,6 +129,64 @@ class ReportTablesTest {
             "qdq; test");
     }
 
+    /** The fp32 and int8 exports of two networks and a model without Graft metadata, measured in one invocation. */
+    static List<BenchRun> networks() {
+        ModelRecord r18 = model("resnet18", "aa", "resnet18", "fp32", 40_000_000, 10);
+        ModelRecord r18int8 = model("resnet18-int8", "bb", "resnet18", "int8", 10_000_000, 10);
+        ModelRecord r50 = model("resnet50", "cc", "resnet50", "fp32", 100_000_000, 10);
+        ModelRecord r50int8 = model("resnet50-int8", "dd", "resnet50", "int8", 25_000_000, 10);
+        ModelRecord foreign = model("foreign", "ee", null, "fp32", 5_000_000, 1000);
+        return List.of(
+            run("vm", r18, List.of(ok("ort", "cpu", 2, 1, 30, 30).withPrecision("fp32"),
+                ok("ort", "cpu", 2, 8, 200, 200).withPrecision("fp32"))),
+            run("vm", r18int8, List.of(ok("ort", "cpu", 2, 1, 10, 10).withPrecision("int8"))),
+            run("vm", r50, List.of(ok("ort", "cpu", 2, 1, 60, 60).withPrecision("fp32"))),
+            run("vm", r50int8, List.of(ok("ort", "cpu", 2, 1, 40, 40).withPrecision("int8"))),
+            run("vm", foreign, List.of(ok("ort", "cpu", 2, 1, 120, 120).withPrecision("fp32"))));
+    }
+
+    @Test
+    void aNamedNetworkIsTheBaselineOfEveryOtherNetworkInItsOwnPrecision() {
+        List<ReportRow> rows = ReportRow.of(networks());
+        Baseline arch = Baseline.parse("arch=ResNet50");
+        assertThat(arch.describe()).isEqualTo("arch=resnet50");
+        assertThat(arch.acrossNetworks()).isTrue();
+        assertThat(rows).filteredOn(arch::matches).extracting(ReportRow::label)
+            .containsExactly("resnet50 · ort fp32 cpu t2 b1", "resnet50-int8 · ort int8 cpu t2 b1");
+        Map<ReportRow, Double> up = arch.speedups(rows);
+        // fp32 against resnet50's fp32 (60 ms), int8 against resnet50's int8 (40 ms); batch 8 has no resnet50 row
+        assertThat(value(up, "resnet18 · ort fp32 cpu t2 b1")).isCloseTo(2.0, within(1e-12));
+        assertThat(value(up, "resnet18-int8 · ort int8 cpu t2 b1")).isCloseTo(4.0, within(1e-12));
+        assertThat(value(up, "foreign · ort fp32 cpu t2 b1")).isCloseTo(0.5, within(1e-12));
+        assertThat(up).hasSize(3);
+
+        // by file name: only resnet50's fp32 export is the baseline, so the int8 rows are compared with it
+        Map<ReportRow, Double> byModel = Baseline.parse("model=resnet50").speedups(rows);
+        assertThat(value(byModel, "resnet18-int8 · ort int8 cpu t2 b1")).isCloseTo(6.0, within(1e-12));
+        assertThat(value(byModel, "resnet50-int8 · ort int8 cpu t2 b1")).isCloseTo(1.5, within(1e-12));
+        assertThat(byModel).hasSize(4);
+
+        // without a network key nothing is compared across networks: each int8 export against its own fp32 one
+        Map<ReportRow, Double> byPrecision = Baseline.parse("precision=fp32").speedups(rows);
+        assertThat(value(byPrecision, "resnet18-int8 · ort int8 cpu t2 b1")).isCloseTo(3.0, within(1e-12));
+        assertThat(value(byPrecision, "resnet50-int8 · ort int8 cpu t2 b1")).isCloseTo(1.5, within(1e-12));
+        assertThat(byPrecision).hasSize(2);
+        assertThat(Baseline.parse("precision=fp32").acrossNetworks()).isFalse();
+
+        String md = Tables.markdown(networks(), arch);
+        assertThat(md).contains("| resnet18-int8 · ort int8 cpu t2 b1 | resnet18-int8 | int8 | 10.0 |", "| 4.00× |",
+            "Speed-up: P50 of the baseline (arch=resnet50) / P50, same batch and mode, each network against the"
+                + " baseline's.");
+        assertThat(md.lines().filter(l -> l.startsWith("| resnet50")))
+            .allSatisfy(l -> assertThat(l).endsWith("| baseline |"));
+        assertThat(HtmlReport.render(networks(), arch)).contains("Baseline: <b>arch=resnet50</b>",
+            "every network against the baseline's");
+        // a selector no row matches leaves every speed-up empty, and the report says so
+        assertThat(Baseline.parse("arch=vgg16_bn").speedups(rows)).isEmpty();
+        assertThat(HtmlReport.render(networks(), Baseline.parse("arch=vgg16_bn")))
+            .contains("No configuration has a baseline to compare with (arch=vgg16_bn)");
+    }
+
     @Test
     void resultsWithoutPrecisionReadAsTheirModelsPrecision() throws Exception {
         // a results file as graft bench wrote it before precision was recorded per configuration
@@ -147,7 +205,9 @@ class ReportTablesTest {
     @Test
     void badSelectorsAreOneLine() {
         assertThatThrownBy(() -> Baseline.parse("colour=red")).isInstanceOf(GraftException.class)
-            .hasMessageContaining("run, engine, device, threads and precision");
+            .hasMessageContaining("run, engine, device, threads, precision, model and arch").hasMessageNotContaining("\n");
+        assertThatThrownBy(() -> Baseline.parse("arch=")).isInstanceOf(GraftException.class)
+            .hasMessage("--baseline arch= needs a value, e.g. arch=resnet50");
         assertThatThrownBy(() -> Baseline.parse(" , ")).hasMessageContaining("--baseline needs a selector");
     }
 
