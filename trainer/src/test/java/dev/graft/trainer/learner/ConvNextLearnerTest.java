@@ -64,4 +64,28 @@ class ConvNextLearnerTest {
             assertThat(last).isGreaterThanOrEqualTo(0.5);
         }
     }
+
+    @Test
+    void layerNormsStayTrainableInFrozenGroupsUnlessNormLayersAreFrozenToo() {
+        ImageDataset data = SyntheticDataset.generate(tmp.resolve("small"), 3, 32, 2, false, 7);
+        Network net = VisionModel.builder().setArch(ConvNeXt.tiny().narrowed(8, 1)).setClasses(3).build();
+        for (boolean freezeNorms : new boolean[] {false, true}) {
+            try (Learner learner = Learner.builder(data).setNetwork(net).optSize(32).optBatchSize(2).optWorkers(1)
+                    .optFreezeBatchNorm(freezeNorms).build()) {
+                learner.freeze();
+                // the stem's LayerNorm2d, a block's nn.LayerNorm, a downsampling LayerNorm2d
+                for (String norm : List.of("features.0.1.weight", "features.0.1.bias", "features.1.0.block.2.weight",
+                        "features.6.0.bias")) {
+                    assertThat(learner.block().parameter(norm).requiresGradient()).as(norm).isEqualTo(!freezeNorms);
+                }
+                for (String other : List.of("features.0.0.weight", "features.1.0.block.3.weight",
+                        "features.1.0.layer_scale")) {
+                    assertThat(learner.block().parameter(other).requiresGradient()).as(other).isFalse();
+                }
+                learner.unfreeze();
+                assertThat(learner.block().parameter("features.0.0.weight").requiresGradient()).isTrue();
+                assertThat(learner.block().parameter("features.0.1.weight").requiresGradient()).isTrue();
+            }
+        }
+    }
 }
