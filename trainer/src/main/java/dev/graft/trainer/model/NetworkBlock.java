@@ -54,6 +54,9 @@ import java.util.Set;
  * {@link #setEvalBatchNorm} stay in evaluation mode even during training (fastai's frozen BatchNorm). Dropout and
  * stochastic depth are active only in training. The mobile activations (ReLU6, Hardswish, Hardsigmoid, SiLU) are
  * composed from NDArray operations with PyTorch's definitions, so autograd differentiates them like any other.
+ * ConvNeXt's layer norm and per-pixel linear layers run the engine's own {@code layer_norm} and {@code linear} on a
+ * channels-last view, as torchvision does between its permutes, so their results are views whose memory is
+ * channels-last; GELU is the engine's exact (erf) form.
  * Intermediate arrays are closed as soon as their last reader has run, so a forward pass leaves only its output behind
  * in the input's manager.
  *
@@ -65,7 +68,7 @@ import java.util.Set;
  * weights through those methods. And a max-pool whose input needs no gradient runs in Java ({@code CpuMaxPool}),
  * because the engine's CPU pool always takes its slower with-indices path. Both are float32 shortcuts: a block
  * initialised in float64 (the reference an export is proven against, see {@link InferenceModel#loadFloat64}) takes
- * neither, and its evaluation-mode BatchNorm uses epsilon as a double.
+ * neither, and its evaluation-mode BatchNorm uses epsilon as a double (as every layer norm does).
  */
 public final class NetworkBlock extends AbstractBlock {
     private static final byte VERSION = 1;
