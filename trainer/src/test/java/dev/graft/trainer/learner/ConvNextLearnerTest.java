@@ -20,11 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
  * then unfrozen epochs lift validation accuracy on the 3-class synthetic set to at least 0.5 (chance 1/3).
  *
  * <p>The body is narrowed (widths divided by 4, one block a stage; modules, cut and split kept). At 64 px, 80 images a
- * class, batch 16, 1 + 6 epochs at lr 4e-3 reached 0.625 in 125 to 130 s of wall time on two cores shared with other
- * builds (load average 13; the whole Maven run took 54 to 61 s of user CPU time), with the same epoch table in two
- * runs. Tried on the same shared cores: widths / 4 with 8 epochs at 2e-3 reached 0.646 in 144 s; widths / 8 reached
- * 0.500 (6 epochs at 3e-3, 84 s) and 0.563 (10 epochs at 2e-3, 149 s), too close to the bound to keep. The frozen
- * epoch alone gives 0.54 to 0.56: the head learns on the random body, whose layer norms adapt.
+ * class, batch 16, 1 + 6 epochs at lr 4e-3 reached 0.625 with the same epoch table in three runs, in 89 s (load
+ * average 8) to 130 s (load average 13) of wall time on two cores shared with other builds; an uncontended epoch took
+ * 5 to 7 s. Tried on the same cores: lr 3e-3 reached 0.604 (48 s); 8 epochs at 2e-3, 0.646 (144 s); 48 px,
+ * 0.479 (the textures that separate the classes need the pixels); widths / 8, 0.500 (6 epochs at 3e-3) and 0.563
+ * (10 epochs at 2e-3), too close to the bound to keep. The frozen epoch alone gives 0.54 to 0.56: the head learns on
+ * the random body, whose layer norms adapt.
  */
 class ConvNextLearnerTest {
 
