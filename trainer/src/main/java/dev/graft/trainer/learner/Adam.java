@@ -135,7 +135,7 @@ public final class Adam {
 
     /**
      * Registers a learnable parameter of layer group {@code group}. {@code decay} false exempts it from weight decay
-     * (fastai's wd_bn_bias=False: BatchNorm parameters and biases).
+     * (fastai's wd_bn_bias=False: the parameters of normalisation layers, BatchNorm and LayerNorm, and biases).
      */
     public void add(Parameter parameter, int group, boolean decay) {
         slots.add(new Slot(parameter, group, decay));

@@ -91,7 +91,7 @@ public final class Learner implements AutoCloseable {
         return new LearnerBuilder(dataset);
     }
 
-    /** fastai's freeze(): only the last layer group (the head) trains, BatchNorm aside unless freezeBatchNorm. */
+    /** fastai's freeze(): only the last layer group (the head) trains, norm layers aside unless freezeBatchNorm. */
     public void freeze() {
         freezeTo(-1);
     }
@@ -103,9 +103,10 @@ public final class Learner implements AutoCloseable {
 
     /**
      * fastai's freeze_to(n): groups before {@code n} (counted from the end when negative) get no gradient and no
-     * update, so their weights stay bit-identical. With train_bn (the default) their BatchNorm weight and bias still
-     * train and their running statistics still update; with {@code freezeBatchNorm} those BatchNorm layers are frozen
-     * too and run in evaluation mode, leaving the running statistics as they are.
+     * update, so their weights stay bit-identical. With train_bn (the default) the weight and bias of their
+     * normalisation layers (fastai's norm_types: BatchNorm and LayerNorm, ConvNeXt's included) still train, and the
+     * BatchNorm running statistics still update; with {@code freezeBatchNorm} those layers are frozen too and BatchNorm
+     * runs in evaluation mode, leaving the running statistics as they are.
      */
     public void freezeTo(int n) {
         frozenBelow = LearnerBuilder.freeze(parts, n);

@@ -120,13 +120,16 @@ public final class LearnerBuilder {
         return this;
     }
 
-    /** Decoupled weight decay (default fastai's 0.01), none on BatchNorm and biases. */
+    /** Decoupled weight decay (default fastai's 0.01), none on norm layers (BatchNorm, LayerNorm) and biases. */
     public LearnerBuilder optWeightDecay(double w) {
         this.wd = w;
         return this;
     }
 
-    /** Also freeze BatchNorm in frozen groups and run it in evaluation mode (fastai's train_bn=False). */
+    /**
+     * Also freeze the normalisation layers (BatchNorm, LayerNorm) in frozen groups and run BatchNorm in evaluation mode
+     * (fastai's train_bn=False).
+     */
     public LearnerBuilder optFreezeBatchNorm(boolean b) {
         this.freezeBatchNorm = b;
         return this;
@@ -187,10 +190,11 @@ public final class LearnerBuilder {
             Adam adam = new Adam(Adam.SQR_MOM, Adam.EPS, wd);
             List<String> optimised = new ArrayList<>();
             for (Node n : net.nodes()) {
-                boolean bn = n.layer() instanceof Layer.BatchNorm;
+                boolean norm = isNorm(n.layer());
                 for (Param p : n.layer().params()) {
                     if (p.learnable()) {
-                        adam.add(block.parameter(n.paramName(p)), net.groupOf(n.id()), !bn && !p.name().equals("bias"));
+                        boolean decay = !norm && !p.name().equals("bias");
+                        adam.add(block.parameter(n.paramName(p)), net.groupOf(n.id()), decay);
                         optimised.add(n.paramName(p));
                     }
                 }
@@ -236,18 +240,28 @@ public final class LearnerBuilder {
         List<String> evalBn = new ArrayList<>();
         for (Node node : network.nodes()) {
             boolean frozenGroup = network.groupOf(node.id()) < below;
-            boolean bn = node.layer() instanceof Layer.BatchNorm;
-            if (bn && frozenGroup && freezeBatchNorm) {
+            if (node.layer() instanceof Layer.BatchNorm && frozenGroup && freezeBatchNorm) {
                 evalBn.add(node.id());
             }
+            boolean norm = isNorm(node.layer());
             for (Param p : node.layer().params()) {
                 if (p.learnable()) {
-                    block.parameter(node.paramName(p)).freeze(frozenGroup && (!bn || freezeBatchNorm));
+                    block.parameter(node.paramName(p)).freeze(frozenGroup && (!norm || freezeBatchNorm));
                 }
             }
         }
         block.setEvalBatchNorm(evalBn);
         return below;
+    }
+
+    /**
+     * A normalisation layer in fastai's sense ({@code norm_types}: BatchNorm, InstanceNorm and {@code nn.LayerNorm},
+     * of which torchvision's {@code LayerNorm2d} is a subclass). fastai's learner treats their parameters apart: no
+     * weight decay (wd_bn_bias=False) and trainable in frozen groups (train_bn, through the optimiser's
+     * {@code force_train}). Only BatchNorm has running statistics, so only BatchNorm is ever held in evaluation mode.
+     */
+    static boolean isNorm(Layer layer) {
+        return layer instanceof Layer.BatchNorm || layer instanceof Layer.LayerNorm2d;
     }
 
     /** Closes the callbacks that hold resources; the first failure is rethrown after all were tried. */

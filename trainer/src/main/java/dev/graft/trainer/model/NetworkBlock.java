@@ -11,6 +11,8 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.graft.models.GraftException;
@@ -52,6 +54,9 @@ import java.util.Set;
  * {@link #setEvalBatchNorm} stay in evaluation mode even during training (fastai's frozen BatchNorm). Dropout and
  * stochastic depth are active only in training. The mobile activations (ReLU6, Hardswish, Hardsigmoid, SiLU) are
  * composed from NDArray operations with PyTorch's definitions, so autograd differentiates them like any other.
+ * ConvNeXt's layer norm and per-pixel linear layers run the engine's own {@code layer_norm} and {@code linear} on a
+ * channels-last view, as torchvision does between its permutes, so their results are views whose memory is
+ * channels-last; GELU is the engine's exact (erf) form.
  * Intermediate arrays are closed as soon as their last reader has run, so a forward pass leaves only its output behind
  * in the input's manager.
  *
@@ -63,7 +68,7 @@ import java.util.Set;
  * weights through those methods. And a max-pool whose input needs no gradient runs in Java ({@code CpuMaxPool}),
  * because the engine's CPU pool always takes its slower with-indices path. Both are float32 shortcuts: a block
  * initialised in float64 (the reference an export is proven against, see {@link InferenceModel#loadFloat64}) takes
- * neither, and its evaluation-mode BatchNorm uses epsilon as a double.
+ * neither, and its evaluation-mode BatchNorm uses epsilon as a double (as every layer norm does).
  */
 public final class NetworkBlock extends AbstractBlock {
     private static final byte VERSION = 1;
@@ -503,23 +508,45 @@ public final class NetworkBlock extends AbstractBlock {
 
         @Override
         public NDArray layerNorm2d(Layer.LayerNorm2d l) {
-            throw new UnsupportedOperationException("layer_norm2d: not implemented yet");
+            // torchvision moves the channels last and runs F.layer_norm over them; the same kernel runs here
+            try (NDArray last = x.transpose(0, 2, 3, 1);
+                 NDArray normed = layerNorm(last, value("weight"), value("bias"), l.eps())) {
+                return normed.transpose(0, 3, 1, 2);
+            }
         }
 
         @Override
-        public NDArray channelLinear(Layer.ChannelLinear l) {
-            throw new UnsupportedOperationException("channel_linear: not implemented yet");
+        public NDArray channelLinear(Layer.ChannelLinear lin) {
+            // nn.Linear on the channels-last view, as the ConvNeXt block computes it (a matrix product, not a 1x1
+            // convolution, so the summation order is PyTorch's)
+            NDArray w = value("weight");
+            NDArray b = lin.bias() ? value("bias") : null;
+            try (NDArray last = x.transpose(0, 2, 3, 1);
+                 NDArray y = last.getNDArrayInternal().linear(last, w, b).singletonOrThrow()) {
+                return y.transpose(0, 3, 1, 2);
+            }
         }
 
         @Override
         public NDArray gelu(Layer.Gelu l) {
-            throw new UnsupportedOperationException("gelu: not implemented yet");
+            // the engine's gelu is torch::nn::functional::gelu with its default approximate="none": the erf form
+            return Activation.gelu(x);
         }
 
         @Override
         public NDArray layerScale(Layer.LayerScale l) {
-            throw new UnsupportedOperationException("layer_scale: not implemented yet");
+            return x.mul(value("layer_scale")); // [N, C, H, W] * [C, 1, 1]
         }
+    }
+
+    /**
+     * PyTorch's layer norm over the last axis of {@code x}, epsilon handed to the engine as a double: DJL's own
+     * {@code layerNorm} takes it as a float, which the float64 reference should not inherit (in float32 the kernel
+     * rounds it to float anyway).
+     */
+    private static NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, double eps) {
+        return JniUtils.layerNorm((PtNDArray) x, new Shape(x.getShape().get(x.getShape().dimension() - 1)),
+            (PtNDArray) weight, (PtNDArray) bias, eps);
     }
 
     /**

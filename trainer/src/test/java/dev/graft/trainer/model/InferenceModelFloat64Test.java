@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class InferenceModelFloat64Test {
     @ParameterizedTest
-    @ValueSource(strings = {"resnet18", "mobilenet_v3_small"})
+    @ValueSource(strings = {"resnet18", "mobilenet_v3_small", "convnext_tiny"})
     void theFloat64ModelComputesTheSameNetworkInDoublePrecision(String arch) {
         Network net = VisionModel.builder().setArch(arch).setClasses(4).build();
         Map<String, Tensor> weights = randomWeights(net, 5);

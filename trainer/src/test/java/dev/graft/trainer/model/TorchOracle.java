@@ -46,6 +46,26 @@ final class TorchOracle {
         "            f.write(b)",
         "");
 
+    /**
+     * A Python function {@code write64(path, dict)} writing F64 safetensors, for float64 results that must not pass
+     * through float32 on their way back.
+     */
+    static final String WRITE64 = String.join("\n",
+        "def write64(path, tensors):",
+        "    header, blobs, off = {}, [], 0",
+        "    for k, t in tensors.items():",
+        "        b = t.detach().contiguous().to(torch.float64).numpy().astype('<f8').tobytes()",
+        "        header[k] = {'dtype': 'F64', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}",
+        "        off += len(b)",
+        "        blobs.append(b)",
+        "    h = json.dumps(header).encode()",
+        "    h += b' ' * ((8 - len(h) % 8) % 8)",
+        "    with open(path, 'wb') as f:",
+        "        f.write(struct.pack('<Q', len(h)))",
+        "        f.write(h)",
+        "        for b in blobs:",
+        "            f.write(b)");
+
     private TorchOracle() {
     }
 
