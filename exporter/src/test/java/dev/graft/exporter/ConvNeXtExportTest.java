@@ -8,6 +8,7 @@ import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.OnnxOpset;
 import dev.graft.exporter.onnx.OrtRunner;
+import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.models.arch.ConvNeXt;
 import dev.graft.models.arch.VisionModel;
@@ -73,6 +74,23 @@ class ConvNeXtExportTest {
             assertThat(ops.get("ReduceMean")).isEqualTo((int) (2 * norms));
             assertThat(ops.get("Sqrt")).isEqualTo((int) norms);
         }
+    }
+
+    @ParameterizedTest(name = "opset {0}")
+    @ValueSource(ints = {13, 17})
+    void float16RunsCloseToFloat32(int opset) {
+        Network net = narrow();
+        ExportOptions options = TestModels.options(net, TestModels.randomWeights(net, 8)).optOpset(opset)
+                .optWithLogits(true).optInputSize(SIZE, SIZE).optPrecision(Precision.FP16).build();
+        ModelProto fp32 = OnnxExporter.exportFp32(options);
+        ModelProto fp16 = OnnxExporter.export(options);
+        float[] x = TestModels.gaussian(9, 2 * 3 * SIZE * SIZE);
+        float[] a = TestModels.run(fp32, OptLevel.ALL_OPT, x, 2, 3, SIZE, SIZE).get(GraftMetadata.LOGITS_NAME).data();
+        float[] b = TestModels.run(fp16, OptLevel.ALL_OPT, x, 2, 3, SIZE, SIZE).get(GraftMetadata.LOGITS_NAME).data();
+        double diff = TestModels.maxAbsDiff(a, b);
+        System.out.printf("convnext narrowed fp16, opset %d: max |logits difference| from fp32 %.2e (max |logit|"
+                + " %.3g)%n", opset, diff, TestModels.maxAbs(a));
+        assertThat(diff).isLessThan(5e-3 * Math.max(1, TestModels.maxAbs(a)));
     }
 
     @Test
