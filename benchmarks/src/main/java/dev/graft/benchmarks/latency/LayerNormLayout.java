@@ -1,6 +1,11 @@
 package dev.graft.benchmarks.latency;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.OnnxExporter;
 import dev.graft.exporter.onnx.GraftMetadata;
@@ -12,8 +17,11 @@ import dev.graft.models.spec.Network;
 import dev.graft.models.weights.Initializer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -22,7 +30,8 @@ import java.util.Random;
  * ({@code ReduceMean} over axis 1, {@code Sub}, {@code Mul}, {@code ReduceMean}, {@code Add} eps, {@code Sqrt},
  * {@code Div}, weight and bias). Nothing else differs between the two exports. Batch 1, all graph optimisations, a
  * fixed thread count, the two sessions alternating in rounds; prints each graph's node counts as ONNX Runtime
- * optimised it (how many Transposes it kept) and the medians.
+ * optimised it (how many Transposes it kept), the medians, and where the time goes by operator (ONNX Runtime's
+ * profiler over {@value #PROFILED} further runs of each optimised graph).
  *
  * <pre>
  * java -cp cli/target/graft-cli.jar dev.graft.benchmarks.latency.LayerNormLayout [threads] [size] [arch]
@@ -32,6 +41,7 @@ public final class LayerNormLayout {
     private static final int WARMUP = 10;
     private static final int ROUNDS = 6;
     private static final int RUNS_PER_ROUND = 15;
+    private static final int PROFILED = 30;
 
     private LayerNormLayout() {
     }
@@ -74,6 +84,11 @@ public final class LayerNormLayout {
                     }
                 }
             }
+            for (int k = 0; k < 2; k++) {
+                Map<String, Double> byOp = profile(dir.resolve("opset" + opsets[k] + ".onnx"), threads, x, shape);
+                System.out.printf(Locale.ROOT, "%s: kernel ms a run by operator (profiler, %d runs) %s, total %.1f%n",
+                        names[k], PROFILED, byOp, byOp.values().stream().mapToDouble(Double::doubleValue).sum());
+            }
         } finally {
             for (OrtRunner runner : runners) {
                 if (runner != null) {
@@ -95,5 +110,39 @@ public final class LayerNormLayout {
                 + "  opset 17 / opset 13: %.3f%n", arch, size, threads, ROUNDS * RUNS_PER_ROUND, ROUNDS,
                 Runtime.getRuntime().availableProcessors(), median[0], ms[0][ms[0].length * 9 / 10], median[1],
                 ms[1][ms[1].length * 9 / 10], median[0] / median[1]);
+    }
+
+    /** Kernel time per operator type, in ms a run, of an already optimised graph, largest first. */
+    private static Map<String, Double> profile(Path optimised, int threads, float[] x, long[] shape) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Path trace;
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(OptLevel.NO_OPT); // the graph is ONNX Runtime's own optimised one already
+            o.setIntraOpNumThreads(threads);
+            o.setInterOpNumThreads(1);
+            o.enableProfiling(optimised.resolveSibling("profile").toString());
+            try (OrtSession session = env.createSession(optimised.toString(), o);
+                 OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape)) {
+                for (int i = 0; i < PROFILED; i++) {
+                    session.run(Map.of(GraftMetadata.INPUT_NAME, input)).close();
+                }
+                trace = Path.of(session.endProfiling());
+            }
+        }
+        Map<String, Double> byOp = new LinkedHashMap<>();
+        try {
+            for (JsonNode e : new ObjectMapper().readTree(trace.toFile())) {
+                if ("Node".equals(e.path("cat").asText()) && e.path("name").asText().endsWith("_kernel_time")) {
+                    byOp.merge(e.path("args").path("op_name").asText(), e.path("dur").asDouble() / 1000 / PROFILED,
+                            Double::sum);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(trace);
+        }
+        Map<String, Double> sorted = new LinkedHashMap<>();
+        byOp.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), Math.round(e.getValue() * 100) / 100.0));
+        return sorted;
     }
 }
