@@ -37,6 +37,7 @@ import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,6 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  * pointwise biases N(0, 0.02), and the head's BatchNorm statistics measured by PyTorch on seeded images, one
  * BatchNorm at a time with momentum 1.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConvNeXtExportTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final int SIZE = 64;
@@ -81,22 +83,33 @@ class ConvNeXtExportTest {
         "");
 
     @TempDir
-    Path dir;
+    static Path dir;
+
+    /** The trained-like weights and PyTorch running them, made once for the tests that need PyTorch. */
+    private Network net;
+    private Map<String, Tensor> weights;
+    private Torch torch;
+
+    private void needTorch() throws Exception {
+        Fixtures.requireTool(torchAvailable(), "python3-torch / python3-torchvision not installed");
+        if (torch == null) {
+            net = VisionModel.builder().setArch("convnext_tiny").setClasses(CLASSES).build();
+            weights = calibrateHead(net, trainedLike(net, 5));
+            torch = new Torch(net, weights);
+        }
+    }
 
     @Test
     void exportPassesTheProofAgainstPyTorchAndIsAsCloseToItsFloat64AsItsFloat32() throws Exception {
-        Fixtures.requireTool(torchAvailable(), "python3-torch / python3-torchvision not installed");
-        Network net = VisionModel.builder().setArch("convnext_tiny").setClasses(CLASSES).build();
-        Map<String, Tensor> weights = calibrateHead(net, trainedLike(net, 5));
-        Torch torch = new Torch(net, weights);
+        needTorch();
         int n = 2;
         float[] x = new float[n * 3 * SIZE * SIZE];
         Random r = new Random(11);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
-        float[] f32 = torch.float32(x, n, 3, SIZE, SIZE);
-        double[] f64 = torch.float64(x, n, 3, SIZE, SIZE);
+        float[] f32 = torch.forwardFloat32(x, n, 3, SIZE, SIZE);
+        double[] f64 = torch.forwardFloat64(x, n, 3, SIZE, SIZE);
         // opset 17 writes LayerNormalization between Transposes, opset 13 the layer norm written out over axis 1
         for (int opset : new int[] {17, 13}) {
             ModelProto model = OnnxExporter.export(ExportOptions.builder().setNetwork(net).setWeights(weights)
@@ -105,7 +118,7 @@ class ConvNeXtExportTest {
             assertThat(ops).containsKey(opset >= 17 ? "LayerNormalization" : "ReduceMean").containsKey("Erf")
                     .doesNotContainKeys("Gelu", "BatchNormalization", "Dropout", "Identity");
 
-            ExportProof.Result proof = ExportProof.verify(model, TrainedReference.of(torch::float32, torch::float64),
+            ExportProof.Result proof = ExportProof.verify(model, torch,
                     ExportProof.DEFAULT_SEED, 2, SIZE, SIZE, OptionalDouble.empty());
             System.out.printf(Locale.ROOT, "convnext_tiny at %d px, opset %d: proof %.3g within %.3g (%s)%n", SIZE,
                     opset, proof.maxAbsDiff(), proof.tolerance(), proof.toleranceReason());
@@ -129,6 +142,53 @@ class ConvNeXtExportTest {
             assertThat(largest).as("trained-like logits are a few units, not saturated").isBetween(0.5, 100.0);
             assertThat(ours).isLessThanOrEqualTo(torchOwn);
         }
+    }
+
+    /**
+     * Bugs a ConvNeXt export could plausibly have, each injected into the correct graph or its weights: PyTorch's
+     * default layer norm eps (1e-5) instead of ConvNeXt's 1e-6, the layer scale left out, and erf(x / 2) for
+     * erf(x / sqrt 2). The proof refuses every one (at 64 px, seed 5: differences 1.4e-3, 0.24 and 3.1e-2
+     * against a tolerance of 1e-5), and accepts the correct graph.
+     */
+    @Test
+    void theProofRefusesPlausibleConvNeXtMistakes() throws Exception {
+        needTorch();
+        ExportOptions options = ExportOptions.builder().setNetwork(net).setWeights(weights).optInputSize(SIZE, SIZE)
+                .build();
+        ModelProto good = OnnxExporter.export(options);
+        assertThat(prove("correct", good).passed()).isTrue();
+
+        ModelProto.Builder eps = good.toBuilder();
+        eps.getGraphBuilder().getNodeBuilderList().stream().filter(n -> n.getOpType().equals("LayerNormalization"))
+                .flatMap(n -> n.getAttributeBuilderList().stream()).filter(a -> a.getName().equals("epsilon"))
+                .forEach(a -> a.setF(1e-5f));
+        assertThat(prove("layer norm eps 1e-5", eps.build()).passed()).isFalse();
+
+        Map<String, Tensor> unscaled = new LinkedHashMap<>(weights);
+        for (Node node : net.nodes()) {
+            if (node.layer() instanceof Layer.LayerScale ls) {
+                float[] one = new float[ls.channels()];
+                java.util.Arrays.fill(one, 1f);
+                unscaled.put(node.id() + ".layer_scale", Tensor.ofFloats(new long[] {one.length, 1, 1}, one));
+            }
+        }
+        assertThat(prove("layer scale left out", OnnxExporter.export(options.toBuilder().setWeights(unscaled)
+                .build())).passed()).isFalse();
+
+        ModelProto.Builder half = good.toBuilder();
+        long divisors = half.getGraphBuilder().getInitializerBuilderList().stream()
+                .filter(t -> t.getName().startsWith("scalar_1_414"))
+                .peek(t -> t.clearRawData().clearFloatData().addFloatData(2f)).count();
+        assertThat(divisors).isEqualTo(1);
+        assertThat(prove("erf(x / 2)", half.build()).passed()).isFalse();
+    }
+
+    private ExportProof.Result prove(String what, ModelProto model) {
+        ExportProof.Result r = ExportProof.verify(model, torch, ExportProof.DEFAULT_SEED, 2, SIZE, SIZE,
+                OptionalDouble.empty());
+        System.out.printf(Locale.ROOT, "convnext_tiny at %d px, %s: proof %s, difference %.3g, tolerance %.3g%n", SIZE,
+                what, r.passed() ? "passes" : "refuses", r.maxAbsDiff(), r.tolerance());
+        return r;
     }
 
     @Test
@@ -232,10 +292,15 @@ class ConvNeXtExportTest {
         return calibrated;
     }
 
-    /** PyTorch running the same weights, once per call (a fresh process each time). */
-    private final class Torch {
+    /**
+     * PyTorch running the same weights, a fresh process per input; the last input's outputs are remembered, since the
+     * proof shows every graph the same seeded images.
+     */
+    private final class Torch implements TrainedReference {
         private final Network net;
         private final Path weights;
+        private final Map<String, float[]> lastInput = new LinkedHashMap<>();
+        private final Map<String, double[]> lastOutput = new LinkedHashMap<>();
         private int calls;
 
         Torch(Network net, Map<String, Tensor> w) throws IOException {
@@ -244,7 +309,8 @@ class ConvNeXtExportTest {
             SafeTensors.write(weights, w, Map.of());
         }
 
-        float[] float32(float[] nchw, int n, int c, int h, int w) {
+        @Override
+        public float[] forwardFloat32(float[] nchw, int n, int c, int h, int w) {
             double[] d = run("f32", nchw, n, c, h, w);
             float[] f = new float[d.length];
             for (int i = 0; i < d.length; i++) {
@@ -253,11 +319,15 @@ class ConvNeXtExportTest {
             return f;
         }
 
-        double[] float64(float[] nchw, int n, int c, int h, int w) {
+        @Override
+        public double[] forwardFloat64(float[] nchw, int n, int c, int h, int w) {
             return run("f64", nchw, n, c, h, w);
         }
 
         private double[] run(String mode, float[] nchw, int n, int c, int h, int w) {
+            if (java.util.Arrays.equals(lastInput.get(mode), nchw)) {
+                return lastOutput.get(mode).clone();
+            }
             try {
                 Path in = dir.resolve("torch-x" + calls++ + ".safetensors");
                 SafeTensors.write(in, Map.of("x", Tensor.ofFloats(new long[] {n, c, h, w}, nchw)), Map.of());
@@ -268,6 +338,8 @@ class ConvNeXtExportTest {
                 for (int i = 0; i < y.length; i++) {
                     y[i] = Double.parseDouble(parts[i]);
                 }
+                lastInput.put(mode, nchw.clone());
+                lastOutput.put(mode, y.clone());
                 return y;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
