@@ -494,7 +494,7 @@ final class NetworkTranslation {
         }
     }
 
-    /** A float scalar initializer, one per value per graph (Clip's bounds). */
+    /** A float scalar initializer, one per value per graph (Clip's bounds, GELU's and layer norm's constants). */
     private String scalar(float value) {
         return scalars.computeIfAbsent(value, v -> {
             String name = g.uniqueTensorName("scalar_" + Float.toString(v).replace('.', '_'));
@@ -614,8 +614,12 @@ final class NetworkTranslation {
 
     /**
      * Layer normalisation over the channel axis of NCHW. ONNX's LayerNormalization (opset 17) normalises from its axis
-     * to the last, so it needs the channels last: Transposes around it. Below 17 it is written out: mean and biased
-     * variance by ReduceMean over axis 1, eps inside the square root, then the per-channel weight and bias.
+     * to the last, so it needs the channels last: Transposes around it, which ONNX Runtime folds into its own layout
+     * changes. Below 17 it is written out: mean and biased variance by ReduceMean over axis 1 (axes an attribute, as
+     * up to opset 17), eps inside the square root, then the per-channel weight and bias. ONNX Runtime's CPU kernels
+     * run the written-out form faster (docs/export.md has the figures), but opset 17 keeps the one operator: other
+     * runtimes fuse it, and it materialises no tensor of squared deviations, which in a float16 graph overflows once
+     * a deviation passes 256.
      */
     private void emitLayerNorm2d(Node n, Layer.LayerNorm2d l) {
         String id = n.id();
