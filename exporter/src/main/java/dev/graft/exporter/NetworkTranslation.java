@@ -447,26 +447,54 @@ final class NetworkTranslation {
 
         @Override
         public Void layerNorm2d(Layer.LayerNorm2d l) {
-            throw new UnsupportedOperationException("layer_norm2d: not implemented yet");
+            emitLayerNorm2d(n, l);
+            return null;
         }
 
         @Override
         public Void channelLinear(Layer.ChannelLinear l) {
-            throw new UnsupportedOperationException("channel_linear: not implemented yet");
+            emitChannelLinear(n, l);
+            return null;
         }
 
         @Override
         public Void gelu(Layer.Gelu l) {
-            throw new UnsupportedOperationException("gelu: not implemented yet");
+            // x * 0.5 * (1 + erf(x / sqrt 2)): ONNX's Gelu needs opset 20. Written in the form ONNX Runtime's
+            // GeluFusion recognises (Div by sqrt 2, Erf, Add 1, Mul by x * 0.5), so it runs as one Gelu kernel.
+            String half = g.uniqueTensorName(id + ".half");
+            g.node(OnnxOperator.MUL, nodeName(id + ".half"), List.of(in(n, 0), scalar(0.5f)), List.of(half));
+            String scaled = g.uniqueTensorName(id + ".div");
+            g.node(OnnxOperator.DIV, nodeName(id + ".div"), List.of(in(n, 0), scalar((float) Math.sqrt(2))),
+                    List.of(scaled));
+            String erf = g.uniqueTensorName(id + ".erf");
+            g.node(OnnxOperator.ERF, nodeName(id + ".erf"), List.of(scaled), List.of(erf));
+            String onePlus = g.uniqueTensorName(id + ".one_plus_erf");
+            g.node(OnnxOperator.ADD, nodeName(id + ".add"), List.of(erf, scalar(1f)), List.of(onePlus));
+            String out = define(id);
+            g.node(OnnxOperator.MUL, nodeName(id), List.of(half, onePlus), List.of(out));
+            tensorOf.put(id, out);
+            return null;
         }
 
         @Override
         public Void layerScale(Layer.LayerScale l) {
-            throw new UnsupportedOperationException("layer_scale: not implemented yet");
+            if (plan != null && plan.isFoldedLayerScale(id)) {
+                // The ChannelLinear before wrote this node's output already.
+                if (!tensorOf.containsKey(id)) {
+                    throw new IllegalStateException("layer scale " + id + " was not folded");
+                }
+                return null;
+            }
+            String gamma = g.uniqueTensorName(id + ".layer_scale");
+            g.addInitializer(gamma, param(n, "layer_scale"), l.channels(), 1, 1);
+            String out = define(id);
+            g.node(OnnxOperator.MUL, nodeName(id), List.of(in(n, 0), gamma), List.of(out));
+            tensorOf.put(id, out);
+            return null;
         }
     }
 
-    /** A float scalar initializer, one per value per graph (Clip's bounds). */
+    /** A float scalar initializer, one per value per graph (Clip's bounds, GELU's and layer norm's constants). */
     private String scalar(float value) {
         return scalars.computeIfAbsent(value, v -> {
             String name = g.uniqueTensorName("scalar_" + Float.toString(v).replace('.', '_'));
@@ -545,6 +573,98 @@ final class NetworkTranslation {
         g.node(OnnxOperator.GEMM, nodeName(n.id()), inputs, List.of(out), ofInt("transB", 1));
         tensorOf.put(n.id(), out);
         tensorOf.put(carried, out);
+    }
+
+    /**
+     * {@code nn.Linear} at every pixel as a 1x1 Conv: the weight [out, in] becomes [out, in, 1, 1] (the same values in
+     * the same order), the tensor stays NCHW, and an int8 export quantises it as QLinearConv like any convolution. A
+     * layer scale that alone reads it is folded into its output rows.
+     */
+    private void emitChannelLinear(Node n, Layer.ChannelLinear lin) {
+        float[] w = param(n, "weight");
+        float[] b = lin.bias() ? param(n, "bias") : null;
+        Optional<String> scale = plan == null ? Optional.empty() : plan.layerScaleFoldedInto(n.id());
+        if (scale.isPresent()) {
+            float[] gamma = param(net.node(scale.get()), "layer_scale");
+            double[] wd = BatchNormFold.toDoubles(w);
+            double[] bd = b == null ? new double[lin.out()] : BatchNormFold.toDoubles(b);
+            for (int o = 0; o < lin.out(); o++) {
+                for (int i = 0; i < lin.in(); i++) {
+                    wd[o * lin.in() + i] *= gamma[o];
+                }
+                bd[o] *= gamma[o];
+            }
+            w = BatchNormFold.toFloats(n.id() + ".weight", wd);
+            b = b == null ? null : BatchNormFold.toFloats(n.id() + ".bias", bd);
+        }
+        String weight = g.uniqueTensorName(n.id() + ".weight");
+        g.addInitializer(weight, w, lin.out(), lin.in(), 1, 1);
+        List<String> inputs = new ArrayList<>(List.of(in(n, 0), weight));
+        if (b != null) {
+            String bias = g.uniqueTensorName(n.id() + ".bias");
+            g.addInitializer(bias, b, lin.out());
+            inputs.add(bias);
+        }
+        String carried = scale.orElse(n.id());
+        String out = define(carried);
+        g.node(OnnxOperator.CONV, nodeName(n.id()), inputs, List.of(out), ofInts("kernel_shape", 1, 1));
+        tensorOf.put(n.id(), out);
+        tensorOf.put(carried, out);
+    }
+
+    /**
+     * Layer normalisation over the channel axis of NCHW. ONNX's LayerNormalization (opset 17) normalises from its axis
+     * to the last, so it needs the channels last: Transposes around it, which ONNX Runtime folds into its own layout
+     * changes. Below 17 it is written out: mean and biased variance by ReduceMean over axis 1 (axes an attribute, as
+     * up to opset 17), eps inside the square root, then the per-channel weight and bias. ONNX Runtime's CPU kernels
+     * run the written-out form faster (docs/export.md has the figures), but opset 17 keeps the one operator: other
+     * runtimes fuse it, and it materialises no tensor of squared deviations, which in a float16 graph overflows once
+     * a deviation passes 256.
+     */
+    private void emitLayerNorm2d(Node n, Layer.LayerNorm2d l) {
+        String id = n.id();
+        if (OnnxOperator.LAYER_NORMALIZATION.availableIn(options.opset())) {
+            String last = g.uniqueTensorName(id + ".channels_last");
+            g.node(OnnxOperator.TRANSPOSE, nodeName(id + ".to_channels_last"), List.of(in(n, 0)), List.of(last),
+                    ofInts("perm", 0, 2, 3, 1));
+            String weight = g.uniqueTensorName(id + ".weight");
+            g.addInitializer(weight, param(n, "weight"), l.channels());
+            String bias = g.uniqueTensorName(id + ".bias");
+            g.addInitializer(bias, param(n, "bias"), l.channels());
+            String normed = g.uniqueTensorName(id + ".normalized");
+            g.node(OnnxOperator.LAYER_NORMALIZATION, nodeName(id), List.of(last, weight, bias), List.of(normed),
+                    ofInt("axis", -1), ofFloat("epsilon", (float) l.eps()));
+            String out = define(id);
+            g.node(OnnxOperator.TRANSPOSE, nodeName(id + ".to_channels_first"), List.of(normed), List.of(out),
+                    ofInts("perm", 0, 3, 1, 2));
+            tensorOf.put(id, out);
+            return;
+        }
+        String mean = g.uniqueTensorName(id + ".mean");
+        g.node(OnnxOperator.REDUCE_MEAN, nodeName(id + ".mean"), List.of(in(n, 0)), List.of(mean),
+                ofInts("axes", 1), ofInt("keepdims", 1));
+        String centred = g.uniqueTensorName(id + ".centred");
+        g.node(OnnxOperator.SUB, nodeName(id + ".centre"), List.of(in(n, 0), mean), List.of(centred));
+        String squared = g.uniqueTensorName(id + ".squared");
+        g.node(OnnxOperator.MUL, nodeName(id + ".square"), List.of(centred, centred), List.of(squared));
+        String variance = g.uniqueTensorName(id + ".variance");
+        g.node(OnnxOperator.REDUCE_MEAN, nodeName(id + ".variance"), List.of(squared), List.of(variance),
+                ofInts("axes", 1), ofInt("keepdims", 1));
+        String padded = g.uniqueTensorName(id + ".variance_eps");
+        g.node(OnnxOperator.ADD, nodeName(id + ".eps"), List.of(variance, scalar((float) l.eps())), List.of(padded));
+        String std = g.uniqueTensorName(id + ".std");
+        g.node(OnnxOperator.SQRT, nodeName(id + ".sqrt"), List.of(padded), List.of(std));
+        String normed = g.uniqueTensorName(id + ".normalized");
+        g.node(OnnxOperator.DIV, nodeName(id + ".div"), List.of(centred, std), List.of(normed));
+        String weight = g.uniqueTensorName(id + ".weight");
+        g.addInitializer(weight, param(n, "weight"), l.channels(), 1, 1);
+        String scaled = g.uniqueTensorName(id + ".scaled");
+        g.node(OnnxOperator.MUL, nodeName(id + ".mul"), List.of(normed, weight), List.of(scaled));
+        String bias = g.uniqueTensorName(id + ".bias");
+        g.addInitializer(bias, param(n, "bias"), l.channels(), 1, 1);
+        String out = define(id);
+        g.node(OnnxOperator.ADD, nodeName(id), List.of(scaled, bias), List.of(out));
+        tensorOf.put(id, out);
     }
 
     private void emitBatchNorm(Node n, Layer.BatchNorm bn) {

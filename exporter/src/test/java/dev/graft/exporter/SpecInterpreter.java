@@ -242,22 +242,67 @@ final class SpecInterpreter implements ReferenceForward {
 
         @Override
         public T layerNorm2d(Layer.LayerNorm2d l) {
-            throw new UnsupportedOperationException("layer_norm2d: not implemented yet");
+            double[] g = p(node, "weight");
+            double[] b = p(node, "bias");
+            int plane = x.h() * x.w();
+            double[] y = new double[x.v().length];
+            for (int img = 0; img < x.n(); img++) {
+                for (int pixel = 0; pixel < plane; pixel++) {
+                    int base = img * x.c() * plane + pixel;
+                    double mean = 0;
+                    for (int ch = 0; ch < x.c(); ch++) {
+                        mean += x.v()[base + ch * plane];
+                    }
+                    mean /= x.c();
+                    double var = 0;
+                    for (int ch = 0; ch < x.c(); ch++) {
+                        double d = x.v()[base + ch * plane] - mean;
+                        var += d * d;
+                    }
+                    var /= x.c(); // biased, as PyTorch's layer_norm
+                    double std = Math.sqrt(var + l.eps());
+                    for (int ch = 0; ch < x.c(); ch++) {
+                        y[base + ch * plane] = (x.v()[base + ch * plane] - mean) / std * g[ch] + b[ch];
+                    }
+                }
+            }
+            return new T(y, x.s());
         }
 
         @Override
         public T channelLinear(Layer.ChannelLinear l) {
-            throw new UnsupportedOperationException("channel_linear: not implemented yet");
+            double[] w = p(node, "weight");
+            double[] b = l.bias() ? p(node, "bias") : null;
+            int plane = x.h() * x.w();
+            double[] y = new double[x.n() * l.out() * plane];
+            for (int img = 0; img < x.n(); img++) {
+                for (int o = 0; o < l.out(); o++) {
+                    for (int pixel = 0; pixel < plane; pixel++) {
+                        double sum = b == null ? 0 : b[o];
+                        for (int i = 0; i < l.in(); i++) {
+                            sum += w[o * l.in() + i] * x.v()[(img * l.in() + i) * plane + pixel];
+                        }
+                        y[(img * l.out() + o) * plane + pixel] = sum;
+                    }
+                }
+            }
+            return new T(y, new int[] {x.n(), l.out(), x.h(), x.w()});
         }
 
         @Override
         public T gelu(Layer.Gelu l) {
-            throw new UnsupportedOperationException("gelu: not implemented yet");
+            return map(x, v -> v * 0.5 * (1 + erf(v / Math.sqrt(2))));
         }
 
         @Override
         public T layerScale(Layer.LayerScale l) {
-            throw new UnsupportedOperationException("layer_scale: not implemented yet");
+            double[] g = p(node, "layer_scale");
+            int plane = x.h() * x.w();
+            double[] y = new double[x.v().length];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = x.v()[i] * g[(i / plane) % x.c()];
+            }
+            return new T(y, x.s());
         }
 
         @Override
@@ -272,6 +317,24 @@ final class SpecInterpreter implements ReferenceForward {
             }
             return new T(y, x.s());
         }
+    }
+
+    /**
+     * erf in double precision (the JDK has none): 2/sqrt(pi) exp(-z^2) sum 2^k z^(2k+1) / (1 3 5 ... (2k+1)), a
+     * series of positive terms, so nothing cancels; beyond |z| = 6, erf is 1 to double precision.
+     */
+    static double erf(double z) {
+        double a = Math.abs(z);
+        if (a >= 6) {
+            return Math.signum(z);
+        }
+        double term = a;
+        double sum = a;
+        for (int k = 1; term > 1e-17 * sum; k++) {
+            term *= 2 * a * a / (2 * k + 1);
+            sum += term;
+        }
+        return Math.signum(z) * 2 / Math.sqrt(Math.PI) * Math.exp(-a * a) * sum;
     }
 
     private static T map(T x, java.util.function.DoubleUnaryOperator f) {

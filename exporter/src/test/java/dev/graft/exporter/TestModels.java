@@ -32,7 +32,9 @@ final class TestModels {
     /**
      * Seeded random weights whose BatchNorms are not the identity: {@code Initializer} gives gamma 1, beta 0, mean 0,
      * var 1, which would let a fold that ignores the statistics pass. Gamma U(0.5, 1.5), beta U(-0.2, 0.2), mean
-     * N(0, 0.3), var U(0.3, 2).
+     * N(0, 0.3), var U(0.3, 2). ConvNeXt's parts likewise: {@code Initializer} gives layer norms weight 1 and bias 0,
+     * biases 0 and layer scales 1e-6, which would leave every block invisible; here layer norm weight U(0.5, 1.5) and
+     * bias U(-0.2, 0.2), layer scale log-uniform in [0.1, 1] (a trained ConvNeXt's range), biases U(-0.1, 0.1).
      */
     static Map<String, Tensor> randomWeights(Network net, long seed) {
         Map<String, Tensor> w = new LinkedHashMap<>(Initializer.init(net, seed));
@@ -48,6 +50,19 @@ final class TestModels {
                 }
                 w.put(n.id() + ".running_mean", Tensor.ofFloats(new long[] {c}, mean));
                 w.put(n.id() + ".running_var", vector(c, r, 0.3, 2.0));
+            } else if (n.layer() instanceof Layer.LayerNorm2d ln) {
+                w.put(n.id() + ".weight", vector(ln.channels(), r, 0.5, 1.5));
+                w.put(n.id() + ".bias", vector(ln.channels(), r, -0.2, 0.2));
+            } else if (n.layer() instanceof Layer.LayerScale ls) {
+                float[] g = new float[ls.channels()];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = (float) Math.exp(Math.log(0.1) + r.nextDouble() * Math.log(10));
+                }
+                w.put(n.id() + ".layer_scale", Tensor.ofFloats(new long[] {g.length, 1, 1}, g));
+            } else if (n.layer() instanceof Layer.ChannelLinear lin && lin.bias()) {
+                w.put(n.id() + ".bias", vector(lin.out(), r, -0.1, 0.1));
+            } else if (n.layer() instanceof Layer.Conv2d conv && conv.bias() && net.arch().startsWith("convnext")) {
+                w.put(n.id() + ".bias", vector(conv.out(), r, -0.1, 0.1));
             }
         }
         return w;

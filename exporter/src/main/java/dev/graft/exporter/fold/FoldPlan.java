@@ -35,6 +35,12 @@ import java.util.Optional;
  * </ol>
  * A layer can absorb one BatchNorm on each side (fastai's head with {@code lin_ftrs=[]} and {@code bn_final} does
  * exactly that); both folds are affine, so their order does not matter.
+ *
+ * <p>ConvNeXt's layer scale is a per-channel factor with no shift, so it folds by the same rule as a BatchNorm into
+ * the preceding layer: a {@link Layer.LayerScale} that reads a {@link Layer.ChannelLinear} whose output nothing else
+ * reads scales that layer's output rows, {@code W'[o] = g[o] W[o]}, {@code b'[o] = g[o] b[o]}
+ * ({@link #layerScaleFoldedInto}). Every block of a torchvision ConvNeXt has that shape, so the export of a block
+ * ends in its second pointwise layer and the residual Add reads it directly.
  */
 public final class FoldPlan {
     /** How one BatchNorm disappears. */
@@ -60,9 +66,12 @@ public final class FoldPlan {
     private final Map<String, Decision> decisions;
     private final Map<String, String> intoOutputs = new HashMap<>();
     private final Map<String, String> intoInputs = new HashMap<>();
+    /** Layer scale id by the id of the ChannelLinear it folds into. */
+    private final Map<String, String> layerScales;
 
-    private FoldPlan(Map<String, Decision> decisions) {
+    private FoldPlan(Map<String, Decision> decisions, Map<String, String> layerScales) {
         this.decisions = Collections.unmodifiableMap(decisions);
+        this.layerScales = Collections.unmodifiableMap(layerScales);
         for (Decision d : decisions.values()) {
             d.target().ifPresent(t -> (d.kind() == Kind.INTO_PRECEDING ? intoOutputs : intoInputs).put(t, d.batchNorm()));
         }
@@ -76,15 +85,22 @@ public final class FoldPlan {
             preceding.put(pair.batchNorm().id(), pair);
         }
         Map<String, Decision> out = new LinkedHashMap<>();
+        Map<String, String> layerScales = new HashMap<>();
         for (Node n : network.nodes()) {
             if (n.layer() instanceof Layer.BatchNorm bn) {
                 BatchNormPair pair = preceding.get(n.id());
                 out.put(n.id(), pair != null
                     ? new Decision(n.id(), Kind.INTO_PRECEDING, Optional.of(pair.layer().id()))
                     : decideForward(network, consumers, n, bn));
+            } else if (n.layer() instanceof Layer.LayerScale scale) {
+                String in = n.inputs().get(0);
+                if (!in.equals(Network.INPUT) && network.node(in).layer() instanceof Layer.ChannelLinear lin
+                        && lin.out() == scale.channels() && consumersOf(consumers, in).size() == 1) {
+                    layerScales.put(in, n.id());
+                }
             }
         }
-        return new FoldPlan(out);
+        return new FoldPlan(out, layerScales);
     }
 
     /** A BatchNorm that pairs with no layer before it: into the following Linear, or scale and shift. */
@@ -133,6 +149,16 @@ public final class FoldPlan {
     /** The BatchNorm folded into this layer's output channels, if any. */
     public Optional<String> foldedIntoOutputs(String layerId) {
         return Optional.ofNullable(intoOutputs.get(layerId));
+    }
+
+    /** The layer scale folded into this ChannelLinear's output rows, if any. */
+    public Optional<String> layerScaleFoldedInto(String channelLinearId) {
+        return Optional.ofNullable(layerScales.get(channelLinearId));
+    }
+
+    /** Whether this layer scale is folded into the ChannelLinear it reads (and so writes no node of its own). */
+    public boolean isFoldedLayerScale(String layerScaleId) {
+        return layerScales.containsValue(layerScaleId);
     }
 
     /** The BatchNorm folded into this Linear's input features, if any. */

@@ -7,7 +7,8 @@ import java.util.Arrays;
  *
  * <p>An operator's behaviour is fixed by the newest definition at or below the model's opset, so the translation
  * needs to know which definition it is writing for: {@code Clip} takes its bounds as inputs from version 11,
- * {@code BatchNormalization} gained {@code training_mode} in 14, {@code HardSwish} does not exist before 14. Only
+ * {@code BatchNormalization} gained {@code training_mode} in 14, {@code HardSwish} does not exist before 14,
+ * {@code LayerNormalization} before 17. Only
  * versions up to {@link OnnxOpset#MAX} are listed; later changes (for example {@code Conv} in opset 22) do not
  * concern a model Graft writes. The lists were taken from ONNX's operator schemas ({@code onnx.defs}) and a test
  * checks them against the installed ONNX where one is available.
@@ -35,6 +36,12 @@ public enum OnnxOperator {
     HARD_SWISH("HardSwish", 14),
     HARD_SIGMOID("HardSigmoid", 1, 6),
     CAST("Cast", 1, 6, 9, 13),
+    DIV("Div", 1, 6, 7, 13, 14),
+    SQRT("Sqrt", 1, 6, 13),
+    ERF("Erf", 9, 13),
+    REDUCE_MEAN("ReduceMean", 1, 11, 13),
+    TRANSPOSE("Transpose", 1, 13),
+    LAYER_NORMALIZATION("LayerNormalization", 17),
     QUANTIZE_LINEAR("QuantizeLinear", 10, 13),
     DEQUANTIZE_LINEAR("DequantizeLinear", 10, 13);
 

@@ -76,4 +76,31 @@ class FoldPlanTest {
                 .group("all", "conv", "bn", "add", "pool", "flatten", "fc").build();
         assertThat(FoldPlan.of(net).decision("bn").kind()).isEqualTo(Kind.SCALE_SHIFT);
     }
+
+    @Test
+    void convNeXtLayerScalesFoldIntoTheSecondPointwiseLayerOnly() {
+        Network net = VisionModel.builder().setArch(dev.graft.models.arch.ConvNeXt.tiny().narrowed(8, 1)).setClasses(3)
+                .build();
+        FoldPlan plan = FoldPlan.of(net);
+        assertThat(plan.layerScaleFoldedInto("features.1.0.block.5")).contains("features.1.0");
+        assertThat(plan.isFoldedLayerScale("features.1.0")).isTrue();
+        assertThat(plan.layerScaleFoldedInto("features.1.0.block.3")).isEmpty();
+        long scales = net.nodes().stream().filter(n -> n.layer() instanceof Layer.LayerScale).count();
+        assertThat(net.nodes().stream().filter(n -> plan.isFoldedLayerScale(n.id())).count()).isEqualTo(scales)
+                .isEqualTo(4);
+    }
+
+    @Test
+    void aLayerScaleWhosePointwiseLayerIsReadElsewhereStays() {
+        Network net = Network.builder().arch("custom").inputChannels(3)
+                .add("lin", new Layer.ChannelLinear(3, 4, true))
+                .add("scale", new Layer.LayerScale(4), "lin")
+                .add("add", new Layer.Add(), "scale", "lin")
+                .add("pool", new Layer.AvgPool())
+                .add("flatten", new Layer.Flatten())
+                .add("fc", new Layer.Linear(4, 2, true))
+                .group("all", "lin", "scale", "add", "pool", "flatten", "fc").build();
+        assertThat(FoldPlan.of(net).isFoldedLayerScale("scale")).isFalse();
+        assertThat(FoldPlan.of(net).layerScaleFoldedInto("lin")).isEmpty();
+    }
 }
