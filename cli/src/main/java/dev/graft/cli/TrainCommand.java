@@ -81,7 +81,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr-mult", defaultValue = "100", description = "fine_tune's lr_mult: the body's first group trains this many times slower than the head (default: ${DEFAULT-VALUE}; 1 for a body from random initialisation).")
     double lrMult;
 
-    @Option(names = "--wd", defaultValue = "0.01", description = "Decoupled weight decay, none on BatchNorm and biases (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--wd", defaultValue = "0.01", description = "Decoupled weight decay, none on BatchNorm, LayerNorm and biases (default: ${DEFAULT-VALUE}).")
     double wd;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder for checkpoints (default: runs/<arch>-<date-time>).")

@@ -65,7 +65,7 @@ final class TrainingOptions {
     @Option(names = "--workers", description = "Image decoding threads (default: the number of cores).")
     Integer workers;
 
-    @Option(names = "--freeze-bn", description = "Freeze BatchNorm in frozen layer groups too (fastai's train_bn=False).")
+    @Option(names = "--freeze-bn", description = "Freeze BatchNorm and LayerNorm in frozen layer groups too (fastai's train_bn=False).")
     boolean freezeBn;
 
     @Option(names = "--skip-unreadable", description = "Leave out images that cannot be read instead of stopping.")

@@ -326,7 +326,7 @@ public final class NetworkDrawing {
             NetworkSummary.Row r = rows.get(n.id());
             switch (r.state()) {
                 case "trainable" -> trainable += r.params();
-                case "trainable (bn)" -> bnTraining += r.params();
+                case "trainable (bn)", "trainable (norm)" -> bnTraining += r.params();
                 case "frozen" -> frozen += r.params();
                 default -> {
                 }
@@ -335,7 +335,13 @@ public final class NetworkDrawing {
         return new long[] {trainable, bnTraining, frozen};
     }
 
-    private static String stateText(long[] c) {
+    /** What fastai's train_bn keeps training in frozen groups, named as this network has it. */
+    private String trainingNorms() {
+        boolean layerNorm = network.nodes().stream().anyMatch(n -> n.layer() instanceof Layer.LayerNorm2d);
+        return layerNorm ? "norm layers" : "BatchNorm";
+    }
+
+    private String stateText(long[] c) {
         if (c[0] + c[1] + c[2] == 0) {
             return "";
         }
@@ -343,7 +349,7 @@ public final class NetworkDrawing {
             return "trainable";
         }
         if (c[1] > 0) {
-            return c[0] > 0 ? "partly frozen" : "frozen · BatchNorm trains";
+            return c[0] > 0 ? "partly frozen" : "frozen · " + trainingNorms() + (trainingNorms().equals("BatchNorm") ? " trains" : " train");
         }
         return c[0] > 0 ? "partly frozen" : "frozen";
     }
@@ -703,9 +709,9 @@ public final class NetworkDrawing {
         }
         if (frozenBelow == groups - 1) {
             return base + ", fastai's freeze(), as in a new learner and fine_tune's first phase: only the last layer"
-                + " group and the BatchNorm layers train";
+                + " group and the " + (trainingNorms().equals("BatchNorm") ? "BatchNorm layers" : "norm layers (BatchNorm, LayerNorm)") + " train";
         }
-        return base + ": groups 0 to " + (frozenBelow - 1) + " are frozen, BatchNorm aside";
+        return base + ": groups 0 to " + (frozenBelow - 1) + " are frozen, " + trainingNorms() + " aside";
     }
 
     private String description() {

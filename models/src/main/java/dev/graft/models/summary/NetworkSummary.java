@@ -68,6 +68,9 @@ public final class NetworkSummary {
                 state = "trainable";
             } else if (n.layer() instanceof Layer.BatchNorm) {
                 state = "trainable (bn)";
+            } else if (n.layer() instanceof Layer.LayerNorm2d) {
+                // fastai's norm_types include nn.LayerNorm (torchvision's LayerNorm2d is one): train_bn keeps them training
+                state = "trainable (norm)";
             } else {
                 state = "frozen";
             }

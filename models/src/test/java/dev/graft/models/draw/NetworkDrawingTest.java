@@ -120,6 +120,18 @@ class NetworkDrawingTest {
             .containsExactly(true, true, true, false, false);
     }
 
+    @Test
+    void convNeXtsLayerNormsTrainInAFrozenBodyAsFastaisTrainBnKeepsThem() throws Exception {
+        Network net = VisionModel.builder().setArch("convnext_tiny").setClasses(3).build();
+        dev.graft.models.summary.NetworkSummary summary = new dev.graft.models.summary.NetworkSummary(net, 224, 224, -1);
+        assertThat(summary.rows()).filteredOn(r -> r.id().equals("features.1.0.block.2")).extracting(r -> r.state())
+            .containsExactly("trainable (norm)");
+        assertThat(summary.rows()).filteredOn(r -> r.id().equals("features.1.0.block.3")).extracting(r -> r.state())
+            .containsExactly("frozen");
+        Document frozen = parse(NetworkDrawing.builder().setNetwork(net).build().toSvg());
+        assertThat(texts(frozen)).contains("frozen · norm layers train").noneMatch(t -> t.contains("BatchNorm trains"));
+    }
+
     private static long countFrozenFills(Document doc) {
         NodeList rects = doc.getElementsByTagNameNS(SVG_NS, "rect");
         long n = 0;
