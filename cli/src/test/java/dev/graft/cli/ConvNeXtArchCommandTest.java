@@ -158,4 +158,11 @@ class ConvNeXtArchCommandTest {
         assertThat(Files.readString(out)).contains("data-body-end=\"features.7.2.add\"", "[768, 7, 7]",
             "9 blocks: features.5.0 … features.5.8", "downsampling: layer_norm2d · conv2d");
     }
+
+    /** convnext_tiny at full width through train, export (its proof against the DJL model), int8 and predict. */
+    @ParameterizedTest(name = "{0} at {1} px")
+    @CsvSource({"convnext_tiny, 32"})
+    void trainsExportsQuantisesAndPredicts(String arch, int size, @TempDir Path dir) throws Exception {
+        ArchPipeline.trainExportQuantisePredict(arch, size, dir);
+    }
 }
