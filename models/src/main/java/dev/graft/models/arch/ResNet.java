@@ -85,11 +85,30 @@ public final class ResNet implements Architecture {
      * training tests that must finish in seconds on a laptop. Not a torchvision network: no pretrained file fits it.
      */
     public ResNet narrowed(int divisor) {
+        return narrowed(divisor, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #narrowed(int)} with each stage also cut to at most {@code maxBlocks} blocks, named
+     * {@code <name>_narrow<divisor>_blocks<maxBlocks>} when that removes any: the stem, the four stages (each still
+     * opening with its strided, downsampling block), the grouping, cut and split stay, so a training test exercises the
+     * same kinds of layers in the same groups at a fraction of the depth. Not a torchvision network.
+     */
+    public ResNet narrowed(int divisor, int maxBlocks) {
         if (divisor < 1 || 64 % divisor != 0 || (64 / divisor) * widthPerGroup % 64 != 0) {
             throw new IllegalArgumentException(name + " cannot be narrowed by " + divisor);
         }
-        return new ResNet(name + "_narrow" + divisor, bottleneck, groups, widthPerGroup, inModelMeta, 64 / divisor,
-            blocks);
+        if (maxBlocks < 1) {
+            throw new IllegalArgumentException(name + " needs at least one block a stage, got " + maxBlocks);
+        }
+        int[] fewer = blocks.clone();
+        boolean cut = false;
+        for (int i = 0; i < fewer.length; i++) {
+            cut |= fewer[i] > maxBlocks;
+            fewer[i] = Math.min(fewer[i], maxBlocks);
+        }
+        return new ResNet(name + "_narrow" + divisor + (cut ? "_blocks" + maxBlocks : ""), bottleneck, groups,
+            widthPerGroup, inModelMeta, 64 / divisor, fewer);
     }
 
     @Override

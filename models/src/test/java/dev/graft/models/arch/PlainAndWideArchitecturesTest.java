@@ -135,4 +135,24 @@ class PlainAndWideArchitecturesTest {
         assertThat(Shapes.infer(a, 224, 224).get(a.bodyEnd())).containsExactly(64, 6, 6);
         assertThatThrownBy(() -> ResNet.resnext50x32x4d().narrowed(8)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shallowVariantsKeepEveryStageItsDownsamplingGroupingAndSplit() {
+        Network x = VisionModel.builder().setArch(ResNet.resnext50x32x4d().narrowed(4, 1)).setClasses(3).build();
+        assertThat(x.arch()).isEqualTo("resnext50_32x4d_narrow4_blocks1");
+        for (int stage = 1; stage <= 4; stage++) {
+            assertThat(x.findNode("layer" + stage + ".0.downsample.0")).isPresent();
+            assertThat(x.findNode("layer" + stage + ".1.conv1")).isEmpty();
+            assertThat(((Layer.Conv2d) x.node("layer" + stage + ".0.conv2").layer()).groups()).isEqualTo(32);
+        }
+        assertThat(Shapes.infer(x, 224, 224).get(x.bodyEnd())).containsExactly(512, 7, 7);
+        assertThat(x.groups()).hasSize(2);
+        Network w = VisionModel.builder().setArch(ResNet.wideResnet50x2().narrowed(8, 1)).setClasses(3).build();
+        assertThat(((Layer.Conv2d) w.node("layer1.0.conv2").layer()).out()).isEqualTo(16);
+        assertThat(Shapes.infer(w, 224, 224).get(w.bodyEnd())).containsExactly(256, 7, 7);
+        assertThat(ResNet.resnet18().narrowed(2, 2).name()).isEqualTo("resnet18_narrow2");
+        assertThat(VisionModel.builder().setArch(ResNet.resnet50().narrowed(4, 1)).setClasses(3).build().groups())
+            .hasSize(3);
+        assertThatThrownBy(() -> ResNet.resnet50().narrowed(4, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
 }
