@@ -47,6 +47,11 @@ public final class ArchLatencyTable {
         Pattern.MULTILINE);
     private static final Pattern TOLERANCE = Pattern.compile("^proof: .*; tolerance (\\S+) \\(", Pattern.MULTILINE);
     private static final Pattern PROOF_SIZE = Pattern.compile("^proof: .* at (\\d+x\\d+) ", Pattern.MULTILINE);
+    /** What graft export prints when the proof refuses the export (ExportProof.Result#refusal). */
+    private static final Pattern REFUSAL = Pattern.compile("the export does not match the trained model: largest"
+        + " difference (\\S+) from .* exceeds the tolerance (\\S+) \\((.*?)\\)?;", Pattern.MULTILINE);
+    private static final Pattern OWN = Pattern.compile("own float32-vs-float64 difference (\\S+?)[;)]");
+    private static final Pattern REFUSED_SIZE = Pattern.compile("; seed \\d+, batch \\d+, (\\d+x\\d+)\\)");
     private static final Pattern KERNELS = Pattern.compile(
         "^integer kernels: ONNX Runtime runs (\\d+) of (\\d+) convolutions as integer kernels \\((.*)\\)$",
         Pattern.MULTILINE);
@@ -60,8 +65,8 @@ public final class ArchLatencyTable {
     record Row(String arch, Double fp32Ms, Double int8Ms, Proof proof, Kernels kernels, List<String> notes) {
     }
 
-    /** The export proof's figures at the checkpoint's size. */
-    record Proof(String size, double maxDiff, double own, double tolerance) {
+    /** The export proof's figures at the checkpoint's size; {@code own} NaN where the log does not give it. */
+    record Proof(String size, double maxDiff, double own, double tolerance, boolean passed) {
     }
 
     /** Convolutions ONNX Runtime runs as integer kernels in the int8 export, and the kernels it uses. */
@@ -123,8 +128,9 @@ public final class ArchLatencyTable {
                 .append(" | ").append(times(ratio(r.fp32Ms(), r.int8Ms())))
                 .append(" | ").append(times(fp32Ratio))
                 .append(" | ").append(times(int8Ratio))
-                .append(" | ").append(r.proof() == null ? "–" : String.format(Locale.ROOT, "%s / %s (%s)%s",
-                    sci(r.proof().maxDiff()), sci(r.proof().tolerance()), sci(r.proof().own()),
+                .append(" | ").append(r.proof() == null ? "–" : String.format(Locale.ROOT, "%s%s / %s (%s)%s",
+                    r.proof().passed() ? "" : "**refused** ", sci(r.proof().maxDiff()), sci(r.proof().tolerance()),
+                    sci(r.proof().own()),
                     r.proof().size().equals("224x224") ? "" : " (at " + r.proof().size() + ")"))
                 .append(" | ").append(r.kernels() == null ? "–" : String.format(Locale.ROOT, "%d of %d (%s)",
                     r.kernels().integer(), r.kernels().convolutions(), r.kernels().kernels()))
@@ -199,12 +205,20 @@ public final class ArchLatencyTable {
         Matcher p = PARITY.matcher(text.get());
         Matcher t = TOLERANCE.matcher(text.get());
         Matcher s = PROOF_SIZE.matcher(text.get());
-        if (!p.find() || !t.find() || !s.find()) {
-            notes.add(log + " has no proof figures (did the export fail?)");
-            return null;
+        if (p.find() && t.find() && s.find()) {
+            return new Proof(s.group(1), Double.parseDouble(p.group(1)), Double.parseDouble(p.group(2)),
+                Double.parseDouble(t.group(1)), true);
         }
-        return new Proof(s.group(1), Double.parseDouble(p.group(1)), Double.parseDouble(p.group(2)),
-            Double.parseDouble(t.group(1)));
+        Matcher r = REFUSAL.matcher(text.get());
+        if (r.find()) {
+            Matcher own = OWN.matcher(r.group(0));
+            Matcher size = REFUSED_SIZE.matcher(text.get());
+            notes.add("the export proof refused the export (" + log.getFileName() + ")");
+            return new Proof(size.find() ? size.group(1) : "?", Double.parseDouble(r.group(1)),
+                own.find() ? Double.parseDouble(own.group(1)) : Double.NaN, Double.parseDouble(r.group(2)), false);
+        }
+        notes.add(log + " has no proof figures (did the export fail?)");
+        return null;
     }
 
     private static Kernels kernels(Path log, List<String> notes) {
@@ -250,7 +264,7 @@ public final class ArchLatencyTable {
     }
 
     private static String sci(double v) {
-        return String.format(Locale.ROOT, "%.1e", v);
+        return Double.isNaN(v) ? "?" : String.format(Locale.ROOT, "%.1e", v);
     }
 
     /** The column of docs/architectures.md's table: {@code 10.0 / 3.57 ms (0.39x / 0.42x)}. */
