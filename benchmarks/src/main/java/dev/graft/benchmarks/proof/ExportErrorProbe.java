@@ -9,9 +9,13 @@ import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.models.arch.VisionModel;
 import dev.graft.models.spec.Network;
+import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
 import dev.graft.trainer.model.InferenceModel;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -23,13 +27,15 @@ import java.util.Random;
  * at the logits and at the probabilities, on the proof's first two seeded images and on a larger seeded batch.
  *
  * <p>A benchmark, not a test: it prints and judges nothing. Arguments: image size (default 224), architecture (default
- * densenet121), images (default 8), seed (default 0).
+ * densenet121), images (default 8), seed (default 0), and optionally a folder into which it writes the weights
+ * ({@code weights.safetensors}) and the inputs with ONNX Runtime's and DJL's float32 logits ({@code inputs.safetensors})
+ * for {@code benchmarks/scripts/torch-oracle.py}, which runs the same network in PyTorch in float32 and float64.
  */
 public final class ExportErrorProbe {
     private ExportErrorProbe() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         int size = args.length > 0 ? Integer.parseInt(args[0]) : 224;
         String arch = args.length > 1 ? args[1] : "densenet121";
         int images = args.length > 2 ? Integer.parseInt(args[2]) : 8;
@@ -93,6 +99,15 @@ public final class ExportErrorProbe {
                     max(ownP, exactP, from, classes), max(widen(rounded), exact, from, classes),
                     centred(widen(rounded), exact, from, classes), max(ortP, exactP, from, classes),
                     max(widen(deployed), exact, from, classes), centred(widen(deployed), exact, from, classes));
+        }
+        if (args.length > 4) {
+            Path dir = Files.createDirectories(Path.of(args[4]));
+            SafeTensors.write(dir.resolve("weights.safetensors"), weights, Map.of());
+            SafeTensors.write(dir.resolve("inputs.safetensors"), Map.of(
+                    "x", Tensor.ofFloats(new long[] {images, channels, size, size}, x),
+                    "ort", Tensor.ofFloats(new long[] {images, classes}, deployed),
+                    "djl", Tensor.ofFloats(new long[] {images, classes}, rounded)), Map.of());
+            out.printf(Locale.ROOT, "wrote %s%n", dir);
         }
         out.printf(Locale.ROOT, "float64 logits of image 0: %s%n", java.util.Arrays.toString(
                 java.util.Arrays.copyOf(exact, classes)));
