@@ -96,7 +96,7 @@ public final class QuantSpeed {
     }
 
     /** {@code n} images of seeded standard-normal noise, already in model space (3 channels). */
-    private static CalibrationData noise(long seed, int n, int size) {
+    public static CalibrationData noise(long seed, int n, int size) {
         int per = 3 * size * size;
         Random r = new Random(seed);
         float[] data = new float[n * per];

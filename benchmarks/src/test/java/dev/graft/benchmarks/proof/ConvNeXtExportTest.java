@@ -3,6 +3,7 @@ package dev.graft.benchmarks.proof;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.graft.benchmarks.latency.QuantSpeed;
 import dev.graft.exporter.ExportOptions;
 import dev.graft.exporter.ExportProof;
 import dev.graft.exporter.OnnxExporter;
@@ -11,7 +12,6 @@ import dev.graft.exporter.onnx.GraftMetadata;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.onnx.Precision;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
-import dev.graft.exporter.quant.CalibrationData;
 import dev.graft.exporter.quant.PrecisionReport;
 import dev.graft.exporter.quant.QuantProgress;
 import dev.graft.models.arch.VisionModel;
@@ -58,29 +58,6 @@ class ConvNeXtExportTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final int SIZE = 64;
     private static final int CLASSES = 3;
-
-    /** F32 safetensors {@code read(path) -> dict} and {@code write(path, dict)} in a few lines, never pickle. */
-    private static final String SAFETENSORS = String.join("\n",
-        "import json, struct, torch",
-        "def read(path):",
-        "    with open(path, 'rb') as f:",
-        "        n = struct.unpack('<Q', f.read(8))[0]",
-        "        header = json.loads(f.read(n))",
-        "        data = f.read()",
-        "    return {k: torch.frombuffer(bytearray(data[v['data_offsets'][0]:v['data_offsets'][1]]), dtype=torch.float32)",
-        "            .reshape(v['shape']) for k, v in header.items() if k != '__metadata__'}",
-        "def write(path, tensors):",
-        "    header, blobs, off = {}, [], 0",
-        "    for k, t in tensors.items():",
-        "        b = t.detach().contiguous().to(torch.float32).numpy().astype('<f4').tobytes()",
-        "        header[k] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}",
-        "        off += len(b)",
-        "        blobs.append(b)",
-        "    h = json.dumps(header).encode()",
-        "    h += b' ' * ((8 - len(h) % 8) % 8)",
-        "    with open(path, 'wb') as f:",
-        "        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))",
-        "");
 
     @TempDir
     static Path dir;
@@ -196,7 +173,7 @@ class ConvNeXtExportTest {
         Network net = VisionModel.builder().setArch("convnext_tiny").setClasses(CLASSES).build();
         ExportOptions options = ExportOptions.builder().setNetwork(net).setWeights(trainedLike(net, 7))
                 .optInputSize(SIZE, SIZE).optWithLogits(true).optPrecision(Precision.INT8)
-                .optCalibrationData(noise(3, 16)).build();
+                .optCalibrationData(QuantSpeed.noise(3, 16, SIZE)).build();
         ModelProto fp32 = OnnxExporter.exportFp32(options);
         ModelProto int8 = OnnxExporter.lowerPrecision(fp32, options, QuantProgress.NONE);
         PrecisionReport.IntegerKernels kernels = PrecisionReport.integerKernels(fp32, int8.toByteArray());
@@ -356,7 +333,7 @@ class ConvNeXtExportTest {
      */
     private String python(Network net, String mode, Path weights, Path input, Path out)
             throws IOException, InterruptedException {
-        String script = SAFETENSORS + String.join("\n",
+        String script = TorchScripts.SAFETENSORS + String.join("\n",
                 "import sys, torch, torchvision",
                 "from torch import nn",
                 "torch.set_num_threads(2)",
@@ -416,47 +393,6 @@ class ConvNeXtExportTest {
             }
         }
         return String.join(", ", mods);
-    }
-
-    /** {@code n} images of seeded standard-normal noise, already in model space. */
-    private static CalibrationData noise(long seed, int n) {
-        int per = 3 * SIZE * SIZE;
-        Random r = new Random(seed);
-        float[] data = new float[n * per];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) r.nextGaussian();
-        }
-        return new CalibrationData() {
-            @Override
-            public int size() {
-                return n;
-            }
-
-            @Override
-            public int channels() {
-                return 3;
-            }
-
-            @Override
-            public int height() {
-                return SIZE;
-            }
-
-            @Override
-            public int width() {
-                return SIZE;
-            }
-
-            @Override
-            public void read(int index, float[] dst, int offset) {
-                System.arraycopy(data, index * per, dst, offset, per);
-            }
-
-            @Override
-            public String describe() {
-                return n + " noise images";
-            }
-        };
     }
 
     private static boolean torchAvailable() throws IOException, InterruptedException {

@@ -44,29 +44,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PlainAndWideExportTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
-    /** F32 safetensors {@code read(path) -> dict} and {@code write(path, dict)} in a few lines, never pickle. */
-    private static final String SAFETENSORS = String.join("\n",
-        "import json, struct, torch",
-        "def read(path):",
-        "    with open(path, 'rb') as f:",
-        "        n = struct.unpack('<Q', f.read(8))[0]",
-        "        header = json.loads(f.read(n))",
-        "        data = f.read()",
-        "    return {k: torch.frombuffer(bytearray(data[v['data_offsets'][0]:v['data_offsets'][1]]), dtype=torch.float32)",
-        "            .reshape(v['shape']) for k, v in header.items() if k != '__metadata__'}",
-        "def write(path, tensors):",
-        "    header, blobs, off = {}, [], 0",
-        "    for k, t in tensors.items():",
-        "        b = t.detach().contiguous().to(torch.float32).numpy().astype('<f4').tobytes()",
-        "        header[k] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}",
-        "        off += len(b)",
-        "        blobs.append(b)",
-        "    h = json.dumps(header).encode()",
-        "    h += b' ' * ((8 - len(h) % 8) % 8)",
-        "    with open(path, 'wb') as f:",
-        "        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))",
-        "");
-
     @TempDir
     Path dir;
 
@@ -113,7 +90,7 @@ class PlainAndWideExportTest {
         SafeTensors.write(w, weights, Map.of());
         SafeTensors.write(in, Map.of("x", Tensor.ofFloats(new long[] {n, 3, size, size}, x),
                 "ort", Tensor.ofFloats(new long[] {n, 3}, ort)), Map.of());
-        String script = SAFETENSORS + String.join("\n",
+        String script = TorchScripts.SAFETENSORS + String.join("\n",
                 "import torch, torchvision",
                 "from torch import nn",
                 "class ConcatPool(nn.Module):",
