@@ -8,7 +8,7 @@
 #   4. ONE graft bench over every fp32 and int8 model: batch 1, ONNX Runtime, --baseline arch=resnet50, so every
 #      timing and every ratio to resnet50 comes from the same run (JSON + offline HTML report);
 #   5. the Markdown table (ArchLatencyTable): P50s, ratios to resnet50 in the same precision, int8's speed-up, the
-#      proof's max difference / tolerance and the integer-kernel counts.
+#      proof's logit difference / tolerance and the integer-kernel counts.
 # Steps 1 to 3 are not timing-sensitive and skip what is already there (run --prepare-only at any time); step 4 is:
 # run it (--bench-only) on a quiet machine. The architectures default to every --arch the code knows
 # (ArchCheckpoints --list), so new ones join the table without editing this script.

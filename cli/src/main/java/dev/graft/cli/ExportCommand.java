@@ -56,8 +56,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Export a model to ONNX with its softmax/sigmoid folded in, proven against the trained model.",
         "The graph runs in ONNX Runtime on seeded random inputs beside the DJL model of the same weights in float64;",
-        "beyond a tolerance derived from the model's own float32-vs-float64 difference (or a wrong top class) the",
-        "export fails and nothing is written (docs/export-proof.md).",
+        "beyond tolerances derived from the model's own float32-vs-float64 logit difference (or a wrong top class)",
+        "the export fails and nothing is written (docs/export-proof.md).",
         "With --quantize int8 (calibrated on --calibration) or --precision fp16 the proven fp32 graph is converted and a",
         "report compares the two: size, latency and, with --eval, top-1 accuracy and agreement."})
 final class ExportCommand implements Callable<Integer> {
@@ -111,7 +111,7 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--no-fold", description = "Keep the graph layer for layer (BatchNormalization, Dropout), for debugging.")
     boolean noFold;
 
-    @Option(names = "--tolerance", paramLabel = "X", description = "Largest difference of probabilities from the trained model's float64 forward allowed (default: derived, 4 x the model's own float32-vs-float64 difference, within 1e-5 to 1e-2).")
+    @Option(names = "--tolerance", paramLabel = "X", description = "Largest difference of probabilities from the trained model's float64 forward allowed, instead of the derived rule (logits within 8 x the model's own float32-vs-float64 logit difference, at least 1e-5 x the largest |logit|, at most 5e-2; probabilities within what that can move them, plus 1e-5).")
     Double tolerance;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The .onnx file to write.")
@@ -303,7 +303,8 @@ final class ExportCommand implements Callable<Integer> {
         double secs = (System.nanoTime() - start) / 1e9;
         o.printf(Locale.ROOT, "graph: %d nodes (%s)%n", r.nodeCount(), histogram(r.opHistogram()));
         o.printf(Locale.ROOT, "parity: largest |difference| from the trained DJL model %.3g (its float64 forward; its"
-            + " own float32 forward is %.3g from that)%n", r.maxAbsDiff(), r.float32Error());
+            + " own float32 forward is %.3g from that); %s %.3g (own float32 %.3g)%n", r.maxAbsDiff(),
+            r.float32Error(), r.logitMeasure() + ":", r.logitDiff(), r.float32LogitError());
         o.println(r.explanation());
         if (report != null) {
             if (target == Precision.INT8) {

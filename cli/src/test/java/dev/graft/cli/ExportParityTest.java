@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every head option of the foundation through {@code graft export}, each proven against the DJL model (the proof
- * runs inside the command and fails the export above 1e-4), with random weights and non-trivial BatchNorm statistics.
+ * runs inside the command and fails the export beyond its derived tolerances, docs/export-proof.md), with random
+ * weights and non-trivial BatchNorm statistics.
  */
 class ExportParityTest {
 
@@ -90,6 +91,35 @@ class ExportParityTest {
     }
 
     @Test
+    void theProofPrintsItsLogitFiguresAndAGivenToleranceItDoesNotMeetRefusesInOneLine(@TempDir Path dir)
+            throws Exception {
+        Network net = VisionModel.builder().setArch("resnet18").setClasses(3).build();
+        new Checkpoint(net, perturbed(net, 5), Task.SINGLE_LABEL, List.of("a", "b", "c"), Preprocessing.imagenet(48,
+            48), 0.5, 1, null).write(dir.resolve("run"));
+        Path out = dir.resolve("m.onnx");
+        var ok = SummaryCommandTest.graft("export", "--checkpoint", dir.resolve("run").toString(), "--out",
+            out.toString());
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).containsPattern("(?m)^parity: largest \\|difference\\| from the trained DJL model \\S+ \\(its"
+                + " float64 forward; its own float32 forward is \\S+ from that\\); logits, centred per image: \\S+ \\(own"
+                + " float32 \\S+\\)$")
+            .containsPattern("(?m)^proof: .*; logits, centred per image, within \\S+ \\(.*\\); probabilities within \\S+"
+                + " \\(what the logit tolerance can move them, plus 1e-05\\); top class checked on");
+        byte[] before = Files.readAllBytes(out);
+
+        var refused = SummaryCommandTest.graft("export", "--checkpoint", dir.resolve("run").toString(), "--out",
+            out.toString(), "--tolerance", "0");
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err().strip()).startsWith("graft: the export does not match the trained model: largest"
+                + " difference").contains("exceeds the tolerance 0.00 (given; the model's own float32 forward is")
+            .endsWith("nothing was written to " + out).doesNotContain("\n").doesNotContain("Exception");
+        assertThat(Files.readAllBytes(out)).as("the earlier export is untouched").isEqualTo(before);
+        try (var files = Files.list(dir)) {
+            assertThat(files).extracting(p -> p.getFileName().toString()).containsExactlyInAnyOrder("run", "m.onnx");
+        }
+    }
+
+    @Test
     void aCheckpointExportsWithItsLabelsAndPreprocessing(@TempDir Path dir) throws Exception {
         Network net = VisionModel.builder().setArch("resnet18").setClasses(2)
             .optHead(HeadOptions.builder().optLinFtrs(List.of(64)).build()).build();
@@ -99,6 +129,9 @@ class ExportParityTest {
         var r = SummaryCommandTest.graft("export", "--checkpoint", dir.resolve("run").toString(), "--out", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("48x48", "sigmoid");
+        // a sigmoid is not shift-invariant: its logits are compared as they are, not centred
+        assertThat(r.out()).contains("; logits: ", "; logits within ", "probabilities within ")
+            .doesNotContain("centred");
         try (var ort = dev.graft.exporter.onnx.OrtRunner.open(Files.readAllBytes(out),
                 ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT)) {
             Map<String, String> meta = ort.customMetadata();

@@ -3,8 +3,10 @@ package dev.graft.exporter;
 import dev.graft.exporter.onnx.GraftMetadata;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.graft.exporter.onnx.OnnxFiles;
+import dev.graft.exporter.onnx.FloatTensor;
 import dev.graft.exporter.onnx.OrtRunner;
 import dev.graft.exporter.quant.QuantProgress;
+import dev.graft.exporter.onnx.proto.OnnxProto.GraphProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.graft.exporter.onnx.proto.OnnxProto.ValueInfoProto;
@@ -29,19 +31,29 @@ import java.util.Random;
  * every model: float32 rounding grows with depth and with the weights, so a correct resnet152 export can be 1e-3 from
  * the trained engine's float32 forward while a wrong resnet18 graph can be closer than that. So:
  * <ol>
- *   <li>The export's probabilities are compared with the trained model's <em>float64</em> forward: what the weights
- *       mean, with no float32 rounding of its own.</li>
- *   <li>The trained model's float32 forward is compared with the same float64 forward on the same inputs. That
- *       difference {@code e} is what float32 arithmetic alone does to this model: any correct float32 implementation
- *       lands about that far from float64, in a direction set by its own summation order.</li>
- *   <li>The tolerance is {@code min(max(SENSITIVITY_FACTOR * e, TOLERANCE_FLOOR), TOLERANCE_CEILING)}: room for a
- *       different but correct float32 order of operations (ONNX Runtime's kernels, the folded BatchNorm), never less
- *       than the float noise of probabilities themselves, and never so much that the proof says nothing.</li>
- *   <li>Wherever the float64 forward's top two classes are further apart than the tolerance, the export must rank the
- *       same class first; nearer ties may flip without being an error.</li>
+ *   <li>The export is compared with the trained model's <em>float64</em> forward: what the weights mean, with no
+ *       float32 rounding of its own.</li>
+ *   <li>The trained model's float32 forward is compared with the same float64 forward on the same inputs, <em>at the
+ *       logits</em>: that difference {@code e} is what float32 arithmetic alone does to this model; any correct float32
+ *       implementation lands about that far from float64, in a direction set by its own summation order. Under a
+ *       softmax each image's logit errors are centred first (their mean over the classes removed), because a softmax
+ *       ignores an error common to every class. Logits, not probabilities: a probability's error depends on the
+ *       direction the logit error happens to take against the probabilities, so over a few images it varies tenfold
+ *       at a steady logit error (densenet121, {@code docs/export-proof.md}) and makes a poor yardstick.</li>
+ *   <li>The export's logits (the graph's {@code logits} tensor, measured the same way) must be within
+ *       {@code min(SENSITIVITY_FACTOR * e, LOGIT_CEILING)}, and never less than {@code LOGIT_FLOOR} times the
+ *       largest |logit| (at least 1): room for a different but correct float32 order of operations (ONNX Runtime's
+ *       kernels, the folded BatchNorm), never less than the rounding of logits of that size, never so much that the
+ *       proof says nothing.</li>
+ *   <li>The export's probabilities must be within {@code TOLERANCE_FLOOR} plus the most that logit tolerance can move
+ *       them (half of it through a softmax, divided by the temperature; a quarter through a sigmoid): this catches
+ *       whatever goes wrong after the logits (the activation, the temperature), with room for float32 rounding of the
+ *       probabilities themselves.</li>
+ *   <li>Wherever the float64 forward's top two classes are further apart than the probability tolerance, the export
+ *       must rank the same class first; nearer ties may flip without being an error.</li>
  * </ol>
- * An explicit tolerance replaces step 3 and keeps the rest. The figures behind the constants are in
- * {@code docs/export-proof.md}.
+ * An explicit tolerance replaces steps 3 and 4 with one comparison of probabilities within it, and keeps the top-class
+ * check. The figures behind the constants are in {@code docs/export-proof.md}.
  */
 public final class ExportProof {
     /**
@@ -49,12 +61,28 @@ public final class ExportProof {
      * int, int, double)}): float noise of a shallow network, not a wrong graph.
      */
     public static final double DEFAULT_TOLERANCE = 1e-4;
-    /** How many times the model's own float32 error the export may be from its float64 forward. */
-    public static final double SENSITIVITY_FACTOR = 4;
-    /** The smallest derived tolerance: a few float32 ulps of a probability near 1, whatever the model. */
+    /**
+     * How many times the model's own float32 logit error the export's may be: over every architecture at 64 and 224 px
+     * and several seeds the ratio stayed at or below 3.2 (docs/export-proof.md), while wrong graphs land hundreds of
+     * times beyond.
+     */
+    public static final double SENSITIVITY_FACTOR = 8;
+    /**
+     * The smallest derived logit tolerance, relative to the largest logit magnitude of the proof's images (at least 1):
+     * about 80 float32 ulps of it, the rounding a head's last Linear layer alone leaves in its sums, whatever the body.
+     */
+    public static final double LOGIT_FLOOR = 1e-5;
+    /**
+     * The largest derived logit tolerance: a (centred) logit error of 0.05 moves a softmax probability by up to 0.025;
+     * beyond it the comparison would no longer tell a wrong graph from noise.
+     */
+    public static final double LOGIT_CEILING = 5e-2;
+    /**
+     * What the probability tolerance allows beyond the logit tolerance's effect: the float32 rounding of the
+     * probabilities themselves (over 100 ulps of a probability near 1). Also the whole tolerance where the logits
+     * cannot be compared.
+     */
     public static final double TOLERANCE_FLOOR = 1e-5;
-    /** The largest derived tolerance: beyond it the comparison would no longer tell a wrong graph from noise. */
-    public static final double TOLERANCE_CEILING = 1e-2;
     /** The seed of the default proof input. */
     public static final long DEFAULT_SEED = 0;
     /** The batch of the default proof input. */
@@ -65,9 +93,9 @@ public final class ExportProof {
 
     /** What the export was compared with, and where the tolerance came from. */
     public enum Basis {
-        /** The float64 forward, tolerance derived from the model's own float32 error. */
+        /** The float64 forward, tolerances derived from the model's own float32 logit error. */
         DERIVED,
-        /** The float64 forward, tolerance given by the caller. */
+        /** The float64 forward, a probability tolerance given by the caller; logits reported, not judged. */
         GIVEN,
         /** A single reference forward of the caller's (float32 or other), tolerance given by the caller. */
         REFERENCE
@@ -78,23 +106,38 @@ public final class ExportProof {
      *
      * @param maxAbsDiff the largest absolute difference between ONNX Runtime's {@code probabilities} and the
      *     reference's (the float64 forward's, with a {@link TrainedReference}); infinite when either produced NaN
-     * @param tolerance the largest difference that passes
+     * @param tolerance the largest probability difference that passes
      * @param opHistogram node count per ONNX op type, in graph order
-     * @param basis what was compared and where the tolerance came from
-     * @param float32Error the trained model's own float32-vs-float64 difference on the same inputs (NaN when no
-     *     float64 forward was given)
+     * @param basis what was compared and where the tolerances came from
+     * @param float32Error the trained model's own float32-vs-float64 probability difference on the same inputs (NaN
+     *     when no float64 forward was given); reported, no longer the yardstick
      * @param argmaxChecked images whose top two reference classes are further apart than the tolerance
      * @param argmaxDisagreement the first of those where the export ranks another class first, or -1
      * @param exportTop the export's top class on that image (-1 when none disagrees)
      * @param referenceTop the reference's top class on that image (-1 when none disagrees)
      * @param referenceLead the reference's lead of its top class over the export's (0 when none disagrees)
+     * @param logitDiff the largest difference between the graph's logits and the float64 forward's, centred per image
+     *     under a softmax; infinite when either produced NaN, NaN without a float64 forward
+     * @param logitTolerance the largest logit difference that passes (infinite where logits are not judged)
+     * @param float32LogitError the trained model's own float32-vs-float64 logit difference, measured the same way (NaN
+     *     without a float64 forward): the yardstick of the derived rule
+     * @param centred whether logit differences are centred per image (under a softmax)
+     * @param logitScale the largest |logit| of the float64 forward on the proof's images (NaN without one): the
+     *     logit floor is {@link #LOGIT_FLOOR} times this, or times 1 where it is smaller
      */
     public record Result(double maxAbsDiff, double tolerance, long seed, int batch, int height, int width,
                          Map<String, Integer> opHistogram, Basis basis, double float32Error, int argmaxChecked,
-                         int argmaxDisagreement, int exportTop, int referenceTop, double referenceLead) {
-        /** Whether the export agrees with the reference within the tolerance, top class included. */
+                         int argmaxDisagreement, int exportTop, int referenceTop, double referenceLead,
+                         double logitDiff, double logitTolerance, double float32LogitError, boolean centred,
+                         double logitScale) {
+        /** Whether the export agrees with the reference within the tolerances, top class included. */
         public boolean passed() {
-            return maxAbsDiff <= tolerance && argmaxDisagreement < 0;
+            return logitsPassed() && maxAbsDiff <= tolerance && argmaxDisagreement < 0;
+        }
+
+        /** Whether the logits are within their tolerance (true where they are not judged). */
+        public boolean logitsPassed() {
+            return basis != Basis.DERIVED || logitDiff <= logitTolerance;
         }
 
         /** The graph's total number of nodes. */
@@ -102,43 +145,70 @@ public final class ExportProof {
             return opHistogram.values().stream().mapToInt(Integer::intValue).sum();
         }
 
-        /** Why the tolerance is what it is, in a few words. */
+        /** What the logit figures measure, in a few words. */
+        public String logitMeasure() {
+            return centred ? "logits, centred per image" : "logits";
+        }
+
+        /** {@link #logitMeasure()} as the subject of a sentence. */
+        private String logitSubject() {
+            return centred ? logitMeasure() + "," : logitMeasure();
+        }
+
+        /** Why the logit tolerance is what it is, in a few words (derived rule only). */
+        public String logitToleranceReason() {
+            double scaled = SENSITIVITY_FACTOR * float32LogitError;
+            String own = "the model's own float32-vs-float64 difference " + (float32LogitError == 0 ? "0"
+                    : String.format(Locale.ROOT, "%.3g", float32LogitError));
+            double floor = logitFloor(logitScale);
+            if (!(scaled >= floor)) {
+                String which = floor == LOGIT_FLOOR ? String.format(Locale.ROOT, "the floor %.0e", LOGIT_FLOOR)
+                        : String.format(Locale.ROOT, "the floor %.3g = %.0e x the largest |logit| %.3g", floor,
+                        LOGIT_FLOOR, logitScale);
+                return String.format(Locale.ROOT, "%s, above %.0f x %s", which, SENSITIVITY_FACTOR, own);
+            } else if (scaled > LOGIT_CEILING) {
+                return String.format(Locale.ROOT, "the ceiling %.0e, below %.0f x %s; --tolerance accepts more",
+                        LOGIT_CEILING, SENSITIVITY_FACTOR, own);
+            }
+            return String.format(Locale.ROOT, "%.0f x %s", SENSITIVITY_FACTOR, own);
+        }
+
+        /** Why the probability tolerance is what it is, in a few words. */
         public String toleranceReason() {
-            return switch (basis) {
-                case REFERENCE, GIVEN -> "given";
-                case DERIVED -> {
-                    double scaled = SENSITIVITY_FACTOR * float32Error;
-                    String own = String.format(Locale.ROOT, "the model's own float32-vs-float64 difference %.3g",
-                            float32Error);
-                    if (!(scaled >= TOLERANCE_FLOOR)) {
-                        yield String.format(Locale.ROOT, "the floor %.0e, above %.0f x %s", TOLERANCE_FLOOR,
-                                SENSITIVITY_FACTOR, own);
-                    } else if (scaled > TOLERANCE_CEILING) {
-                        yield String.format(Locale.ROOT, "the ceiling %.0e, below %.0f x %s; --tolerance accepts more",
-                                TOLERANCE_CEILING, SENSITIVITY_FACTOR, own);
-                    }
-                    yield String.format(Locale.ROOT, "%.0f x %s", SENSITIVITY_FACTOR, own);
-                }
-            };
+            return basis == Basis.DERIVED
+                    ? String.format(Locale.ROOT, "what the logit tolerance can move them, plus %.0e", TOLERANCE_FLOOR)
+                    : "given";
         }
 
         /**
-         * One line saying what was compared with what and which tolerance was applied, and why: what
+         * One line saying what was compared with what and which tolerances were applied, and why: what
          * {@code graft export} prints under its parity line.
          */
         public String explanation() {
             String what = basis == Basis.REFERENCE ? "the reference forward"
                     : "the trained model's float64 forward";
+            String tolerances = switch (basis) {
+                case DERIVED -> String.format(Locale.ROOT, "%s within %.3g (%s); probabilities within %.3g (%s)",
+                        logitSubject(), logitTolerance, logitToleranceReason(), tolerance, toleranceReason());
+                case GIVEN -> String.format(Locale.ROOT, "probabilities within %.3g (given; logits not judged)",
+                        tolerance);
+                case REFERENCE -> String.format(Locale.ROOT, "probabilities within %.3g (given)", tolerance);
+            };
             return String.format(Locale.ROOT, "proof: ONNX Runtime's outputs vs %s on %d seeded N(0,1) image(s) at"
-                    + " %dx%d (seed %d); tolerance %.3g (%s); top class checked on %d of %d image(s), the rest"
-                    + " near-ties", what, batch, height, width, seed, tolerance, toleranceReason(), argmaxChecked,
-                    batch);
+                    + " %dx%d (seed %d); %s; top class checked on %d of %d image(s), the rest near-ties", what, batch,
+                    height, width, seed, tolerances, argmaxChecked, batch);
         }
 
         /** The one-line refusal; empty-handed callers say {@code nothing was written to out}. */
         public String refusal(Path out) {
             String against = basis == Basis.REFERENCE ? "from the reference" : "from its float64 forward";
             String where = String.format(Locale.ROOT, "seed %d, batch %d, %dx%d", seed, batch, height, width);
+            if (!logitsPassed()) {
+                return String.format(Locale.ROOT, "the export does not match the trained model: its %s differ by up"
+                        + " to %.3g %s, more than the tolerance %.3g (%s; %s); nothing was written to %s",
+                        logitSubject(), logitDiff, against, logitTolerance,
+                        logitToleranceReason(), where, out);
+            }
             String own = basis != Basis.GIVEN ? "" : String.format(Locale.ROOT,
                     "; the model's own float32 forward is %.3g from float64", float32Error);
             if (maxAbsDiff > tolerance || Double.isNaN(maxAbsDiff)) {
@@ -166,16 +236,18 @@ public final class ExportProof {
         Objects.requireNonNull(reference, "reference");
         checkTolerance(tolerance);
         Input in = input(model, seed, batch, height, width);
-        float[] actual = runOrt(model, in);
+        float[] actual = runOrt(model, in, false).probabilities();
         double[] expected = in.activate(widen(checked(reference.forward(in.x.clone(), batch, in.channels, height,
                 width), actual.length, batch)));
-        return compare(model, in, actual, expected, tolerance, Basis.REFERENCE, Double.NaN);
+        return compare(model, in, actual, expected, tolerance, Basis.REFERENCE, Double.NaN, Double.NaN,
+                Double.POSITIVE_INFINITY, Double.NaN, Double.NaN);
     }
 
     /**
      * Runs {@code model} in ONNX Runtime and the trained model in float32 and float64 on the same seeded N(0, 1)
-     * batch, and applies the rule in the class comment: the export is compared with the float64 forward, within
-     * {@code tolerance} if given, else within the tolerance derived from the model's own float32 error.
+     * batch, and applies the rule in the class comment: the export is compared with the float64 forward, its
+     * probabilities within {@code tolerance} if given, else its logits and probabilities within the tolerances derived
+     * from the model's own float32 logit error.
      *
      * @throws GraftException if the model is not a Graft export, cannot run, or the reference returns the wrong count
      */
@@ -184,23 +256,63 @@ public final class ExportProof {
         Objects.requireNonNull(reference, "reference");
         tolerance.ifPresent(ExportProof::checkTolerance);
         Input in = input(model, seed, batch, height, width);
-        float[] actual = runOrt(model, in);
-        double[] exact = in.activate(checked(reference.forwardFloat64(in.x.clone(), batch, in.channels, height, width),
-                actual.length, batch));
-        double[] rounded = in.activate(widen(checked(reference.forwardFloat32(in.x.clone(), batch, in.channels, height,
-                width), actual.length, batch)));
-        double own = maxAbsDiff(rounded, exact);
-        double allowed = tolerance.isPresent() ? tolerance.getAsDouble() : derivedTolerance(own);
-        return compare(model, in, actual, exact, allowed, tolerance.isPresent() ? Basis.GIVEN : Basis.DERIVED, own);
+        OrtOutputs ort = runOrt(model, in, true);
+        int count = ort.probabilities().length;
+        double[] exactRaw = checked(reference.forwardFloat64(in.x.clone(), batch, in.channels, height, width), count,
+                batch);
+        double[] roundedRaw = widen(checked(reference.forwardFloat32(in.x.clone(), batch, in.channels, height, width),
+                count, batch));
+        boolean centred = in.activation == Activation.SOFTMAX;
+        double ownLogits = logitDiff(roundedRaw, exactRaw, batch, centred);
+        double exportLogits = logitDiff(widen(ort.logits()), exactRaw, batch, centred);
+        double scale = 0;
+        for (double z : exactRaw) {
+            scale = Math.max(scale, Math.abs(z)); // NaN stays out: a NaN forward fails on its differences
+        }
+        double[] exact = in.activate(exactRaw);
+        double own = maxAbsDiff(in.activate(roundedRaw), exact);
+        if (tolerance.isPresent()) {
+            return compare(model, in, ort.probabilities(), exact, tolerance.getAsDouble(), Basis.GIVEN, own,
+                    exportLogits, Double.POSITIVE_INFINITY, ownLogits, scale);
+        }
+        double logitTolerance = derivedLogitTolerance(ownLogits, scale);
+        return compare(model, in, ort.probabilities(), exact,
+                probabilityTolerance(logitTolerance, in.activation, in.temperature), Basis.DERIVED, own, exportLogits,
+                logitTolerance, ownLogits, scale);
     }
 
-    /** The tolerance the rule derives from a model's own float32-vs-float64 difference. */
-    public static double derivedTolerance(double float32Error) {
-        double scaled = SENSITIVITY_FACTOR * float32Error;
-        if (!(scaled >= TOLERANCE_FLOOR)) { // NaN included: a float32 forward that fails to be finite earns no slack
-            return TOLERANCE_FLOOR;
+    /**
+     * The logit tolerance the rule derives from a model's own float32-vs-float64 logit difference and the largest
+     * |logit| of the float64 forward: {@code SENSITIVITY_FACTOR} times the former, at most {@link #LOGIT_CEILING}, at
+     * least {@link #logitFloor}.
+     */
+    public static double derivedLogitTolerance(double float32LogitError, double logitScale) {
+        double floor = logitFloor(logitScale);
+        double scaled = SENSITIVITY_FACTOR * float32LogitError;
+        if (!(scaled >= floor)) { // NaN included: a float32 forward that fails to be finite earns no slack
+            return floor;
         }
-        return Math.min(scaled, TOLERANCE_CEILING);
+        return Math.max(floor, Math.min(scaled, LOGIT_CEILING));
+    }
+
+    /** {@link #LOGIT_FLOOR} times the largest |logit|, or times 1 where that is smaller (or unknown). */
+    public static double logitFloor(double logitScale) {
+        return logitScale > 1 && !Double.isInfinite(logitScale) ? LOGIT_FLOOR * logitScale : LOGIT_FLOOR;
+    }
+
+    /**
+     * The probability tolerance that goes with a logit tolerance: the most a logit error within it can move the
+     * outputs, plus {@link #TOLERANCE_FLOOR} for their own rounding. A softmax moves no probability by more than half
+     * the largest centred logit error (each row of its Jacobian sums, in absolute value, to {@code 2 p (1 - p)}, at
+     * most 1/2), divided by the temperature it divides the logits by; a sigmoid by more than a quarter (its slope).
+     */
+    public static double probabilityTolerance(double logitTolerance, Activation activation, double temperature) {
+        double slope = switch (activation) {
+            case SOFTMAX -> 0.5 / temperature;
+            case SIGMOID -> 0.25;
+            case NONE, AUTO -> 1;
+        };
+        return TOLERANCE_FLOOR + slope * logitTolerance;
     }
 
     /**
@@ -312,11 +424,49 @@ public final class ExportProof {
         return new Input(x, batch, channels, height, width, seed, activation, temperature);
     }
 
-    private static float[] runOrt(ModelProto model, Input in) {
-        try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
-            return ort.run(GraftMetadata.INPUT_NAME, in.x, new long[] {in.batch, in.channels, in.height, in.width},
-                    GraftMetadata.OUTPUT_NAME);
+    /** ONNX Runtime's probabilities and, where asked for, the logits they were computed from. */
+    private record OrtOutputs(float[] probabilities, float[] logits) {
+    }
+
+    private static OrtOutputs runOrt(ModelProto model, Input in, boolean withLogits) {
+        long[] shape = {in.batch, in.channels, in.height, in.width};
+        if (!withLogits) {
+            try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
+                return new OrtOutputs(ort.run(GraftMetadata.INPUT_NAME, in.x, shape, GraftMetadata.OUTPUT_NAME), null);
+            }
         }
+        try (OrtRunner ort = OrtRunner.open(withLogitsOutput(model, in.activation), OptLevel.ALL_OPT)) {
+            Map<String, FloatTensor> out = ort.runAll(GraftMetadata.INPUT_NAME, in.x, shape);
+            FloatTensor probabilities = out.get(GraftMetadata.OUTPUT_NAME);
+            FloatTensor logits = in.activation == Activation.NONE ? probabilities : out.get(GraftMetadata.LOGITS_NAME);
+            if (probabilities == null || logits == null) {
+                throw new GraftException("the model has no output '" + GraftMetadata.OUTPUT_NAME
+                        + "'; it is not a Graft export");
+            }
+            return new OrtOutputs(probabilities.data(), logits.data());
+        }
+    }
+
+    /**
+     * The graph with its {@code logits} tensor (what the activation reads) as a second output, for the proof to read;
+     * the file written is the graph as given. Nothing upstream of that tensor changes, so neither do its values.
+     */
+    static ModelProto withLogitsOutput(ModelProto model, Activation activation) {
+        GraphProto graph = model.getGraph();
+        if (activation == Activation.NONE
+                || graph.getOutputList().stream().anyMatch(v -> v.getName().equals(GraftMetadata.LOGITS_NAME))) {
+            return model;
+        }
+        boolean produced = graph.getNodeList().stream().anyMatch(
+                n -> n.getOutputList().contains(GraftMetadata.LOGITS_NAME));
+        ValueInfoProto output = graph.getOutputList().stream()
+                .filter(v -> v.getName().equals(GraftMetadata.OUTPUT_NAME)).findFirst().orElse(null);
+        if (!produced || output == null) {
+            throw new GraftException("the model has no '" + GraftMetadata.LOGITS_NAME + "' tensor feeding its "
+                    + GraftMetadata.OUTPUT_NAME + "; it is not a Graft export");
+        }
+        return model.toBuilder().setGraph(graph.toBuilder()
+                .addOutput(output.toBuilder().setName(GraftMetadata.LOGITS_NAME))).build();
     }
 
     private static <T> T checked(T raw, int expected, int batch) {
@@ -329,7 +479,8 @@ public final class ExportProof {
     }
 
     private static Result compare(ModelProto model, Input in, float[] actual, double[] expected, double tolerance,
-                                  Basis basis, double float32Error) {
+                                  Basis basis, double float32Error, double logitDiff, double logitTolerance,
+                                  double float32LogitError, double logitScale) {
         double max = maxAbsDiff(widen(actual), expected);
         int classes = actual.length / in.batch;
         int checked = 0;
@@ -368,7 +519,8 @@ public final class ExportProof {
             }
         }
         return new Result(max, tolerance, in.seed, in.batch, in.height, in.width, OnnxExporter.opHistogram(model),
-                basis, float32Error, checked, disagreement, exportTop, referenceTop, lead);
+                basis, float32Error, checked, disagreement, exportTop, referenceTop, lead, logitDiff, logitTolerance,
+                float32LogitError, in.activation == Activation.SOFTMAX, logitScale);
     }
 
     private static double maxAbsDiff(double[] a, double[] b) {
@@ -379,6 +531,33 @@ public final class ExportProof {
                 return Double.POSITIVE_INFINITY;
             }
             max = Math.max(max, d);
+        }
+        return max;
+    }
+
+    /**
+     * The largest logit difference over the batch; with {@code centred}, each image's differences less their mean
+     * over the classes (the part a softmax sees). Infinite where either side is NaN.
+     */
+    static double logitDiff(double[] a, double[] b, int batch, boolean centred) {
+        int classes = a.length / batch;
+        double max = 0;
+        for (int i = 0; i < batch; i++) {
+            int row = i * classes;
+            double mean = 0;
+            if (centred) {
+                for (int k = 0; k < classes; k++) {
+                    mean += a[row + k] - b[row + k];
+                }
+                mean /= classes;
+            }
+            for (int k = 0; k < classes; k++) {
+                double d = Math.abs(a[row + k] - b[row + k] - mean);
+                if (Double.isNaN(d)) {
+                    return Double.POSITIVE_INFINITY;
+                }
+                max = Math.max(max, d);
+            }
         }
         return max;
     }

@@ -9,8 +9,8 @@ import java.util.Objects;
  * <p>Two precisions because a float32 forward is not an exact oracle: a deep network amplifies float32 rounding, so two
  * correct float32 implementations (the trained engine and ONNX Runtime) can differ by 1e-3 on a resnet152's
  * probabilities while a wrong graph on a resnet18 may differ by less. The proof therefore compares the export with the
- * float64 forward, and measures how far the model's own float32 forward is from it on the same inputs: that distance is
- * what float32 rounding alone does to this model, and it sets the allowance. Like {@link ReferenceForward}, both return
+ * float64 forward, and measures how far the model's own float32 forward is from it on the same inputs (at the logits):
+ * that distance is what float32 rounding alone does to this model, and it sets the allowance. Like {@link ReferenceForward}, both return
  * the network's own output (logits; a regression head's values); the proof applies the activation itself.
  */
 public interface TrainedReference {

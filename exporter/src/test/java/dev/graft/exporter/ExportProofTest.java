@@ -3,6 +3,7 @@ package dev.graft.exporter;
 import dev.graft.exporter.onnx.GraftMetadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.graft.exporter.onnx.OnnxFiles;
 import dev.graft.exporter.onnx.proto.OnnxProto.ModelProto;
@@ -119,33 +120,179 @@ class ExportProofTest {
         return d;
     }
 
-    @Test
-    void theToleranceIsDerivedFromTheModelsOwnFloat32Error() {
-        ModelProto model = OnnxExporter.export(options);
-        // a float32 forward 3e-3 off in its logits: its probabilities move by about 1e-3, so the tolerance is 4 x that
-        TrainedReference noisy = TrainedReference.of((x, n, c, h, w) -> {
+    /** A trained reference whose float32 forward is the interpreter's with {@code edit} applied to its logits. */
+    private static TrainedReference float32Edited(java.util.function.Consumer<float[]> edit) {
+        return TrainedReference.of((x, n, c, h, w) -> {
             float[] y = reference.forward(x, n, c, h, w);
-            y[0] += 3e-3f;
+            edit.accept(y);
             return y;
         }, ExportProofTest::exact);
+    }
+
+    @Test
+    void theTolerancesAreDerivedFromTheModelsOwnFloat32LogitError() {
+        ModelProto model = OnnxExporter.export(options);
+        int classes = options.numOutputs();
+        // a float32 forward 3e-3 off in one logit: centred (its mean over the classes removed), 3e-3 * (1 - 1/C)
+        TrainedReference noisy = float32Edited(y -> y[0] += 3e-3f);
 
         ExportProof.Result r = ExportProof.verify(model, noisy, 1, 2, 24, 24, OptionalDouble.empty());
 
         assertThat(r.basis()).isEqualTo(ExportProof.Basis.DERIVED);
-        assertThat(r.float32Error()).isGreaterThan(1e-4);
-        assertThat(r.tolerance()).isEqualTo(ExportProof.SENSITIVITY_FACTOR * r.float32Error());
+        assertThat(r.centred()).isTrue();
+        assertThat(r.float32LogitError()).isCloseTo(3e-3 * (1 - 1.0 / classes), within(1e-6));
+        assertThat(r.logitTolerance()).isEqualTo(ExportProof.SENSITIVITY_FACTOR * r.float32LogitError());
+        assertThat(r.tolerance()).isEqualTo(ExportProof.TOLERANCE_FLOOR + r.logitTolerance() / 2);
+        assertThat(r.logitDiff()).isLessThan(1e-5); // the interpreter and ONNX Runtime: float32 rounding apart
         assertThat(r.passed()).isTrue();
-        assertThat(r.explanation()).contains("float64 forward", "4 x the model's own float32-vs-float64 difference");
+        assertThat(r.explanation()).contains("float64 forward", "logits, centred per image, within",
+                "8 x the model's own float32-vs-float64 difference", "probabilities within",
+                "what the logit tolerance can move them, plus 1e-05");
 
-        TrainedReference exactly = TrainedReference.of(reference, ExportProofTest::exact);
-        ExportProof.Result floor = ExportProof.verify(model, exactly, 1, 2, 24, 24, OptionalDouble.empty());
-        assertThat(floor.tolerance()).isEqualTo(ExportProof.TOLERANCE_FLOOR);
-        assertThat(floor.toleranceReason()).startsWith("the floor");
+        // an error common to every class is invisible to a softmax: no own error, so the floor
+        TrainedReference shifted = float32Edited(y -> {
+            for (int k = 0; k < classes; k++) {
+                y[k] += 0.25f;
+            }
+        });
+        ExportProof.Result floor = ExportProof.verify(model, shifted, 1, 2, 24, 24, OptionalDouble.empty());
+        assertThat(floor.float32LogitError()).isLessThan(1e-6);
+        assertThat(floor.float32Error()).isLessThan(1e-6);
+        assertThat(floor.logitScale()).isPositive();
+        assertThat(floor.logitTolerance()).isEqualTo(ExportProof.LOGIT_FLOOR * Math.max(1, floor.logitScale()));
+        assertThat(floor.logitToleranceReason()).startsWith("the floor");
+        assertThat(floor.passed()).isTrue();
+
         ExportProof.Result given = ExportProof.verify(model, noisy, 1, 2, 24, 24, OptionalDouble.of(1e-9));
         assertThat(given.basis()).isEqualTo(ExportProof.Basis.GIVEN);
+        assertThat(given.tolerance()).isEqualTo(1e-9);
         assertThat(given.passed()).isFalse();
-        assertThat(ExportProof.derivedTolerance(1)).isEqualTo(ExportProof.TOLERANCE_CEILING);
-        assertThat(ExportProof.derivedTolerance(Double.NaN)).isEqualTo(ExportProof.TOLERANCE_FLOOR);
+        assertThat(given.explanation()).contains("probabilities within 1.00e-09 (given; logits not judged)");
+        assertThat(ExportProof.verify(model, noisy, 1, 2, 24, 24, OptionalDouble.of(1e-3)).passed()).isTrue();
+
+        assertThat(ExportProof.derivedLogitTolerance(1, 3)).isEqualTo(ExportProof.LOGIT_CEILING);
+        assertThat(ExportProof.derivedLogitTolerance(Double.NaN, 0.5)).isEqualTo(ExportProof.LOGIT_FLOOR);
+        assertThat(ExportProof.derivedLogitTolerance(0, 40)).isEqualTo(40 * ExportProof.LOGIT_FLOOR);
+        assertThat(ExportProof.derivedLogitTolerance(3e-5, 40)).isEqualTo(40 * ExportProof.LOGIT_FLOOR);
+        assertThat(ExportProof.derivedLogitTolerance(1e-3, 40)).isEqualTo(ExportProof.SENSITIVITY_FACTOR * 1e-3);
+        assertThat(ExportProof.logitFloor(Double.NaN)).isEqualTo(ExportProof.LOGIT_FLOOR);
+        assertThat(ExportProof.probabilityTolerance(0.02, Activation.SOFTMAX, 1)).isEqualTo(1e-5 + 0.01);
+        assertThat(ExportProof.probabilityTolerance(0.02, Activation.SOFTMAX, 2)).isEqualTo(1e-5 + 0.005);
+        assertThat(ExportProof.probabilityTolerance(0.02, Activation.SIGMOID, 1)).isEqualTo(1e-5 + 0.005);
+        assertThat(ExportProof.probabilityTolerance(0.02, Activation.NONE, 1)).isEqualTo(1e-5 + 0.02);
+    }
+
+    @Test
+    void logitsBeyondTheirToleranceAreRefusedWithTheLogitFigures() {
+        // the head's last bias 1e-3 off for class 0: the export's logits are 1e-3 * (1 - 1/C) from float64 (centred)
+        // against a floor of 1e-5 x the largest |logit| (the interpreter is the float32 forward, exact to float32
+        // rounding); no probability moves by more than half that
+        ModelProto model = withLastBiasOff(OnnxExporter.export(options), 1e-3f);
+        TrainedReference off = TrainedReference.of(reference, ExportProofTest::exact);
+        Path out = dir.resolve("model.onnx");
+
+        assertThatThrownBy(() -> ExportProof.proveAndWrite(model, options, off, 1, 2, 24, 24, OptionalDouble.empty(),
+                out))
+                .isInstanceOf(GraftException.class)
+                .hasMessageStartingWith("the export does not match the trained model: its logits, centred per image,"
+                        + " differ by up to 0.000")
+                .hasMessageContaining("from its float64 forward, more than the tolerance ")
+                .hasMessageContaining("(the floor ")
+                .hasMessageContaining("nothing was written")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        assertThat(out).doesNotExist();
+        // the same export with an explicit probability tolerance: the logits are reported, not judged
+        ExportProof.Result given = ExportProof.verify(model, off, 1, 2, 24, 24, OptionalDouble.of(1e-3));
+        assertThat(given.logitDiff()).isGreaterThan(5e-4);
+        assertThat(given.maxAbsDiff()).isLessThan(5e-4);
+        assertThat(given.passed()).isTrue();
+    }
+
+    /** The graph with the first value of the bias of the Gemm that computes the logits moved by {@code delta}. */
+    private static ModelProto withLastBiasOff(ModelProto model, float delta) {
+        var graph = model.getGraph().toBuilder();
+        String bias = graph.getNodeList().stream().filter(n -> n.getOutputList().contains(GraftMetadata.LOGITS_NAME))
+                .findFirst().orElseThrow().getInput(2);
+        for (int i = 0; i < graph.getInitializerCount(); i++) {
+            if (graph.getInitializer(i).getName().equals(bias)) {
+                var t = graph.getInitializerBuilder(i);
+                java.nio.ByteBuffer raw = java.nio.ByteBuffer.wrap(t.getRawData().toByteArray())
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                raw.putFloat(0, raw.getFloat(0) + delta);
+                t.setRawData(com.google.protobuf.ByteString.copyFrom(raw.array()));
+            }
+        }
+        return model.toBuilder().setGraph(graph).build();
+    }
+
+    @Test
+    void aWrongActivationAfterRightLogitsIsRefusedByTheProbabilities() {
+        ModelProto model = OnnxExporter.export(options);
+        // softmax over the batch axis: every logit right, every probability wrong
+        var graph = model.getGraph().toBuilder();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            if (graph.getNode(i).getOpType().equals("Softmax")) {
+                graph.getNodeBuilder(i).getAttributeBuilder(0).setI(0);
+            }
+        }
+        ModelProto wrong = model.toBuilder().setGraph(graph).build();
+        TrainedReference exactly = TrainedReference.of(reference, ExportProofTest::exact);
+
+        ExportProof.Result r = ExportProof.verify(wrong, exactly, 1, 2, 24, 24, OptionalDouble.empty());
+
+        assertThat(r.logitsPassed()).isTrue();
+        assertThat(r.passed()).isFalse();
+        assertThat(r.refusal(dir.resolve("m.onnx"))).startsWith("the export does not match the trained model: largest"
+                + " difference").contains("(what the logit tolerance can move them, plus 1e-05; seed 1, batch 2");
+    }
+
+    @Test
+    void theLogitsOutputTheProofReadsChangesNoProbabilityAndIsNotWritten() throws IOException {
+        ModelProto model = OnnxExporter.export(options);
+        ModelProto probed = ExportProof.withLogitsOutput(model, Activation.SOFTMAX);
+        assertThat(probed.getGraph().getOutputList()).extracting(v -> v.getName())
+                .containsExactly(GraftMetadata.OUTPUT_NAME, GraftMetadata.LOGITS_NAME);
+        float[] x = TestModels.gaussian(5, 2 * 3 * 40 * 40);
+        var level = ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT;
+        assertThat(TestModels.run(probed, level, x, 2, 3, 40, 40).get(GraftMetadata.OUTPUT_NAME).data())
+                .containsExactly(TestModels.run(model, level, x, 2, 3, 40, 40).get(GraftMetadata.OUTPUT_NAME).data());
+
+        Path out = dir.resolve("model.onnx");
+        ExportProof.exportVerified(options, TrainedReference.of(reference, ExportProofTest::exact), out);
+        assertThat(OnnxFiles.read(out).getGraph().getOutputList()).hasSize(1);
+
+        var renamed = model.getGraph().toBuilder();
+        for (int i = 0; i < renamed.getNodeCount(); i++) {
+            for (int o = 0; o < renamed.getNode(i).getOutputCount(); o++) {
+                if (renamed.getNode(i).getOutput(o).equals(GraftMetadata.LOGITS_NAME)) {
+                    renamed.getNodeBuilder(i).setOutput(o, "scores");
+                }
+            }
+        }
+        ModelProto foreign = model.toBuilder().setGraph(renamed).build();
+        assertThatThrownBy(() -> ExportProof.withLogitsOutput(foreign, Activation.SOFTMAX))
+                .isInstanceOf(GraftException.class).hasMessageContaining("not a Graft export");
+    }
+
+    @Test
+    void sigmoidLogitsAreComparedAsTheyAre() {
+        ExportOptions multi = TestModels.options(net, weights).optInputSize(40, 40)
+                .optActivation(Activation.SIGMOID).build();
+        ModelProto model = OnnxExporter.export(multi);
+        // a shift common to every class moves every sigmoid: for a multi-label model it is an error like any other
+        TrainedReference shifted = float32Edited(y -> {
+            for (int k = 0; k < multi.numOutputs(); k++) {
+                y[k] += 1e-3f;
+            }
+        });
+
+        ExportProof.Result r = ExportProof.verify(model, shifted, 1, 2, 24, 24, OptionalDouble.empty());
+
+        assertThat(r.centred()).isFalse();
+        assertThat(r.float32LogitError()).isCloseTo(1e-3, within(1e-5));
+        assertThat(r.tolerance()).isEqualTo(ExportProof.TOLERANCE_FLOOR + r.logitTolerance() / 4);
+        assertThat(r.explanation()).contains("; logits within ");
+        assertThat(r.passed()).isTrue();
     }
 
     @Test

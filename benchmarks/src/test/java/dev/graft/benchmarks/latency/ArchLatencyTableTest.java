@@ -39,15 +39,17 @@ class ArchLatencyTableTest {
             new RunSettings(5, null, 5.0, null, null, null, true, 0, true, Map.of()), List.of(), List.of(result));
     }
 
+    /** An export log as graft export writes it; the figures are the centred logits' ones, what the proof judges. */
     static void exportLogs(Path dir, String arch, String diff, String own, String tolerance, String kernels)
             throws Exception {
         Files.writeString(dir.resolve(arch + ".export.log"), "graph: 69 nodes (Conv 25)\n"
-            + "parity: largest |difference| from the trained DJL model " + diff + " (its float64 forward; its own float32"
-            + " forward is " + own + " from that)\n"
+            + "parity: largest |difference| from the trained DJL model 1.00e-06 (its float64 forward; its own float32"
+            + " forward is 2.00e-06 from that); logits, centred per image: " + diff + " (own float32 " + own + ")\n"
             + "proof: ONNX Runtime's outputs vs the trained model's float64 forward on 2 seeded N(0,1) image(s) at"
-            + " 224x224 (seed 0); tolerance " + tolerance + " (4 x the model's own float32-vs-float64 difference " + own
-            + "); top class checked on 2 of 2 image(s), the rest near-ties\nwrote x.onnx (5.0 MB, fp32, opset 17,"
-            + " softmax) in 4.3 s\n");
+            + " 224x224 (seed 0); logits, centred per image, within " + tolerance + " (8 x the model's own"
+            + " float32-vs-float64 difference " + own + "); probabilities within 3.00e-05 (what the logit tolerance can"
+            + " move them, plus 1e-05); top class checked on 2 of 2 image(s), the rest near-ties\nwrote x.onnx (5.0 MB,"
+            + " fp32, opset 17, softmax) in 4.3 s\n");
         if (kernels != null) {
             Files.writeString(dir.resolve(arch + "-int8.export.log"), "int8 graph: 10 nodes\n" + kernels + "\nsize: x\n");
         }
@@ -62,15 +64,20 @@ class ArchLatencyTableTest {
         Files.writeString(logs.resolve("vgg11_bn.export.log"), "graft: the export does not match the trained model\n");
         // as graft export refuses an export, progress bars on the same stream included
         Files.writeString(logs.resolve("densenet121.export.log"), "calibrating 100% │██│ 8/8\rgraft: the export does"
-            + " not match the trained model: largest difference 1.40e-05 from its float64 forward exceeds the tolerance"
-            + " 1.00e-05 (the floor 1e-05, above 4 x the model's own float32-vs-float64 difference 2.14e-06; seed 0,"
-            + " batch 2, 224x224); nothing was written to /tmp/m/densenet121.onnx\n");
+            + " not match the trained model: its logits, centred per image, differ by up to 0.000140 from its float64"
+            + " forward, more than the tolerance 1.00e-05 (the floor 1e-05, above 8 x the model's own float32-vs-float64"
+            + " difference 2.14e-06; seed 0, batch 2, 224x224); nothing was written to /tmp/m/densenet121.onnx\n");
+        // refused on its probabilities (a wrong activation): no logit figures to show
+        Files.writeString(logs.resolve("resnet34.export.log"), "graft: the export does not match the trained model:"
+            + " largest difference 0.970 from its float64 forward exceeds the tolerance 1.00e-04 (what the logit"
+            + " tolerance can move them, plus 1e-05; seed 0, batch 2, 224x224); nothing was written to /tmp/m.onnx\n");
         List<BenchRun> runs = List.of(
             run("resnet50", "resnet50", "fp32", ok("fp32", 60, 60, 60)),
             run("resnet50-int8", "resnet50", "int8", ok("int8", 20, 20, 20)),
             run("resnet18", "resnet18", "fp32", ok("fp32", 30, 30, 30)),
             run("resnet18-int8", "resnet18", "int8", ok("int8", 12, 12, 12)),
             run("densenet121-int8", "densenet121", "int8", ok("int8", 9, 9)),
+            run("resnet34", "resnet34", "fp32", ok("fp32", 40, 40, 40)),
             run("vgg11_bn-int8", "vgg11_bn", "int8", ConfigResult.failed(new BenchConfig("ort", "cpu", 2, 1,
                 BenchConfig.MODEL), "out of memory")));
         String md = ArchLatencyTable.render(runs, logs);
@@ -83,13 +90,17 @@ class ArchLatencyTableTest {
             "| resnet18 | 30.0 | 12.0 | 2.50x | 0.500x | 0.600x | 6.5e-06 / 1.4e-05 (3.4e-06) | 19 of 20 (QLinearConv 19) |"
                 + " 30.0 / 12.0 ms (0.500x / 0.600x) |",
             "| vgg11_bn | – | – | – | – | – | – | – | – / – ms (– / –) |",
-            "| densenet121 | – | 9.00 | – | – | 0.450x | **refused** 1.4e-05 / 1.0e-05 (2.1e-06) | – |",
+            "| densenet121 | – | 9.00 | – | – | 0.450x | **refused** 1.4e-04 / 1.0e-05 (2.1e-06) | – |",
             "Note: densenet121: the export proof refused the export (densenet121.export.log)",
+            "| resnet34 | 40.0 | – | – | 0.667x | – | – | – |",
+            "Note: resnet34: the export proof refused the export (resnet34.export.log): largest difference 0.970 from"
+                + " its float64 forward exceeds the tolerance 1.00e-04 (what the logit tolerance can move them, plus"
+                + " 1e-05; seed 0, batch 2, 224x224)",
             "Note: vgg11_bn: no model vgg11_bn in the results",
             "Note: vgg11_bn: vgg11_bn-int8 failed: out of memory",
             "vgg11_bn.export.log has no proof figures (did the export fail?)",
             "Note: vgg11_bn: no export log " + logs.resolve("vgg11_bn-int8.export.log"));
-        assertThat(md.lines().filter(l -> l.startsWith("| "))).as("a header and four rows").hasSize(1 + 4);
+        assertThat(md.lines().filter(l -> l.startsWith("| "))).as("a header and five rows").hasSize(1 + 5);
 
         // without resnet50 there is nothing to take ratios to, and the table says so
         String alone = ArchLatencyTable.render(runs.subList(2, 4), logs);

@@ -97,8 +97,9 @@ class ConvNeXtExportTest {
 
             ExportProof.Result proof = ExportProof.verify(model, torch,
                     ExportProof.DEFAULT_SEED, 2, SIZE, SIZE, OptionalDouble.empty());
-            System.out.printf(Locale.ROOT, "convnext_tiny at %d px, opset %d: proof %.3g within %.3g (%s)%n", SIZE,
-                    opset, proof.maxAbsDiff(), proof.tolerance(), proof.toleranceReason());
+            System.out.printf(Locale.ROOT, "convnext_tiny at %d px, opset %d: proof: centred logits %.3g within %.3g"
+                    + " (%s), probabilities %.3g within %.3g%n", SIZE, opset, proof.logitDiff(),
+                    proof.logitTolerance(), proof.logitToleranceReason(), proof.maxAbsDiff(), proof.tolerance());
             assertThat(proof.passed()).as(proof.explanation()).isTrue();
 
             float[] ort;
@@ -163,8 +164,9 @@ class ConvNeXtExportTest {
     private ExportProof.Result prove(String what, ModelProto model) {
         ExportProof.Result r = ExportProof.verify(model, torch, ExportProof.DEFAULT_SEED, 2, SIZE, SIZE,
                 OptionalDouble.empty());
-        System.out.printf(Locale.ROOT, "convnext_tiny at %d px, %s: proof %s, difference %.3g, tolerance %.3g%n", SIZE,
-                what, r.passed() ? "passes" : "refuses", r.maxAbsDiff(), r.tolerance());
+        System.out.printf(Locale.ROOT, "convnext_tiny at %d px, %s: proof %s, centred logits %.3g (tolerance %.3g),"
+                + " probabilities %.3g (tolerance %.3g)%n", SIZE, what, r.passed() ? "passes" : "refuses",
+                r.logitDiff(), r.logitTolerance(), r.maxAbsDiff(), r.tolerance());
         return r;
     }
 

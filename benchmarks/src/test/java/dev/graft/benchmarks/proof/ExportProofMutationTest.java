@@ -94,11 +94,14 @@ class ExportProofMutationTest {
 
         ExportProof.Result r = prove(m, OnnxExporter.exportFp32(m.options()), out);
 
-        System.out.printf("%s %d px: |onnx - fp64| %.3g, own fp32 - fp64 %.3g, tolerance %.3g, top class on %d%n", arch,
-                SIZE, r.maxAbsDiff(), r.float32Error(), r.tolerance(), r.argmaxChecked());
+        System.out.printf("%s %d px: centred logits |onnx - fp64| %.3g, own fp32 - fp64 %.3g, tolerance %.3g;"
+                + " probabilities %.3g, own %.3g, tolerance %.3g; top class on %d%n", arch, SIZE, r.logitDiff(),
+                r.float32LogitError(), r.logitTolerance(), r.maxAbsDiff(), r.float32Error(), r.tolerance(),
+                r.argmaxChecked());
         assertThat(r.passed()).isTrue();
         assertThat(r.basis()).isEqualTo(ExportProof.Basis.DERIVED);
-        assertThat(r.float32Error()).isPositive();
+        assertThat(r.centred()).isTrue();
+        assertThat(r.float32LogitError()).isPositive();
         assertThat(r.argmaxChecked()).isBetween(0, ExportProof.DEFAULT_BATCH); // a near-tie is not checked
         assertThat(Files.size(out)).isPositive();
     }

@@ -66,8 +66,9 @@ class PlainAndWideExportTest {
              InferenceModel f64 = InferenceModel.loadFloat64(net, weights, size, size)) {
             ExportProof.Result proof = ExportProof.verify(model, TrainedReference.of(f32::forward, f64::forwardFloat64),
                     ExportProof.DEFAULT_SEED, 2, size, size, OptionalDouble.empty());
-            System.out.printf(Locale.ROOT, "%s at %d px: proof %.3g within %.3g (%s)%n", arch, size,
-                    proof.maxAbsDiff(), proof.tolerance(), proof.toleranceReason());
+            System.out.printf(Locale.ROOT, "%s at %d px: proof: centred logits %.3g within %.3g (%s), probabilities"
+                    + " %.3g within %.3g%n", arch, size, proof.logitDiff(), proof.logitTolerance(),
+                    proof.logitToleranceReason(), proof.maxAbsDiff(), proof.tolerance());
             assertThat(proof.passed()).as(proof.explanation()).isTrue();
         }
         if (!oracle) {
