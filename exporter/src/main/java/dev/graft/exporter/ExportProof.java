@@ -83,6 +83,11 @@ public final class ExportProof {
      * cannot be compared.
      */
     public static final double TOLERANCE_FLOOR = 1e-5;
+    /**
+     * The most the probability tolerance allows beyond {@link #TOLERANCE_FLOOR}: what the logit ceiling allows through
+     * a softmax without a temperature.
+     */
+    public static final double PROBABILITY_CEILING = LOGIT_CEILING / 2;
     /** The seed of the default proof input. */
     public static final long DEFAULT_SEED = 0;
     /** The batch of the default proof input. */
@@ -124,12 +129,13 @@ public final class ExportProof {
      * @param centred whether logit differences are centred per image (under a softmax)
      * @param logitScale the largest |logit| of the float64 forward on the proof's images (NaN without one): the
      *     logit floor is {@link #LOGIT_FLOOR} times this, or times 1 where it is smaller
+     * @param temperature the temperature the graph's softmax divides the logits by (1 without one)
      */
     public record Result(double maxAbsDiff, double tolerance, long seed, int batch, int height, int width,
                          Map<String, Integer> opHistogram, Basis basis, double float32Error, int argmaxChecked,
                          int argmaxDisagreement, int exportTop, int referenceTop, double referenceLead,
                          double logitDiff, double logitTolerance, double float32LogitError, boolean centred,
-                         double logitScale) {
+                         double logitScale, double temperature) {
         /** Whether the export agrees with the reference within the tolerances, top class included. */
         public boolean passed() {
             return logitsPassed() && maxAbsDiff <= tolerance && argmaxDisagreement < 0;
@@ -161,10 +167,12 @@ public final class ExportProof {
             String own = "the model's own float32-vs-float64 difference " + (float32LogitError == 0 ? "0"
                     : String.format(Locale.ROOT, "%.3g", float32LogitError));
             double floor = logitFloor(logitScale);
-            if (!(scaled >= floor)) {
-                String which = floor == LOGIT_FLOOR ? String.format(Locale.ROOT, "the floor %.0e", LOGIT_FLOOR)
-                        : String.format(Locale.ROOT, "the floor %.3g = %.0e x the largest |logit| %.3g", floor,
-                        LOGIT_FLOOR, logitScale);
+            String which = floor == LOGIT_FLOOR ? String.format(Locale.ROOT, "the floor %.0e", LOGIT_FLOOR)
+                    : String.format(Locale.ROOT, "the floor %.3g = %.0e x the largest |logit| %.3g", floor,
+                    LOGIT_FLOOR, logitScale);
+            if (!Double.isFinite(scaled)) {
+                return which + "; the model's own float32 forward is not finite";
+            } else if (scaled < floor || floor >= LOGIT_CEILING) {
                 return String.format(Locale.ROOT, "%s, above %.0f x %s", which, SENSITIVITY_FACTOR, own);
             } else if (scaled > LOGIT_CEILING) {
                 return String.format(Locale.ROOT, "the ceiling %.0e, below %.0f x %s; --tolerance accepts more",
@@ -175,9 +183,13 @@ public final class ExportProof {
 
         /** Why the probability tolerance is what it is, in a few words. */
         public String toleranceReason() {
-            return basis == Basis.DERIVED
-                    ? String.format(Locale.ROOT, "what the logit tolerance can move them, plus %.0e", TOLERANCE_FLOOR)
-                    : "given";
+            if (basis != Basis.DERIVED) {
+                return "given";
+            }
+            return centred && 0.5 / temperature * logitTolerance > PROBABILITY_CEILING
+                    ? String.format(Locale.ROOT, "the ceiling %.1e plus %.0e; --tolerance accepts more",
+                    PROBABILITY_CEILING, TOLERANCE_FLOOR)
+                    : String.format(Locale.ROOT, "what the logit tolerance can move them, plus %.0e", TOLERANCE_FLOOR);
         }
 
         /**
@@ -267,7 +279,9 @@ public final class ExportProof {
         double exportLogits = logitDiff(widen(ort.logits()), exactRaw, batch, centred);
         double scale = 0;
         for (double z : exactRaw) {
-            scale = Math.max(scale, Math.abs(z)); // NaN stays out: a NaN forward fails on its differences
+            if (Math.abs(z) > scale) { // false for NaN, which fails on its differences instead
+                scale = Math.abs(z);
+            }
         }
         double[] exact = in.activate(exactRaw);
         double own = maxAbsDiff(in.activate(roundedRaw), exact);
@@ -289,7 +303,7 @@ public final class ExportProof {
     public static double derivedLogitTolerance(double float32LogitError, double logitScale) {
         double floor = logitFloor(logitScale);
         double scaled = SENSITIVITY_FACTOR * float32LogitError;
-        if (!(scaled >= floor)) { // NaN included: a float32 forward that fails to be finite earns no slack
+        if (!(scaled >= floor) || Double.isInfinite(scaled)) { // a float32 forward that is not finite earns no slack
             return floor;
         }
         return Math.max(floor, Math.min(scaled, LOGIT_CEILING));
@@ -305,14 +319,15 @@ public final class ExportProof {
      * outputs, plus {@link #TOLERANCE_FLOOR} for their own rounding. A softmax moves no probability by more than half
      * the largest centred logit error (each row of its Jacobian sums, in absolute value, to {@code 2 p (1 - p)}, at
      * most 1/2), divided by the temperature it divides the logits by; a sigmoid by more than a quarter (its slope).
+     * Through a softmax never more than {@link #PROBABILITY_CEILING} beyond the floor, whatever the temperature: a
+     * sharpening one (T below 1) would otherwise let probabilities move by up to half of them.
      */
     public static double probabilityTolerance(double logitTolerance, Activation activation, double temperature) {
-        double slope = switch (activation) {
-            case SOFTMAX -> 0.5 / temperature;
-            case SIGMOID -> 0.25;
-            case NONE, AUTO -> 1;
+        return TOLERANCE_FLOOR + switch (activation) {
+            case SOFTMAX -> Math.min(0.5 / temperature * logitTolerance, PROBABILITY_CEILING);
+            case SIGMOID -> 0.25 * logitTolerance;
+            case NONE, AUTO -> logitTolerance; // the outputs are the logits
         };
-        return TOLERANCE_FLOOR + slope * logitTolerance;
     }
 
     /**
@@ -420,6 +435,10 @@ public final class ExportProof {
             if (!(temperature > 0) || Double.isInfinite(temperature)) {
                 throw new GraftException("bad " + GraftMetadata.TEMPERATURE + " '" + t + "': must be positive and finite");
             }
+            if (activation != Activation.SOFTMAX) {
+                throw new GraftException("the model has a " + GraftMetadata.TEMPERATURE + " but its activation is "
+                        + act + "; a temperature scales the logits before a softmax");
+            }
         }
         return new Input(x, batch, channels, height, width, seed, activation, temperature);
     }
@@ -428,28 +447,33 @@ public final class ExportProof {
     private record OrtOutputs(float[] probabilities, float[] logits) {
     }
 
+    /**
+     * Runs the graph as it will be written for its probabilities and, with {@code withLogits}, a copy that also
+     * outputs its {@code logits} tensor for those (an extra graph output can change which rewrites ONNX Runtime makes
+     * around that tensor, so the probabilities judged are always the written graph's own).
+     */
     private static OrtOutputs runOrt(ModelProto model, Input in, boolean withLogits) {
         long[] shape = {in.batch, in.channels, in.height, in.width};
-        if (!withLogits) {
-            try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
-                return new OrtOutputs(ort.run(GraftMetadata.INPUT_NAME, in.x, shape, GraftMetadata.OUTPUT_NAME), null);
-            }
+        float[] probabilities;
+        try (OrtRunner ort = OrtRunner.open(model, OptLevel.ALL_OPT)) {
+            probabilities = ort.run(GraftMetadata.INPUT_NAME, in.x, shape, GraftMetadata.OUTPUT_NAME);
+        }
+        if (!withLogits || in.activation == Activation.NONE) {
+            return new OrtOutputs(probabilities, withLogits ? probabilities : null);
         }
         try (OrtRunner ort = OrtRunner.open(withLogitsOutput(model, in.activation), OptLevel.ALL_OPT)) {
-            Map<String, FloatTensor> out = ort.runAll(GraftMetadata.INPUT_NAME, in.x, shape);
-            FloatTensor probabilities = out.get(GraftMetadata.OUTPUT_NAME);
-            FloatTensor logits = in.activation == Activation.NONE ? probabilities : out.get(GraftMetadata.LOGITS_NAME);
-            if (probabilities == null || logits == null) {
-                throw new GraftException("the model has no output '" + GraftMetadata.OUTPUT_NAME
-                        + "'; it is not a Graft export");
+            FloatTensor logits = ort.runAll(GraftMetadata.INPUT_NAME, in.x, shape).get(GraftMetadata.LOGITS_NAME);
+            if (logits == null || logits.data().length != probabilities.length) {
+                throw new GraftException("the model's '" + GraftMetadata.LOGITS_NAME + "' tensor does not hold one"
+                        + " value per output; it is not a Graft export");
             }
-            return new OrtOutputs(probabilities.data(), logits.data());
+            return new OrtOutputs(probabilities, logits.data());
         }
     }
 
     /**
      * The graph with its {@code logits} tensor (what the activation reads) as a second output, for the proof to read;
-     * the file written is the graph as given. Nothing upstream of that tensor changes, so neither do its values.
+     * the graph as given is what is judged in probabilities and written.
      */
     static ModelProto withLogitsOutput(ModelProto model, Activation activation) {
         GraphProto graph = model.getGraph();
@@ -520,7 +544,7 @@ public final class ExportProof {
         }
         return new Result(max, tolerance, in.seed, in.batch, in.height, in.width, OnnxExporter.opHistogram(model),
                 basis, float32Error, checked, disagreement, exportTop, referenceTop, lead, logitDiff, logitTolerance,
-                float32LogitError, in.activation == Activation.SOFTMAX, logitScale);
+                float32LogitError, in.activation == Activation.SOFTMAX, logitScale, in.temperature);
     }
 
     private static double maxAbsDiff(double[] a, double[] b) {

@@ -275,6 +275,59 @@ class ExportProofTest {
     }
 
     @Test
+    void aTemperatureDividesTheSoftmaxBoundAndTheProbabilityCeilingHoldsWhateverItIs() {
+        TrainedReference noisy = float32Edited(y -> y[0] += 3e-3f);
+        ExportOptions warm = TestModels.options(net, weights).optInputSize(40, 40).optTemperature(2).build();
+        ExportProof.Result r = ExportProof.verify(OnnxExporter.export(warm), noisy, 1, 2, 24, 24,
+                OptionalDouble.empty());
+        assertThat(r.temperature()).isEqualTo(2, within(1e-6));
+        assertThat(r.tolerance()).isCloseTo(ExportProof.TOLERANCE_FLOOR + r.logitTolerance() / 4, within(1e-12));
+        assertThat(r.passed()).as(r.explanation()).isTrue();
+
+        // T = 0.05 sharpens tenfold: 0.5 / T x the logit tolerance would let probabilities move by 0.13; capped
+        ExportOptions sharp = TestModels.options(net, weights).optInputSize(40, 40).optTemperature(0.05).build();
+        ExportProof.Result capped = ExportProof.verify(OnnxExporter.export(sharp), noisy, 1, 2, 24, 24,
+                OptionalDouble.empty());
+        assertThat(capped.tolerance()).isEqualTo(ExportProof.TOLERANCE_FLOOR + ExportProof.PROBABILITY_CEILING);
+        assertThat(capped.toleranceReason()).startsWith("the ceiling 2.5e-02 plus 1e-05");
+        assertThat(capped.passed()).as(capped.explanation()).isTrue();
+        assertThat(ExportProof.probabilityTolerance(0.02, Activation.SOFTMAX, 0.1))
+                .isEqualTo(ExportProof.TOLERANCE_FLOOR + ExportProof.PROBABILITY_CEILING);
+
+        // a temperature in the metadata of a model without a softmax is not a Graft export's
+        ModelProto multi = OnnxExporter.export(TestModels.options(net, weights).optInputSize(40, 40)
+                .optActivation(Activation.SIGMOID).build());
+        ModelProto forged = multi.toBuilder().addMetadataProps(
+                dev.graft.exporter.onnx.proto.OnnxProto.StringStringEntryProto.newBuilder()
+                        .setKey(GraftMetadata.TEMPERATURE).setValue("2")).build();
+        assertThatThrownBy(() -> ExportProof.verify(forged, noisy, 1, 2, 24, 24, OptionalDouble.empty()))
+                .isInstanceOf(GraftException.class)
+                .hasMessageContaining("a temperature scales the logits before a softmax");
+    }
+
+    @Test
+    void aFloat32ForwardThatIsNotFiniteEarnsNoSlack() {
+        ModelProto model = OnnxExporter.export(options);
+        ExportProof.Result r = ExportProof.verify(model, float32Edited(y -> y[1] = Float.NaN), 1, 2, 24, 24,
+                OptionalDouble.empty());
+        assertThat(r.float32LogitError()).isInfinite();
+        assertThat(r.logitTolerance()).isEqualTo(ExportProof.logitFloor(r.logitScale()));
+        assertThat(r.logitToleranceReason()).contains("the model's own float32 forward is not finite");
+        assertThat(ExportProof.derivedLogitTolerance(Double.POSITIVE_INFINITY, 2)).isEqualTo(2e-5);
+    }
+
+    @Test
+    void aGraphThatAlreadyOutputsItsLogitsIsReadAsItIs() {
+        ModelProto model = OnnxExporter.export(TestModels.options(net, weights).optInputSize(40, 40)
+                .optWithLogits(true).build());
+        assertThat(ExportProof.withLogitsOutput(model, Activation.SOFTMAX)).isSameAs(model);
+        ExportProof.Result r = ExportProof.verify(model, TrainedReference.of(reference, ExportProofTest::exact), 1, 2,
+                24, 24, OptionalDouble.empty());
+        assertThat(r.passed()).as(r.explanation()).isTrue();
+        assertThat(r.logitDiff()).isLessThan(1e-5);
+    }
+
+    @Test
     void sigmoidLogitsAreComparedAsTheyAre() {
         ExportOptions multi = TestModels.options(net, weights).optInputSize(40, 40)
                 .optActivation(Activation.SIGMOID).build();

@@ -46,6 +46,12 @@ public final class ArchLatencyTable {
         "^parity: .*; logits(?:, centred per image)?: (\\S+) \\(own float32 (\\S+)\\)$", Pattern.MULTILINE);
     private static final Pattern TOLERANCE = Pattern.compile(
         "^proof: .*; logits(?:, centred per image,)? within (\\S+) \\(", Pattern.MULTILINE);
+    /** An export made with an explicit --tolerance: its proof judged probabilities only. */
+    private static final Pattern GIVEN_PARITY = Pattern.compile(
+        "^parity: largest \\|difference\\| from the trained DJL model (\\S+) .*own float32 forward is (\\S+) from that",
+        Pattern.MULTILINE);
+    private static final Pattern GIVEN_TOLERANCE = Pattern.compile(
+        "^proof: .*; probabilities within (\\S+) \\(given", Pattern.MULTILINE);
     private static final Pattern PROOF_SIZE = Pattern.compile("^proof: .* at (\\d+x\\d+) ", Pattern.MULTILINE);
     /** What graft export prints when the proof refuses the export's logits (ExportProof.Result#refusal). */
     private static final Pattern REFUSAL = Pattern.compile("the export does not match the trained model: its"
@@ -216,6 +222,14 @@ public final class ArchLatencyTable {
         if (p.find() && t.find() && s.find()) {
             return new Proof(s.group(1), Double.parseDouble(p.group(1)), Double.parseDouble(p.group(2)),
                 Double.parseDouble(t.group(1)), true);
+        }
+        Matcher gp = GIVEN_PARITY.matcher(text.get());
+        Matcher gt = GIVEN_TOLERANCE.matcher(text.get());
+        if (gp.find() && gt.find() && s.find(0)) {
+            notes.add("exported with an explicit --tolerance (" + log.getFileName() + "): its proof figures are"
+                + " probabilities, not logits");
+            return new Proof(s.group(1), Double.parseDouble(gp.group(1)), Double.parseDouble(gp.group(2)),
+                Double.parseDouble(gt.group(1)), true);
         }
         Matcher r = REFUSAL.matcher(text.get());
         Matcher other = OTHER_REFUSAL.matcher(text.get());

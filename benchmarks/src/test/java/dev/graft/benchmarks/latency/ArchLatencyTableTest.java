@@ -66,7 +66,13 @@ class ArchLatencyTableTest {
         Files.writeString(logs.resolve("densenet121.export.log"), "calibrating 100% │██│ 8/8\rgraft: the export does"
             + " not match the trained model: its logits, centred per image, differ by up to 0.000140 from its float64"
             + " forward, more than the tolerance 1.00e-05 (the floor 1e-05, above 8 x the model's own float32-vs-float64"
-            + " difference 2.14e-06; seed 0, batch 2, 224x224); nothing was written to /tmp/m/densenet121.onnx\n");
+            + " difference 1.02e-06; seed 0, batch 2, 224x224); nothing was written to /tmp/m/densenet121.onnx\n");
+        // exported with --tolerance: the proof judged probabilities, and the table says so
+        Files.writeString(logs.resolve("alexnet.export.log"), "graph: 20 nodes\nparity: largest |difference| from the"
+            + " trained DJL model 3.97e-06 (its float64 forward; its own float32 forward is 3.68e-06 from that); logits,"
+            + " centred per image: 2.59e-05 (own float32 2.14e-05)\nproof: ONNX Runtime's outputs vs the trained model's"
+            + " float64 forward on 2 seeded N(0,1) image(s) at 224x224 (seed 0); probabilities within 2.00e-05 (given;"
+            + " logits not judged); top class checked on 2 of 2 image(s), the rest near-ties\n");
         // refused on its probabilities (a wrong activation): no logit figures to show
         Files.writeString(logs.resolve("resnet34.export.log"), "graft: the export does not match the trained model:"
             + " largest difference 0.970 from its float64 forward exceeds the tolerance 1.00e-04 (what the logit"
@@ -78,6 +84,7 @@ class ArchLatencyTableTest {
             run("resnet18-int8", "resnet18", "int8", ok("int8", 12, 12, 12)),
             run("densenet121-int8", "densenet121", "int8", ok("int8", 9, 9)),
             run("resnet34", "resnet34", "fp32", ok("fp32", 40, 40, 40)),
+            run("alexnet", "alexnet", "fp32", ok("fp32", 6, 6, 6)),
             run("vgg11_bn-int8", "vgg11_bn", "int8", ConfigResult.failed(new BenchConfig("ort", "cpu", 2, 1,
                 BenchConfig.MODEL), "out of memory")));
         String md = ArchLatencyTable.render(runs, logs);
@@ -90,7 +97,10 @@ class ArchLatencyTableTest {
             "| resnet18 | 30.0 | 12.0 | 2.50x | 0.500x | 0.600x | 6.5e-06 / 1.4e-05 (3.4e-06) | 19 of 20 (QLinearConv 19) |"
                 + " 30.0 / 12.0 ms (0.500x / 0.600x) |",
             "| vgg11_bn | – | – | – | – | – | – | – | – / – ms (– / –) |",
-            "| densenet121 | – | 9.00 | – | – | 0.450x | **refused** 1.4e-04 / 1.0e-05 (2.1e-06) | – |",
+            "| densenet121 | – | 9.00 | – | – | 0.450x | **refused** 1.4e-04 / 1.0e-05 (1.0e-06) | – |",
+            "| alexnet | 6.00 | – | – | 0.100x | – | 4.0e-06 / 2.0e-05 (3.7e-06) | – |",
+            "Note: alexnet: exported with an explicit --tolerance (alexnet.export.log): its proof figures are"
+                + " probabilities, not logits",
             "Note: densenet121: the export proof refused the export (densenet121.export.log)",
             "| resnet34 | 40.0 | – | – | 0.667x | – | – | – |",
             "Note: resnet34: the export proof refused the export (resnet34.export.log): largest difference 0.970 from"
@@ -100,7 +110,7 @@ class ArchLatencyTableTest {
             "Note: vgg11_bn: vgg11_bn-int8 failed: out of memory",
             "vgg11_bn.export.log has no proof figures (did the export fail?)",
             "Note: vgg11_bn: no export log " + logs.resolve("vgg11_bn-int8.export.log"));
-        assertThat(md.lines().filter(l -> l.startsWith("| "))).as("a header and five rows").hasSize(1 + 5);
+        assertThat(md.lines().filter(l -> l.startsWith("| "))).as("a header and six rows").hasSize(1 + 6);
 
         // without resnet50 there is nothing to take ratios to, and the table says so
         String alone = ArchLatencyTable.render(runs.subList(2, 4), logs);
