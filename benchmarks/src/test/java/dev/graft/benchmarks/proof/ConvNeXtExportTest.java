@@ -24,18 +24,14 @@ import dev.graft.models.weights.SafeTensors;
 import dev.graft.models.weights.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +51,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConvNeXtExportTest {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final int SIZE = 64;
     private static final int CLASSES = 3;
 
@@ -68,7 +63,7 @@ class ConvNeXtExportTest {
     private Torch torch;
 
     private void needTorch() throws Exception {
-        Fixtures.requireTool(torchAvailable(), "python3-torch / python3-torchvision not installed");
+        Fixtures.requireTool(TorchScripts.torchAvailable(), "python3-torch / python3-torchvision not installed");
         if (torch == null) {
             net = VisionModel.builder().setArch("convnext_tiny").setClasses(CLASSES).build();
             weights = calibrateHead(net, trainedLike(net, 5));
@@ -348,7 +343,7 @@ class ConvNeXtExportTest {
                 "missing, unexpected = m.load_state_dict({k: v for k, v in w.items() if not k.startswith('head.')}, strict=False)",
                 "assert not unexpected, unexpected",
                 "assert all(k.startswith('classifier.') for k in missing), missing",
-                "head = nn.Sequential(" + headModules(net) + ")",
+                "head = nn.Sequential(" + TorchScripts.headModules(net) + ")",
                 "head.load_state_dict({k[5:]: v for k, v in w.items() if k.startswith('head.')}, strict=True)",
                 "model = nn.Sequential(m.features, head).eval()",
                 "x = read(xpath)['x']",
@@ -364,45 +359,6 @@ class ConvNeXtExportTest {
                 "        y = model(x) if mode == 'f32' else model.double()(x.double())",
                 "        print('Y', ' '.join(repr(v) for v in y.double().flatten().tolist()))",
                 "");
-        Process p = new ProcessBuilder(PYTHON.toString(), "-c", script, mode, weights.toString(), input.toString(),
-                out.toString()).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(log).isZero();
-        return log;
-    }
-
-    /** The network's head as PyTorch modules, in order (Graft's head ids are head.0, head.1, ...). */
-    private static String headModules(Network net) {
-        List<String> mods = new ArrayList<>();
-        for (Node n : net.headNodes()) {
-            Layer l = n.layer();
-            if (l instanceof Layer.ConcatPool) {
-                mods.add("ConcatPool()");
-            } else if (l instanceof Layer.Flatten) {
-                mods.add("nn.Flatten()");
-            } else if (l instanceof Layer.BatchNorm b) {
-                mods.add(String.format(Locale.ROOT, "nn.BatchNorm1d(%d, eps=%s, momentum=%s)", b.features(), b.eps(),
-                        b.momentum()));
-            } else if (l instanceof Layer.Dropout d) {
-                mods.add("nn.Dropout(" + d.p() + ")");
-            } else if (l instanceof Layer.Linear lin) {
-                mods.add("nn.Linear(" + lin.in() + ", " + lin.out() + ", bias=" + (lin.bias() ? "True" : "False") + ")");
-            } else if (l instanceof Layer.Relu) {
-                mods.add("nn.ReLU()");
-            } else {
-                throw new AssertionError("no PyTorch module written for " + l.kind());
-            }
-        }
-        return String.join(", ", mods);
-    }
-
-    private static boolean torchAvailable() throws IOException, InterruptedException {
-        if (!Files.isExecutable(PYTHON)) {
-            return false;
-        }
-        Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import torch, torchvision").redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        return TorchScripts.run(script, mode, weights.toString(), input.toString(), out.toString());
     }
 }

@@ -14,7 +14,10 @@ import java.util.concurrent.TimeUnit;
 final class TorchOracle {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
-    /** Python functions {@code read(path) -> dict} and {@code write(path, dict)} for F32 safetensors files. */
+    /**
+     * Python functions {@code read(path) -> dict} for F32 safetensors files and {@code write(path, dict, dtype='F32')}
+     * writing F32 or F64 ones.
+     */
     static final String SAFETENSORS = String.join("\n",
         "import json, struct, torch",
         "def read(path):",
@@ -30,11 +33,12 @@ final class TorchOracle {
         "        a, b = v['data_offsets']",
         "        out[k] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(v['shape'])",
         "    return out",
-        "def write(path, tensors):",
+        "def write(path, tensors, dtype='F32'):",
+        "    torch_type, code = {'F32': (torch.float32, '<f4'), 'F64': (torch.float64, '<f8')}[dtype]",
         "    header, blobs, off = {}, [], 0",
         "    for k, t in tensors.items():",
-        "        b = t.detach().contiguous().to(torch.float32).numpy().astype('<f4').tobytes()",
-        "        header[k] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}",
+        "        b = t.detach().contiguous().to(torch_type).numpy().astype(code).tobytes()",
+        "        header[k] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}",
         "        off += len(b)",
         "        blobs.append(b)",
         "    h = json.dumps(header).encode()",
@@ -47,24 +51,12 @@ final class TorchOracle {
         "");
 
     /**
-     * A Python function {@code write64(path, dict)} writing F64 safetensors, for float64 results that must not pass
-     * through float32 on their way back.
+     * A Python function {@code write64(path, dict)} writing F64 safetensors (with {@link #SAFETENSORS}' writer), for
+     * float64 results that must not pass through float32 on their way back.
      */
     static final String WRITE64 = String.join("\n",
         "def write64(path, tensors):",
-        "    header, blobs, off = {}, [], 0",
-        "    for k, t in tensors.items():",
-        "        b = t.detach().contiguous().to(torch.float64).numpy().astype('<f8').tobytes()",
-        "        header[k] = {'dtype': 'F64', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}",
-        "        off += len(b)",
-        "        blobs.append(b)",
-        "    h = json.dumps(header).encode()",
-        "    h += b' ' * ((8 - len(h) % 8) % 8)",
-        "    with open(path, 'wb') as f:",
-        "        f.write(struct.pack('<Q', len(h)))",
-        "        f.write(h)",
-        "        for b in blobs:",
-        "            f.write(b)");
+        "    write(path, tensors, 'F64')");
 
     private TorchOracle() {
     }
